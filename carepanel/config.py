@@ -1,0 +1,647 @@
+"""Configuration and panel profiles, read once at the edge into frozen, validated values.
+
+A profile is a council's rules as data (``carepanel/profiles/NAME.toml``).  ``config.toml``
+names one and may override any of its sections with a table of the same name, so a council
+that moves its cut-off edits its config rather than the program.  Every key is checked here:
+an unknown key or a bad value fails at start-up with a message naming the key, never deep
+inside a rule.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date, time
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .pipeline.models import ATTACHMENT_ROLES, REQUEST_TYPES
+
+PROFILE_NAMES = ("north-somerset", "bexley", "care-planning-resources", "south-gloucestershire", "swindon")
+DEFAULT_PROFILE = "north-somerset"
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+EVIDENCE_KINDS = ("form_signature", "sender_is_manager", "forwarded_approval")
+MANAGER_ROLES = ("team_manager", "service_manager")
+DIRECTORY_ROLES = (
+    "social_worker",
+    "team_manager",
+    "service_manager",
+    "head_of_service",
+    "chair",
+    "administrator",
+    "panel_member",
+)
+ALL_OUTCOMES = ("approve", "decline", "defer", "alternative_approved", "return_to_panel")
+PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "documents", "fields", "decisions", "form")
+
+
+# --------------------------------------------------------------------------- profile values
+
+
+@dataclass(frozen=True)
+class Deadline:
+    """When something is due relative to a sitting: a cut-off or papers-out time.
+
+    ``weekday_before``: the latest given weekday at least ``min_days_before`` days before the
+    panel.  ``working_days_before``: count back ``days`` working days, not counting the panel
+    day.  Either way the time of day is ``time``.
+    """
+
+    rule: str
+    time: time
+    weekday: int | None = None
+    min_days_before: int = 1
+    days: int | None = None
+
+
+@dataclass(frozen=True)
+class PanelRules:
+    weekday: int
+    starts: time
+    ends: time
+    frequency: str  # weekly | fortnightly
+    anchor_date: date | None
+    cancelled: tuple[date, ...]
+    slot_minutes: int
+    complex_slot_minutes: int
+
+
+@dataclass(frozen=True)
+class SignoffRequirement:
+    role: str  # team_manager | service_manager
+    evidence: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Threshold:
+    amount: float
+    per: str  # year | request
+    disabled_amount: float | None = None
+
+
+@dataclass(frozen=True)
+class Exclusion:
+    what: str
+    types: tuple[str, ...] = ()
+    unless_types: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    below_total: float | None = None
+    shorter_than_weeks: int | None = None
+
+
+@dataclass(frozen=True)
+class DecisionRules:
+    outcomes: tuple[str, ...]
+    labels: Mapping[str, str]
+    case_system: str
+    record_due: str
+    upload_within_hours: int
+    notify: tuple[str, ...]
+    pre_proceedings_review_weeks: tuple[int, ...] = ()
+    draft_within_hours: int | None = None
+    upload_by_weekday_after: int | None = None
+
+
+@dataclass(frozen=True)
+class FormSpec:
+    """How to recognise a council's own form and map its labels to request fields.
+
+    ``labels`` maps a label's text as printed on the form to a request field key; the
+    readers in ``parsers/`` use it, so a new council's form needs data here, not code.
+    """
+
+    template: str | None = None
+    markers: tuple[str, ...] = ()
+    labels: Mapping[str, str] = field(default_factory=dict)
+    options: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    title: str
+    council: str
+    panel: PanelRules
+    cutoff: Deadline
+    papers_out: Deadline
+    signoff: tuple[SignoffRequirement, ...]
+    threshold: Threshold
+    excluded: tuple[Exclusion, ...]
+    required_documents: tuple[str, ...]
+    required_fields: tuple[str, ...]
+    decisions: DecisionRules
+    form: FormSpec
+
+
+# --------------------------------------------------------------------------- service config
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that never shows itself in ``repr`` or logs."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "**********"
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    backend: str
+    path: Path | None
+    processed_path: Path | None
+    failed_path: Path | None
+    poll_seconds: float
+    settle_seconds: float
+    host: str | None = None
+    port: int | None = None
+    tls: str = "ssl"
+    username: str | None = None
+    password_env: str | None = None
+    folder: str = "INBOX"
+
+
+@dataclass(frozen=True)
+class OutboxConfig:
+    backend: str
+    path: Path | None
+    from_address: str
+
+
+@dataclass(frozen=True)
+class NoticeConfig:
+    copy_team_manager: bool
+    templates_dir: Path | None
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_message_bytes: int
+    max_attachment_bytes: int
+    max_pages: int
+    max_decompressed_bytes: int
+    parse_timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    first_delay_seconds: float
+    max_delay_seconds: float
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None
+    base_dir: Path
+    data_dir: Path
+    profile: Profile
+    directory_csv: Path | None
+    mailbox: MailboxConfig
+    outbox: OutboxConfig
+    notices: NoticeConfig
+    limits: Limits
+    retry: RetryPolicy
+
+    @property
+    def archive_dir(self) -> Path:
+        return self.data_dir / "archive"
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "carepanel.db"
+
+    @property
+    def log_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+class _Table:
+    """A TOML table being read: takes keys off as they are used, so leftovers are errors."""
+
+    def __init__(self, data: Mapping[str, Any], where: str) -> None:
+        if not isinstance(data, Mapping):
+            raise ConfigError(f"{where}: expected a table")
+        self._data = dict(data)
+        self.where = where
+
+    def _name(self, key: str) -> str:
+        return f"{self.where}.{key}" if self.where else key
+
+    def take(self, key: str, kind: type | tuple[type, ...], default: Any = ...) -> Any:
+        if key not in self._data:
+            if default is ...:
+                raise ConfigError(f"{self._name(key)}: required key is missing")
+            return default
+        value = self._data.pop(key)
+        if isinstance(value, bool) and kind in (int, float, (int, float)):
+            raise ConfigError(f"{self._name(key)}: expected a number, got {value!r}")
+        if not isinstance(value, kind):
+            raise ConfigError(f"{self._name(key)}: expected {_kind_name(kind)}, got {value!r}")
+        return value
+
+    def table(self, key: str) -> _Table:
+        return _Table(self.take(key, dict, {}), self._name(key))
+
+    def tables(self, key: str) -> list[_Table]:
+        items = self.take(key, list, [])
+        return [_Table(item, f"{self._name(key)}[{i}]") for i, item in enumerate(items)]
+
+    def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> Any:
+        value = self.take(key, str, default)
+        if value is not None and value not in options:
+            raise ConfigError(f"{self._name(key)}: {value!r} is not one of {', '.join(options)}")
+        return value
+
+    def clock(self, key: str, default: Any = ...) -> Any:
+        value = self.take(key, (str, time), default)
+        if value is None or isinstance(value, time):
+            return value
+        m = re.fullmatch(r"([01]?\d|2[0-3]):([0-5]\d)", value.strip())
+        if not m:
+            raise ConfigError(f"{self._name(key)}: {value!r} is not a time of day like 13:30")
+        return time(int(m.group(1)), int(m.group(2)))
+
+    def day(self, key: str, default: Any = ...) -> Any:
+        value = self.take(key, (str, date), default)
+        return _as_date(value, self._name(key)) if value is not None else None
+
+    def strings(self, key: str, options: tuple[str, ...] | None = None, default: Any = ...) -> tuple[str, ...]:
+        values = self.take(key, list, default)
+        for v in values:
+            if not isinstance(v, str):
+                raise ConfigError(f"{self._name(key)}: expected a list of strings, got {v!r}")
+            if options is not None and v not in options:
+                raise ConfigError(f"{self._name(key)}: {v!r} is not one of {', '.join(options)}")
+        return tuple(values)
+
+    def done(self) -> None:
+        if self._data:
+            names = ", ".join(self._name(k) for k in sorted(self._data))
+            raise ConfigError(f"unknown key{'s' if len(self._data) > 1 else ''}: {names}")
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {dict: "a table", list: "a list", str: "a string", int: "a whole number", float: "a number",
+             bool: "true or false", date: "a date", time: "a time"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _as_date(value: Any, where: str) -> date:
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value))
+    except ValueError:
+        raise ConfigError(f"{where}: {value!r} is not a date like 2026-12-25") from None
+
+
+def _weekday(table: _Table, key: str, default: Any = ...) -> int | None:
+    name = table.choice(key, WEEKDAYS, default)
+    return WEEKDAYS.index(name) if name is not None else None
+
+
+def _deadline(t: _Table) -> Deadline:
+    rule = t.choice("rule", ("weekday_before", "working_days_before"))
+    if rule == "weekday_before":
+        d = Deadline(rule, t.clock("time"), weekday=_weekday(t, "weekday"),
+                     min_days_before=t.take("min_days_before", int, 1))
+        if d.min_days_before < 1:
+            raise ConfigError(f"{t.where}.min_days_before: must be at least 1")
+    else:
+        d = Deadline(rule, t.clock("time"), days=t.take("days", int))
+        if d.days is None or d.days < 1:
+            raise ConfigError(f"{t.where}.days: must be at least 1")
+    t.done()
+    return d
+
+
+def _panel(t: _Table) -> PanelRules:
+    frequency = t.choice("frequency", ("weekly", "fortnightly"))
+    p = PanelRules(
+        weekday=_weekday(t, "weekday"),  # type: ignore[arg-type]
+        starts=t.clock("starts"),
+        ends=t.clock("ends"),
+        frequency=frequency,
+        anchor_date=t.day("anchor_date", None),
+        cancelled=tuple(_as_date(v, f"{t.where}.cancelled") for v in t.take("cancelled", list, [])),
+        slot_minutes=t.take("slot_minutes", int),
+        complex_slot_minutes=t.take("complex_slot_minutes", int),
+    )
+    t.done()
+    if p.ends <= p.starts:
+        raise ConfigError(f"{t.where}.ends: the sitting must end after it starts")
+    if frequency == "fortnightly" and p.anchor_date is None:
+        raise ConfigError(f"{t.where}.anchor_date: a fortnightly panel needs the date of one sitting")
+    if p.anchor_date is not None and p.anchor_date.weekday() != p.weekday:
+        raise ConfigError(f"{t.where}.anchor_date: {p.anchor_date} is not a {WEEKDAYS[p.weekday]}")
+    if not 5 <= p.slot_minutes <= 240 or not 5 <= p.complex_slot_minutes <= 240:
+        raise ConfigError(f"{t.where}.slot_minutes: slots must be 5 to 240 minutes")
+    return p
+
+
+def _signoff(t: _Table) -> tuple[SignoffRequirement, ...]:
+    reqs = []
+    for r in t.tables("requires"):
+        reqs.append(SignoffRequirement(r.choice("role", MANAGER_ROLES), r.strings("evidence", EVIDENCE_KINDS)))
+        r.done()
+    t.done()
+    if not reqs:
+        raise ConfigError(f"{t.where}.requires: name at least one manager whose sign-off is needed")
+    return tuple(reqs)
+
+
+def _threshold(t: _Table) -> Threshold:
+    th = Threshold(
+        amount=float(t.take("amount", (int, float))),
+        per=t.choice("per", ("year", "request")),
+        disabled_amount=_opt_float(t.take("disabled_amount", (int, float), None)),
+    )
+    t.done()
+    return th
+
+
+def _opt_float(v: Any) -> float | None:
+    return float(v) if v is not None else None
+
+
+def _scope(t: _Table) -> tuple[Exclusion, ...]:
+    out = []
+    for e in t.tables("excluded"):
+        out.append(Exclusion(
+            what=e.take("what", str),
+            types=e.strings("types", REQUEST_TYPES, ()),
+            unless_types=e.strings("unless_types", REQUEST_TYPES, ()),
+            keywords=tuple(k.lower() for k in e.strings("keywords", None, ())),
+            below_total=_opt_float(e.take("below_total", (int, float), None)),
+            shorter_than_weeks=e.take("shorter_than_weeks", int, None),
+        ))
+        e.done()
+        if not out[-1].types and not out[-1].keywords:
+            raise ConfigError(f"{e.where}: an exclusion needs types or keywords")
+    t.done()
+    return tuple(out)
+
+
+def _decisions(t: _Table) -> DecisionRules:
+    outcomes = t.strings("outcomes", ALL_OUTCOMES)
+    labels = dict(t.take("labels", dict, {}))
+    for k in labels:
+        if k not in outcomes:
+            raise ConfigError(f"{t.where}.labels.{k}: not one of this profile's outcomes")
+    d = DecisionRules(
+        outcomes=outcomes,
+        labels={o: str(labels.get(o, o.replace("_", " ").capitalize())) for o in outcomes},
+        case_system=t.choice("case_system", ("LCS", "EHM", "ICS", "Mosaic", "Eclipse")),
+        record_due=t.take("record_due", str, ""),
+        upload_within_hours=t.take("upload_within_hours", int, 48),
+        notify=t.strings("notify", ("social_worker", "team_manager"), ("social_worker", "team_manager")),
+        pre_proceedings_review_weeks=tuple(t.take("pre_proceedings_review_weeks", list, [])),
+        draft_within_hours=t.take("draft_within_hours", int, None),
+        upload_by_weekday_after=_weekday(t, "upload_by_weekday_after", None),
+    )
+    t.done()
+    return d
+
+
+def _form(t: _Table) -> FormSpec:
+    spec = FormSpec(
+        template=t.take("template", str, None),
+        markers=t.strings("markers", None, ()),
+        labels={str(k): str(v) for k, v in t.take("labels", dict, {}).items()},
+        options=dict(t.take("options", dict, {})),
+    )
+    t.done()
+    return spec
+
+
+def build_profile(data: Mapping[str, Any]) -> Profile:
+    t = _Table(data, "")
+    profile = Profile(
+        name=t.take("name", str),
+        title=t.take("title", str),
+        council=t.take("council", str),
+        panel=_panel(t.table("panel")),
+        cutoff=_deadline(t.table("cutoff")),
+        papers_out=_deadline(t.table("papers_out")),
+        signoff=_signoff(t.table("signoff")),
+        threshold=_threshold(t.table("threshold")),
+        excluded=_scope(t.table("scope")),
+        required_documents=_documents(t.table("documents")),
+        required_fields=_fields(t.table("fields")),
+        decisions=_decisions(t.table("decisions")),
+        form=_form(t.table("form")),
+    )
+    t.done()
+    return profile
+
+
+def _documents(t: _Table) -> tuple[str, ...]:
+    docs = t.strings("required", tuple(r for r in ATTACHMENT_ROLES if r != "request_form"), ())
+    t.done()
+    return docs
+
+
+def _fields(t: _Table) -> tuple[str, ...]:
+    fields = t.strings("required", None, ())
+    t.done()
+    return fields
+
+
+def load_profile_data(name: str) -> dict[str, Any]:
+    if name not in PROFILE_NAMES:
+        raise ConfigError(f"profile: {name!r} is not a built-in profile ({', '.join(PROFILE_NAMES)})")
+    text = resources.files("carepanel.profiles").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return tomllib.loads(text)
+
+
+def load_profile(name: str, overrides: Mapping[str, Any] | None = None) -> Profile:
+    data = load_profile_data(name)
+    for section, values in (overrides or {}).items():
+        data[section] = _merge(data.get(section, {}), values)
+    return build_profile(data)
+
+
+def _merge(base: Any, over: Any) -> Any:
+    if isinstance(base, dict) and isinstance(over, dict):
+        merged = dict(base)
+        for k, v in over.items():
+            merged[k] = _merge(base.get(k), v)
+        return merged
+    return over
+
+
+# --------------------------------------------------------------------------- config.toml
+
+
+def find_config(explicit: str | os.PathLike[str] | None) -> Path | None:
+    """``--config``, else ``./config.toml``, else ``$CAREPANEL_CONFIG``, else none (defaults)."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"--config: no such file: {path}")
+        return path
+    local = Path("config.toml")
+    if local.is_file():
+        return local
+    env = os.environ.get("CAREPANEL_CONFIG")
+    if env:
+        path = Path(env)
+        if not path.is_file():
+            raise ConfigError(f"CAREPANEL_CONFIG: no such file: {path}")
+        return path
+    return None
+
+
+def load_config(
+    path: str | os.PathLike[str] | None = None,
+    *,
+    data_dir: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    check_files: bool = False,
+) -> Config:
+    found = find_config(path)
+    if found is None:
+        raw: dict[str, Any] = {}
+        base = Path.cwd()
+    else:
+        try:
+            raw = tomllib.loads(found.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{found}: not valid TOML: {exc}") from exc
+        except UnicodeDecodeError as exc:
+            raise ConfigError(f"{found}: not UTF-8 text") from exc
+        base = found.resolve().parent
+    return build_config(raw, base=base, path=found, data_dir=data_dir, profile=profile, check_files=check_files)
+
+
+def build_config(
+    raw: Mapping[str, Any],
+    *,
+    base: Path,
+    path: Path | None = None,
+    data_dir: str | os.PathLike[str] | None = None,
+    profile: str | None = None,
+    check_files: bool = False,
+) -> Config:
+    t = _Table(raw, "")
+    profile_name = profile or t.take("profile", str, DEFAULT_PROFILE)
+    if profile:
+        t.take("profile", str, None)
+    overrides = {s: t.take(s, dict) for s in PROFILE_SECTIONS if s in raw}
+    prof = load_profile(profile_name, overrides)
+    data = _path(base, data_dir) if data_dir else _path(base, t.take("data_dir", str, "data"))
+    if data_dir:
+        t.take("data_dir", str, None)
+
+    directory = t.table("directory")
+    csv_value = directory.take("csv", str, None)
+    directory.done()
+    directory_csv = _path(base, csv_value) if csv_value else None
+    if check_files and directory_csv is not None and not directory_csv.is_file():
+        raise ConfigError(f"directory.csv: no such file: {directory_csv}")
+
+    cfg = Config(
+        path=path,
+        base_dir=base,
+        data_dir=data,
+        profile=prof,
+        directory_csv=directory_csv,
+        mailbox=_mailbox(t.table("mailbox"), base, data),
+        outbox=_outbox(t.table("outbox"), base, data),
+        notices=_notices(t.table("notices"), base),
+        limits=_limits(t.table("limits")),
+        retry=_retry(t.table("retry")),
+    )
+    t.done()
+    return cfg
+
+
+def _path(base: Path, value: str | os.PathLike[str]) -> Path:
+    p = Path(value).expanduser()
+    return p if p.is_absolute() else (base / p)
+
+
+def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
+    backend = t.choice("backend", ("folder", "imap", "exchange", "graph"), "folder")
+    path = t.take("path", str, None)
+    processed = t.take("processed_path", str, None)
+    failed = t.take("failed_path", str, None)
+    m = MailboxConfig(
+        backend=backend,
+        path=_path(base, path) if path else (data / "inbox" if backend == "folder" else None),
+        processed_path=_path(base, processed) if processed else (data / "processed" if backend == "folder" else None),
+        failed_path=_path(base, failed) if failed else (data / "failed" if backend == "folder" else None),
+        poll_seconds=float(t.take("poll_seconds", (int, float), 5.0)),
+        settle_seconds=float(t.take("settle_seconds", (int, float), 1.0)),
+        host=t.take("host", str, None),
+        port=t.take("port", int, None),
+        tls=t.choice("tls", ("ssl", "starttls", "none"), "ssl"),
+        username=t.take("username", str, None),
+        password_env=t.take("password_env", str, None),
+        folder=t.take("folder", str, "INBOX"),
+    )
+    t.done()
+    if backend == "imap":
+        for key in ("host", "username", "password_env"):
+            if getattr(m, key) is None:
+                raise ConfigError(f"mailbox.{key}: required for backend = \"imap\"")
+    return m
+
+
+def _outbox(t: _Table, base: Path, data: Path) -> OutboxConfig:
+    backend = t.choice("backend", ("folder", "smtp", "exchange", "graph"), "folder")
+    path = t.take("path", str, None)
+    o = OutboxConfig(
+        backend=backend,
+        path=_path(base, path) if path else (data / "outbox" if backend == "folder" else None),
+        from_address=t.take("from_address", str, "panel@example.gov.uk"),
+    )
+    t.done()
+    return o
+
+
+def _notices(t: _Table, base: Path) -> NoticeConfig:
+    tdir = t.take("templates_dir", str, None)
+    n = NoticeConfig(
+        copy_team_manager=t.take("copy_team_manager", bool, True),
+        templates_dir=_path(base, tdir) if tdir else None,
+    )
+    t.done()
+    return n
+
+
+def _limits(t: _Table) -> Limits:
+    mb = 1024 * 1024
+    lim = Limits(
+        max_message_bytes=int(float(t.take("max_message_mb", (int, float), 60)) * mb),
+        max_attachment_bytes=int(float(t.take("max_attachment_mb", (int, float), 30)) * mb),
+        max_pages=t.take("max_pages", int, 300),
+        max_decompressed_bytes=int(float(t.take("max_decompressed_mb", (int, float), 200)) * mb),
+        parse_timeout_seconds=float(t.take("parse_timeout_seconds", (int, float), 60)),
+    )
+    t.done()
+    return lim
+
+
+def _retry(t: _Table) -> RetryPolicy:
+    r = RetryPolicy(
+        first_delay_seconds=float(t.take("first_delay_seconds", (int, float), 30)),
+        max_delay_seconds=float(t.take("max_delay_seconds", (int, float), 3600)),
+    )
+    t.done()
+    return r
+
+
+def default_config(data_dir: Path, profile: str = DEFAULT_PROFILE) -> Config:
+    """A config with every default, for tests and for ``parse`` outside a project folder."""
+    return build_config({}, base=data_dir.parent, data_dir=data_dir, profile=profile)

@@ -1,0 +1,59 @@
+"""The project's own exceptions, each carrying a flag code from the contract.
+
+    CarepanelError                 base; ``code`` is a contract flag code or ``None``
+    ├── ConfigError                a bad config or profile (names the key)
+    ├── DocumentError              a file could not be turned into a request
+    │   ├── UnreadableAttachment   corrupt, encrypted, no text   -> unreadable_attachment
+    │   ├── UnsafeAttachment       macros, executables, bombs    -> unsafe_attachment
+    │   └── NotARequestForm        read, but it is not a form    -> no_request_form
+    ├── MessageError               an email that cannot be parsed at all
+    └── StoreError                 the database refused a write
+
+Library code raises these (wrapping third-party errors with ``from exc``); the CLI and the
+web app each turn them into a message in exactly one place.
+"""
+
+from __future__ import annotations
+
+
+class CarepanelError(Exception):
+    """Base of every error carepanel raises on purpose."""
+
+    code: str | None = None
+
+    def __init__(self, detail: str, *, code: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if code is not None:
+            self.code = code
+
+    def to_json(self) -> dict[str, object]:
+        return {"error": {"code": self.code, "detail": self.detail}}
+
+
+class ConfigError(CarepanelError):
+    code = "config_error"
+
+
+class DocumentError(CarepanelError):
+    code = "unreadable_attachment"
+
+
+class UnreadableAttachment(DocumentError):
+    code = "unreadable_attachment"
+
+
+class UnsafeAttachment(DocumentError):
+    code = "unsafe_attachment"
+
+
+class NotARequestForm(DocumentError):
+    code = "no_request_form"
+
+
+class MessageError(CarepanelError):
+    code = "unreadable_message"
+
+
+class StoreError(CarepanelError):
+    code = "store_error"

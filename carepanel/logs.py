@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,13 @@ class JsonLineFormatter(logging.Formatter):
             "logger": record.name,
             "msg": record.getMessage(),
         }
+        if record.exc_info and record.exc_info[0] is not None:
+            # The exception's type and where it was raised, never its message: messages
+            # of library errors can quote document text.
+            line["exc_type"] = record.exc_info[0].__name__
+            tb = record.exc_info[2]
+            line["exc_at"] = [f"{f.filename.rsplit('/', 1)[-1]}:{f.lineno}:{f.name}"
+                              for f in traceback.extract_tb(tb)][-8:] if tb else []
         fields = getattr(record, "fields", None)
         if fields:
             line.update(fields)

@@ -1,0 +1,279 @@
+"""The command line: a thin face over the library, exactly as the contract says.
+
+Every command is a few lines; errors are turned into a message (or a JSON error object)
+in one place, ``CarepanelGroup.invoke``, so no user ever sees a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from dataclasses import dataclass, field
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+
+from .config import PROFILE_NAMES, Config, load_config
+from .errors import CarepanelError, ConfigError
+
+log = logging.getLogger("carepanel.cli")
+
+
+@dataclass
+class State:
+    config_path: str | None
+    data_dir: str | None
+    profile: str | None
+    _cfg: Config | None = field(default=None, repr=False)
+
+    def config(self, check_files: bool = False) -> Config:
+        if self._cfg is None:
+            self._cfg = load_config(self.config_path, data_dir=self.data_dir, profile=self.profile,
+                                    check_files=check_files)
+            from .logs import setup_logging
+
+            setup_logging(self._cfg.log_dir)
+        return self._cfg
+
+
+def _emit(data: Any, as_json: bool, human: str) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        click.echo(human)
+
+
+def _fail(exc: CarepanelError, as_json: bool) -> NoReturn:
+    if as_json:
+        click.echo(json.dumps(exc.to_json(), ensure_ascii=False))
+    else:
+        click.echo(f"carepanel: {exc.detail}", err=True)
+    sys.exit(1)
+
+
+class CarepanelGroup(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except CarepanelError as exc:
+            _fail(exc, "--json" in sys.argv)
+        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+            raise
+        except KeyboardInterrupt:
+            click.echo("carepanel: interrupted", err=True)
+            sys.exit(130)
+        except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
+            log.exception("internal error")
+            err = CarepanelError(f"internal error ({type(exc).__name__}); details are in the log", code="internal_error")
+            _fail(err, "--json" in sys.argv)
+
+
+@click.group(cls=CarepanelGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="The TOML configuration.")
+@click.option("--data-dir", type=click.Path(file_okay=False), help="Where the database, archive and outputs live.")
+@click.option("--profile", type=click.Choice(PROFILE_NAMES), help="A built-in panel profile, overriding the config's.")
+@click.version_option(package_name="carepanel")
+@click.pass_context
+def main(ctx: click.Context, config_path: str | None, data_dir: str | None, profile: str | None) -> None:
+    """carepanel: request forms in, judged submissions, packs and decisions out."""
+    ctx.obj = State(config_path, data_dir, profile)
+
+
+# --------------------------------------------------------------------------- config
+
+
+@main.group("config")
+def config_group() -> None:
+    """Check the configuration."""
+
+
+@config_group.command("check")
+@click.pass_obj
+def config_check(state: State) -> None:
+    """Validate the config, its profile and the staff directory.
+
+    Example: carepanel --config /etc/carepanel/config.toml config check
+    """
+    from .directory import load_directory
+
+    cfg = state.config(check_files=True)
+    directory = load_directory(cfg.directory_csv)
+    where = cfg.path or "built-in defaults (no config.toml found)"
+    click.echo(f"ok: {where}")
+    click.echo(f"  profile:   {cfg.profile.name} ({cfg.profile.title}, {cfg.profile.council})")
+    click.echo(f"  data dir:  {cfg.data_dir}")
+    click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or cfg.mailbox.host or ''}")
+    click.echo(f"  outbox:    {cfg.outbox.backend} {cfg.outbox.path or ''}")
+    click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)"))
+
+
+# --------------------------------------------------------------------------- parse / ingest
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the request object as JSON.")
+@click.pass_obj
+def parse(state: State, file: str, as_json: bool) -> None:
+    """Read one request form and print the request.
+
+    Example: carepanel parse form.docx --json
+    """
+    from . import parsers
+
+    cfg = state.config()
+    path = Path(file)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CarepanelError(f"cannot read {path.name}: {exc.strerror}", code="unreadable_attachment") from exc
+    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=parsers.builtin_forms(),
+                                   limits=cfg.limits, today=date.today())
+    doc = request.to_json()
+    _emit(doc, as_json, _request_text(doc))
+
+
+def _request_text(doc: dict[str, Any]) -> str:
+    lines = [f"form:     {doc['form'] or 'unrecognised layout'}"]
+    for c in doc["children"]:
+        lines.append(f"child:    {c['name']}  dob {c['dob']}  id {c['child_id']}")
+    lines.append(f"request:  {(doc['request'] or '')[:100]}")
+    lines.append(f"types:    {', '.join(doc['request_types'])}")
+    lines.append(f"missing:  {', '.join(doc['missing']) or 'nothing'}")
+    return "\n".join(lines)
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--received-at", help="Mailbox receipt time, ISO 8601 with offset.")
+@click.option("--json", "as_json", is_flag=True, help="Print the submission object as JSON.")
+@click.pass_obj
+def ingest(state: State, file: str, received_at: str | None, as_json: bool) -> None:
+    """Process one email as if it had just arrived in the panel mailbox.
+
+    Example: carepanel ingest request.eml --received-at 2026-11-20T11:58:00+00:00 --json
+    """
+    from .service import open_service
+
+    when = _aware(received_at, "--received-at") if received_at else None
+    try:
+        raw = Path(file).read_bytes()
+    except OSError as exc:
+        raise CarepanelError(f"cannot read {file}: {exc.strerror}", code="unreadable_message") from exc
+    with open_service(state.config()) as service:
+        outcome = service.ingest_bytes(raw, source="cli", received_at=when)
+    if outcome.submission is None:
+        assert outcome.error is not None
+        raise outcome.error
+    _emit(outcome.submission, as_json, _submission_line(outcome.submission))
+
+
+def _aware(text: str, option: str) -> datetime:
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not an ISO 8601 time like 2026-11-20T11:58:00+00:00") from None
+    if value.tzinfo is None:
+        raise ConfigError(f"{option}: {text!r} has no UTC offset (add +00:00, or +01:00 in summer time)")
+    return value
+
+
+def _submission_line(s: dict[str, Any]) -> str:
+    flags = ", ".join(f["code"] for f in s["flags"]) or "-"
+    return f"{s['id']}  {s['status']:<10} panel {s['panel_date']}  flags: {flags}"
+
+
+@main.command()
+@click.option("--status", type=click.Choice(["accepted", "flagged", "superseded", "rejected"]))
+@click.option("--panel-date", help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def submissions(state: State, status: str | None, panel_date: str | None, as_json: bool) -> None:
+    """List submissions.
+
+    Example: carepanel submissions --status flagged --panel-date 2026-11-25 --json
+    """
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date") if panel_date else None
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        rows = store.submissions(status=status, panel_date=day)
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
+
+
+def _date(text: str, option: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"{option}: {text!r} is not a date like 2026-11-25") from None
+
+
+@main.command("calendar")
+@click.option("--from", "start", help="First date (YYYY-MM-DD); default today.")
+@click.option("--count", default=8, show_default=True, help="How many sittings.")
+@click.pass_obj
+def calendar_cmd(state: State, start: str | None, count: int) -> None:
+    """Show the coming sittings with their cut-off and papers-out times.
+
+    Example: carepanel --profile bexley calendar --count 4
+    """
+    from datetime import timedelta
+
+    from .clock import LONDON
+    from .pipeline import calendar
+
+    cfg = state.config()
+    first = _date(start, "--from") if start else date.today()
+    dates = calendar.sittings(cfg.profile, first, first + timedelta(days=15 * max(count, 1) + 30))[:count]
+    fmt = "%a %d %b %Y %H:%M"
+    for d in dates:
+        p = calendar.panel(cfg.profile, d)
+        click.echo(f"{d:%a %d %b %Y}  cut-off {p.cutoff.astimezone(LONDON):{fmt}}  papers {p.papers_out.astimezone(LONDON):{fmt}}")
+
+
+# --------------------------------------------------------------------------- service
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--no-web", is_flag=True, help="Run the mailbox service only.")
+@click.pass_obj
+def run(state: State, host: str, port: int, no_web: bool) -> None:
+    """Watch the mailbox, send what is due, serve the web app. Stop with Ctrl-C.
+
+    Example: carepanel --config config.toml run --no-web
+    """
+    from .service import run_forever
+
+    run_forever(state.config(check_files=True), web=not no_web, host=host, port=port, echo=click.echo)
+
+
+@main.command()
+@click.option("--dir", "folder", default="demo", show_default=True, type=click.Path(file_okay=False),
+              help="Where the demo's config, mailbox and data go.")
+@click.option("--serve/--no-serve", default=False, help="Keep the service running afterwards.")
+@click.pass_obj
+def demo(state: State, folder: str, serve: bool) -> None:
+    """Seed a mailbox with sample mail, process it, and show what happened.
+
+    Example: carepanel demo --dir demo --serve
+    """
+    from .demo import run_demo
+
+    run_demo(Path(folder), profile=state.profile, serve=serve, echo=click.echo)
+
+
+def entry() -> None:  # pragma: no cover - console script shim
+    main(prog_name="carepanel")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main(prog_name="carepanel")

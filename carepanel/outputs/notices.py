@@ -1,0 +1,111 @@
+"""Telling the sender what happens next: the acknowledgement of each submission.
+
+Rendered from Jinja2 templates a council can edit (``[notices] templates_dir`` in the
+config overrides the built-in ones by file name).  The mail itself is only queued here, in
+the same transaction as the submission; the service sends it afterwards.  Children are
+named by initials and ID, never in full, since email travels further than the case record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+
+from ..clock import LONDON
+from ..config import Config
+from ..directory import Directory
+from ..pipeline import calendar
+from ..pipeline.models import Message, Request, Submission
+
+ACTIONS = {
+    "late": "If the case cannot wait, ask your Team Manager to contact the panel chair, who may agree to hear it late.",
+    "missing_fields": "Complete the answers named above and send the whole form again.",
+    "no_manager_signoff": "Ask your manager to sign the form, or to send it (or their agreement) from their own email address.",
+    "no_request_form": "Attach the completed panel request form (Word or PDF) and send it again.",
+    "unreadable_attachment": "Send the file again without a password, or as a Word document or a PDF made from it.",
+    "unsafe_attachment": "The file was not opened, for safety. Save the form as an ordinary Word document (.docx) or PDF and send it again.",
+    "missing_documents": "Attach the documents named above and send them with the form.",
+    "out_of_scope": "This request should go to another panel or decision-maker; ask your Team Manager which.",
+    "below_threshold": "Your manager can agree this expenditure; it does not need to come to panel.",
+}
+
+
+@dataclass(frozen=True)
+class Notice:
+    id: str
+    kind: str
+    submission_id: str
+    to: tuple[str, ...]
+    cc: tuple[str, ...]
+    subject: str
+    body: str
+    in_reply_to: str | None
+
+    def as_row(self) -> dict[str, Any]:
+        return {"id": self.id, "kind": self.kind, "submission_id": self.submission_id,
+                "recipients": {"to": list(self.to), "cc": list(self.cc)}, "subject": self.subject,
+                "body": self.body, "in_reply_to": self.in_reply_to}
+
+
+def environment(templates_dir: Path | None) -> Environment:
+    loaders = [PackageLoader("carepanel.outputs", "templates")]
+    if templates_dir is not None:
+        loaders.insert(0, FileSystemLoader(str(templates_dir)))
+    return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
+                       undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def child_reference(request: Request | None) -> str | None:
+    """Initials and ID ("A.H. (LCS123456)"): enough for the worker, little for anyone else."""
+    if request is None or not request.children:
+        return None
+    refs = []
+    for c in request.children:
+        initials = ".".join(p[0].upper() for p in (c.name or "").split() if p[:1].isalpha())
+        initials = initials + "." if initials else "the child"
+        refs.append(f"{initials} ({c.child_id})" if c.child_id else initials)
+    return ", ".join(refs)
+
+
+def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: Directory,
+                    env: Environment | None = None) -> Notice:
+    env = env or environment(cfg.notices.templates_dir)
+    profile = cfg.profile
+    sender = directory.by_email(message.sender)
+    greeting = sender.name.split()[0] if sender else (message.sender_name or "colleague").split()[0]
+    values: dict[str, Any] = {
+        "greeting": greeting,
+        "panel_title": profile.title,
+        "child_ref": child_reference(sub.request),
+        "submission_id": sub.id,
+        "received": _when(sub.received_at),
+        "panel_day": sub.panel_date.strftime("%A %-d %B %Y") if sub.panel_date else None,
+        "cutoff": _when(sub.cutoff) if sub.cutoff else None,
+        "papers_out": _when(calendar.papers_out_for(profile, sub.panel_date)) if sub.panel_date else None,
+        "problems": [{"code": f.code, "detail": f.detail, "action": ACTIONS.get(f.code, "")} for f in sub.flags],
+    }
+    kind = "ack_accepted" if sub.status == "accepted" else "ack_flagged"
+    body = env.get_template(f"{kind}.txt.j2").render(**values)
+    cc = _team_manager_copy(sub, message, cfg, directory)
+    subject = message.subject.strip() or "your panel request"
+    subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
+    nid = "ack-" + hashlib.sha256(sub.id.encode()).hexdigest()[:16]
+    return Notice(nid, kind, sub.id, (message.sender,), cc, subject, body, message.message_id)
+
+
+def _team_manager_copy(sub: Submission, message: Message, cfg: Config, directory: Directory) -> tuple[str, ...]:
+    if not cfg.notices.copy_team_manager or sub.request is None:
+        return ()
+    tm = directory.by_name(sub.request.team_manager.name, frozenset({"team_manager"}))
+    if tm is None or tm.email == message.sender:
+        return ()
+    return (tm.email,)
+
+
+def _when(t: datetime) -> str:
+    return t.astimezone(LONDON).strftime("%A %-d %B %Y, %H:%M")

@@ -1,0 +1,158 @@
+"""The running service: the mailbox watcher, the processing loop and the mail sender.
+
+One loop does the work, in one thread, so the store has one writer in this process:
+sweep the inbox, process what is new or due for retry, move what was committed, then
+send what was queued.  The watcher thread only wakes the loop.  A message is moved out of
+the inbox only after its submission is committed; a message whose processing fails stays
+in the inbox, on the ledger with its reason, and is retried with backoff.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from types import FrameType
+
+from . import parsers
+from .clock import Clock, system_clock
+from .config import Config
+from .directory import load_directory
+from .logs import safe_fields, setup_logging
+from .mailbox.archive import Archive
+from .mailbox.folder import FolderInbox, InboxItem, watch
+from .mailbox.outbox import FolderOutbox, build_email
+from .pipeline.intake import IntakeContext
+from .pipeline.models import sha256_hex
+from .pipeline.process import Outcome, Processor
+from .store import Store
+
+log = logging.getLogger("carepanel.service")
+
+
+@dataclass
+class Service:
+    cfg: Config
+    store: Store
+    processor: Processor
+    clock: Clock = system_clock
+
+    # ------------------------------------------------------------------ intake
+
+    def ingest_bytes(self, raw: bytes, *, source: str, source_key: str | None = None,
+                     received_at: datetime | None = None, fallback_received_at: datetime | None = None) -> Outcome:
+        outcome = self.processor.process(raw, source=source, source_key=source_key, received_at=received_at,
+                                         fallback_received_at=fallback_received_at, now=self.clock())
+        self.deliver_due()
+        return outcome
+
+    def sweep(self, inbox: FolderInbox) -> int:
+        """Process every complete message in the inbox that is new or due for retry."""
+        done = 0
+        for item in inbox.pending():
+            if self._handle(inbox, item):
+                done += 1
+        self.deliver_due()
+        return done
+
+    def _handle(self, inbox: FolderInbox, item: InboxItem) -> bool:
+        try:
+            raw = inbox.read(item)
+        except FileNotFoundError:
+            return False  # moved away between listing and reading
+        entry = self.store.ledger_entry(sha256_hex(raw))
+        now = self.clock()
+        if entry and entry.status == "failed" and entry.next_attempt_at and entry.next_attempt_at > now:
+            return False
+        if entry and entry.status == "refused":
+            inbox.mark_failed(item, entry.error or "refused")
+            return False
+        arrived = datetime.fromtimestamp(item.mtime, timezone.utc)
+        outcome = self.processor.process(raw, source="folder", source_key=item.path.name,
+                                         fallback_received_at=arrived, now=now)
+        if outcome.submission is not None:
+            inbox.mark_processed(item)
+            return True
+        if outcome.retry_at is None and outcome.error is not None:
+            inbox.mark_failed(item, outcome.error.detail)
+        return False
+
+    # ------------------------------------------------------------------ sending
+
+    def deliver_due(self) -> int:
+        sent = 0
+        outbox = FolderOutbox(self.cfg.outbox)
+        for item in self.store.due_outgoing(self.clock()):
+            msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
+                              item.recipients.get("cc", []), item.subject, item.body,
+                              in_reply_to=item.in_reply_to, references=item.in_reply_to)
+            try:
+                message_id = outbox.send(msg)
+            except OSError as exc:
+                delay = self.processor.backoff(item.attempts)
+                self.store.mark_send_failed(item.id, f"{type(exc).__name__}: {exc}", self.clock() + delay)
+                log.warning("sending failed; will retry", extra=safe_fields(
+                    event="send_failed", error_type=type(exc).__name__, delay_seconds=delay.total_seconds()))
+                continue
+            self.store.mark_sent(item.id, message_id)
+            sent += 1
+        return sent
+
+
+@contextmanager
+def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
+    setup_logging(cfg.log_dir)
+    store = Store(cfg.db_path)
+    directory = load_directory(cfg.directory_csv)
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms())
+    processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
+    try:
+        yield Service(cfg, store, processor, clock)
+    finally:
+        store.close()
+
+
+def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
+                stop: threading.Event | None = None, clock: Clock = system_clock) -> None:
+    """Run until SIGTERM or Ctrl-C (or ``stop`` is set, for tests)."""
+    stop = stop or threading.Event()
+    wake = threading.Event()
+    _on_signals(stop, wake)
+    if cfg.mailbox.backend != "folder":
+        from .errors import ConfigError
+
+        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available yet; use \"folder\"")
+    inbox = FolderInbox(cfg.mailbox)
+    watcher = threading.Thread(target=watch, args=(cfg.mailbox, wake.set, stop), name="inbox-watch", daemon=True)
+    with open_service(cfg, clock) as service:
+        watcher.start()
+        echo(f"carepanel: watching {cfg.mailbox.path} for {cfg.profile.title} ({cfg.profile.name}); "
+             f"mail out to {cfg.outbox.path}")
+        if web:
+            echo("carepanel: the web app is not built yet; running the mailbox service only (--no-web)")
+        log.info("service started", extra=safe_fields(event="service_started", profile=cfg.profile.name,
+                                                      backend=cfg.mailbox.backend))
+        while not stop.is_set():
+            service.sweep(inbox)
+            wake.wait(timeout=cfg.mailbox.poll_seconds)
+            wake.clear()
+        watcher.join(timeout=5)
+    log.info("service stopped", extra=safe_fields(event="service_stopped"))
+    echo("carepanel: stopped")
+
+
+def _on_signals(stop: threading.Event, wake: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+        wake.set()
+
+    signal.signal(signal.SIGTERM, handler)
+    signal.signal(signal.SIGINT, handler)
+

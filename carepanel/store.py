@@ -1,0 +1,452 @@
+"""The only module that speaks SQL.
+
+SQLite through sqlite-utils, in WAL mode with ``synchronous=FULL`` so that a committed
+submission survives a power cut.  The schema is versioned with ``PRAGMA user_version`` and
+grows by appending to ``MIGRATIONS``; a migration is never edited once released.  The audit
+log is append-only: triggers refuse any UPDATE or DELETE on it.
+
+The ledger (``messages``) records every message the mailbox has handed over, whatever became
+of it, so nothing is silently skipped: a failure keeps its reason and its next retry time.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from .errors import StoreError
+from .pipeline.models import Submission
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: intake
+    """
+    CREATE TABLE messages (
+        sha256 TEXT PRIMARY KEY,
+        message_id TEXT NOT NULL,
+        source TEXT NOT NULL,
+        source_key TEXT,
+        size INTEGER NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('received', 'processed', 'failed', 'refused')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        error_code TEXT,
+        error TEXT,
+        first_seen_at TEXT NOT NULL,
+        processed_at TEXT,
+        submission_id TEXT
+    );
+    CREATE INDEX messages_message_id ON messages(message_id);
+    CREATE INDEX messages_status ON messages(status, next_attempt_at);
+
+    CREATE TABLE submissions (
+        id TEXT PRIMARY KEY,
+        message_sha256 TEXT NOT NULL REFERENCES messages(sha256),
+        message_id TEXT NOT NULL UNIQUE,
+        received_at TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('accepted', 'flagged', 'superseded', 'rejected')),
+        panel_date TEXT,
+        cutoff TEXT,
+        child_key TEXT,
+        superseded_by TEXT,
+        doc TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX submissions_panel ON submissions(panel_date, status);
+    CREATE INDEX submissions_child ON submissions(child_key, panel_date);
+
+    CREATE TABLE flags (
+        submission_id TEXT NOT NULL REFERENCES submissions(id),
+        code TEXT NOT NULL,
+        detail TEXT NOT NULL
+    );
+    CREATE INDEX flags_submission ON flags(submission_id);
+
+    CREATE TABLE attachments (
+        id TEXT PRIMARY KEY,
+        submission_id TEXT NOT NULL REFERENCES submissions(id),
+        position INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        filename TEXT NOT NULL,
+        role TEXT NOT NULL,
+        readable INTEGER NOT NULL,
+        format TEXT,
+        problem TEXT
+    );
+    CREATE INDEX attachments_submission ON attachments(submission_id);
+
+    CREATE TABLE outgoing (
+        id TEXT PRIMARY KEY,
+        kind TEXT NOT NULL,
+        submission_id TEXT,
+        recipients TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body TEXT NOT NULL,
+        in_reply_to TEXT,
+        status TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT,
+        error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT,
+        sent_message_id TEXT
+    );
+    CREATE INDEX outgoing_status ON outgoing(status, next_attempt_at);
+
+    CREATE TABLE audit (
+        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+        at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        entity TEXT NOT NULL,
+        entity_id TEXT NOT NULL,
+        reason TEXT,
+        data TEXT
+    );
+    CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+)
+
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    sha256: str
+    message_id: str
+    source: str
+    source_key: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    error_code: str | None
+    error: str | None
+    submission_id: str | None
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: str
+    kind: str
+    submission_id: str | None
+    recipients: dict[str, list[str]]
+    subject: str
+    body: str
+    in_reply_to: str | None
+    attempts: int
+
+
+class Store:
+    """A handle on the database; cheap to open, one per thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA foreign_keys=ON")
+            conn.execute("PRAGMA busy_timeout=30000")
+        except sqlite3.Error as exc:
+            raise StoreError(f"cannot open the database at {path}: {exc}") from exc
+        self.path = path
+        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    # ------------------------------------------------------------------ schema
+
+    def _migrate(self) -> None:
+        version = self.conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"the database is at schema version {version}, newer than this program ({SCHEMA_VERSION}): upgrade carepanel"
+            )
+        for number in range(version + 1, SCHEMA_VERSION + 1):
+            with self.transaction():
+                for statement in _statements(MIGRATIONS[number - 1]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number}")
+
+    @property
+    def schema_version(self) -> int:
+        return int(self.conn.execute("PRAGMA user_version").fetchone()[0])
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """BEGIN IMMEDIATE, so two processes never interleave a read-then-write."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"the database is busy: {exc}") from exc
+        try:
+            yield
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        else:
+            self.conn.execute("COMMIT")
+
+    # ------------------------------------------------------------------ ledger
+
+    def ledger_entry(self, sha256: str) -> LedgerEntry | None:
+        row = self.conn.execute("SELECT * FROM messages WHERE sha256 = ?", (sha256,)).fetchone()
+        return _ledger(self._row(row, "messages")) if row else None
+
+    def note_message(self, sha256: str, message_id: str, source: str, source_key: str | None, size: int) -> LedgerEntry:
+        """Record that a message was seen (after it is archived); idempotent."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO messages (sha256, message_id, source, source_key, size, status, first_seen_at)"
+                " VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT(sha256) DO UPDATE SET source_key = excluded.source_key",
+                (sha256, message_id, source, source_key, size, _now()),
+            )
+        entry = self.ledger_entry(sha256)
+        assert entry is not None
+        return entry
+
+    def note_failure(self, sha256: str, code: str, error: str, next_attempt_at: datetime | None, *, refused: bool = False) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE messages SET status = ?, attempts = attempts + 1, error_code = ?, error = ?, next_attempt_at = ?"
+                " WHERE sha256 = ?",
+                ("refused" if refused else "failed", code, error[:2000],
+                 next_attempt_at.isoformat() if next_attempt_at else None, sha256),
+            )
+            self._audit("carepanel", "message_refused" if refused else "message_failed", "message", sha256, code, None)
+
+    def commit_submission_seen(self, sha256: str, submission_id: str) -> None:
+        """A message whose submission already exists (a redelivery) is simply processed."""
+        with self.transaction():
+            self._mark_processed(sha256, submission_id)
+
+    def failed_messages(self) -> list[LedgerEntry]:
+        rows = self.conn.execute(
+            "SELECT * FROM messages WHERE status IN ('failed', 'refused') ORDER BY first_seen_at"
+        ).fetchall()
+        return [_ledger(self._row(r, "messages")) for r in rows]
+
+    def submission_for_message(self, sha256: str, message_id: str) -> dict[str, Any] | None:
+        """The stored submission for this message: same bytes, or same Message-ID."""
+        row = self.conn.execute(
+            "SELECT id FROM submissions WHERE message_sha256 = ? OR message_id = ? LIMIT 1", (sha256, message_id)
+        ).fetchone()
+        return self.submission(row[0]) if row else None
+
+    # ------------------------------------------------------------------ submissions
+
+    def commit_submission(self, sub: Submission, outgoing: list[dict[str, Any]], actor: str = "carepanel") -> dict[str, Any]:
+        """Store a judged submission, supersede earlier ones for the same child and panel,
+        queue its notices and mark the message processed: all in one transaction."""
+        with self.transaction():
+            existing = self.conn.execute(
+                "SELECT id FROM submissions WHERE message_sha256 = ? OR message_id = ?", (sub.message_sha256, sub.message_id)
+            ).fetchone()
+            if existing:
+                self._mark_processed(sub.message_sha256, existing[0])
+                sub_id = existing[0]
+            else:
+                self._insert_submission(sub)
+                status = self._supersede(sub)
+                self._audit(actor, "submission_created", "submission", sub.id, None,
+                            {"status": status, "flags": [f.code for f in sub.flags]})
+                for item in outgoing:
+                    self._queue_outgoing(item)
+                self._mark_processed(sub.message_sha256, sub.id)
+                sub_id = sub.id
+        result = self.submission(sub_id)
+        assert result is not None
+        return result
+
+    def _insert_submission(self, sub: Submission) -> None:
+        now = _now()
+        doc = sub.to_json()
+        self.db["submissions"].insert({
+            "id": sub.id, "message_sha256": sub.message_sha256, "message_id": sub.message_id,
+            "received_at": sub.received_at.isoformat(), "sender": sub.sender, "status": sub.status,
+            "panel_date": sub.panel_date.isoformat() if sub.panel_date else None,
+            "cutoff": sub.cutoff.isoformat() if sub.cutoff else None,
+            "child_key": sub.child_key, "superseded_by": None,
+            "doc": json.dumps(doc, ensure_ascii=False), "created_at": now, "updated_at": now,
+        })
+        self.db["flags"].insert_all([{"submission_id": sub.id, "code": f.code, "detail": f.detail} for f in sub.flags])
+        self.db["attachments"].insert_all([
+            {"id": f"{sub.id}-{i}", "submission_id": sub.id, "position": i, "sha256": a.sha256,
+             "filename": a.filename, "role": a.role, "readable": int(a.readable), "format": a.format, "problem": a.problem}
+            for i, a in enumerate(sub.attachments)
+        ])
+
+    def _supersede(self, sub: Submission) -> str:
+        """A later form for the same child and panel replaces the earlier one.
+
+        "Later" is by receipt time, not processing order, so a retried older message that
+        is processed last does not undo the newer form.  Returns the new one's status.
+        """
+        if not sub.child_key or sub.panel_date is None:
+            return sub.status
+        rows = self.conn.execute(
+            "SELECT id, received_at FROM submissions WHERE child_key = ? AND panel_date = ? AND id != ?"
+            " AND status IN ('accepted', 'flagged')",
+            (sub.child_key, sub.panel_date.isoformat(), sub.id),
+        ).fetchall()
+        status = sub.status
+        for other_id, other_received in rows:
+            if datetime.fromisoformat(other_received) <= sub.received_at:
+                self._set_status(other_id, "superseded", superseded_by=sub.id, reason=f"replaced by {sub.id}")
+            else:
+                self._set_status(sub.id, "superseded", superseded_by=other_id, reason=f"replaced by {other_id}")
+                status = "superseded"
+        return status
+
+    def _set_status(self, sub_id: str, status: str, *, superseded_by: str | None = None, reason: str | None = None,
+                    actor: str = "carepanel") -> None:
+        self.conn.execute(
+            "UPDATE submissions SET status = ?, superseded_by = COALESCE(?, superseded_by), updated_at = ? WHERE id = ?",
+            (status, superseded_by, _now(), sub_id),
+        )
+        self._audit(actor, f"submission_{status}", "submission", sub_id, reason, None)
+
+    def _mark_processed(self, sha256: str, submission_id: str) -> None:
+        self.conn.execute(
+            "UPDATE messages SET status = 'processed', processed_at = ?, submission_id = ?, next_attempt_at = NULL,"
+            " error_code = NULL, error = NULL WHERE sha256 = ?",
+            (_now(), submission_id, sha256),
+        )
+
+    def submission(self, sub_id: str) -> dict[str, Any] | None:
+        row = self.conn.execute("SELECT status, doc FROM submissions WHERE id = ?", (sub_id,)).fetchone()
+        return _doc(row) if row else None
+
+    def submissions(self, status: str | None = None, panel_date: date | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT status, doc FROM submissions WHERE 1=1"
+        args: list[Any] = []
+        if status:
+            sql += " AND status = ?"
+            args.append(status)
+        if panel_date:
+            sql += " AND panel_date = ?"
+            args.append(panel_date.isoformat())
+        sql += " ORDER BY received_at, id"
+        return [_doc(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def counts(self) -> dict[str, int]:
+        rows = self.conn.execute("SELECT status, count(*) FROM submissions GROUP BY status").fetchall()
+        return {r[0]: r[1] for r in rows}
+
+    # ------------------------------------------------------------------ outgoing mail
+
+    def _queue_outgoing(self, item: dict[str, Any]) -> None:
+        self.db["outgoing"].insert({
+            "id": item["id"], "kind": item["kind"], "submission_id": item.get("submission_id"),
+            "recipients": json.dumps(item["recipients"]), "subject": item["subject"], "body": item["body"],
+            "in_reply_to": item.get("in_reply_to"), "status": "pending", "created_at": _now(),
+        }, ignore=True)
+
+    def due_outgoing(self, now: datetime) -> list[Outgoing]:
+        rows = self.conn.execute(
+            "SELECT id, kind, submission_id, recipients, subject, body, in_reply_to, attempts FROM outgoing"
+            " WHERE status IN ('pending', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at",
+            (now.isoformat(),),
+        ).fetchall()
+        return [Outgoing(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+
+    def mark_sent(self, outgoing_id: str, sent_message_id: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outgoing SET status = 'sent', sent_at = ?, sent_message_id = ?, error = NULL WHERE id = ?",
+                (_now(), sent_message_id, outgoing_id),
+            )
+            self._audit("carepanel", "mail_sent", "outgoing", outgoing_id, None, None)
+
+    def mark_send_failed(self, outgoing_id: str, error: str, next_attempt_at: datetime) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE outgoing SET status = 'failed', attempts = attempts + 1, error = ?, next_attempt_at = ? WHERE id = ?",
+                (error[:2000], next_attempt_at.isoformat(), outgoing_id),
+            )
+
+    def outgoing_for(self, submission_id: str) -> list[dict[str, Any]]:
+        rows = self.conn.execute(
+            "SELECT id, kind, status, recipients, subject FROM outgoing WHERE submission_id = ? ORDER BY created_at",
+            (submission_id,),
+        ).fetchall()
+        return [{"id": r[0], "kind": r[1], "status": r[2], "recipients": json.loads(r[3]), "subject": r[4]} for r in rows]
+
+    # ------------------------------------------------------------------ audit
+
+    def _audit(self, actor: str, action: str, entity: str, entity_id: str, reason: str | None,
+               data: dict[str, Any] | None) -> None:
+        self.conn.execute(
+            "INSERT INTO audit (at, actor, action, entity, entity_id, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (_now(), actor, action, entity, entity_id, reason, json.dumps(data) if data is not None else None),
+        )
+
+    def audit(self, actor: str, action: str, entity: str, entity_id: str, reason: str | None = None,
+              data: dict[str, Any] | None = None) -> None:
+        with self.transaction():
+            self._audit(actor, action, entity, entity_id, reason, data)
+
+    def audit_log(self, entity_id: str | None = None) -> list[dict[str, Any]]:
+        sql = "SELECT seq, at, actor, action, entity, entity_id, reason, data FROM audit"
+        args: tuple[Any, ...] = ()
+        if entity_id:
+            sql += " WHERE entity_id = ?"
+            args = (entity_id,)
+        cols = ("seq", "at", "actor", "action", "entity", "entity_id", "reason", "data")
+        return [dict(zip(cols, r)) for r in self.conn.execute(sql + " ORDER BY seq", args).fetchall()]
+
+    # ------------------------------------------------------------------ helpers
+
+    def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
+        cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]
+        return dict(zip(cols, row))
+
+
+def _statements(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    out: list[str] = []
+    buf = ""
+    for part in script.split(";"):
+        buf += part
+        if sqlite3.complete_statement(buf + ";"):
+            if buf.strip():
+                out.append(buf.strip())
+            buf = ""
+        else:
+            buf += ";"
+    return out
+
+
+def _doc(row: tuple[str, str]) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads(row[1])
+    doc["status"] = row[0]
+    return doc
+
+
+def _ledger(r: dict[str, Any]) -> LedgerEntry:
+    nxt = r.get("next_attempt_at")
+    return LedgerEntry(
+        sha256=r["sha256"], message_id=r["message_id"], source=r["source"], source_key=r["source_key"],
+        status=r["status"], attempts=r["attempts"],
+        next_attempt_at=datetime.fromisoformat(nxt) if nxt else None,
+        error_code=r["error_code"], error=r["error"], submission_id=r["submission_id"],
+    )

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from carepanel.pipeline.models import Flag, Signoff, Submission
+from carepanel.store import SCHEMA_VERSION, Store
+from carepanel.errors import StoreError
+
+T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
+
+
+def a_submission(n: int, child: str | None = "id:LCS1", received: datetime = T0, status: str = "accepted") -> Submission:
+    return Submission(
+        id=f"sub-{n}", message_id=f"<m{n}@x>", message_sha256=f"{n:064d}", received_at=received, sender="a@x.gov.uk",
+        subject="s", status=status, panel_date=date(2026, 11, 25), cutoff=T0, flags=(Flag("late", "x"),) if status == "flagged" else (),
+        signoff=Signoff("form_signature", "Tom"), request=None, attachments=(), child_key=child,
+    )
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    s = Store(tmp_path / "db.sqlite")
+    yield s
+    s.close()
+
+
+def commit(store: Store, sub: Submission) -> dict:
+    store.note_message(sub.message_sha256, sub.message_id, "test", None, 10)
+    return store.commit_submission(sub, [])
+
+
+def test_schema_is_versioned_and_durable(store: Store) -> None:
+    assert store.schema_version == SCHEMA_VERSION
+    assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert store.conn.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    conn = sqlite3.connect(tmp_path / "db.sqlite")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="newer than this program"):
+        Store(tmp_path / "db.sqlite")
+
+
+def test_later_submission_for_same_child_and_panel_supersedes(store: Store) -> None:
+    commit(store, a_submission(1))
+    second = commit(store, a_submission(2, received=T0 + timedelta(hours=1), status="flagged"))
+    assert second["status"] == "flagged"
+    assert store.submission("sub-1")["status"] == "superseded"
+    actions = [a["action"] for a in store.audit_log("sub-1")]
+    assert actions == ["submission_created", "submission_superseded"]
+
+
+def test_older_message_processed_late_does_not_undo_the_newer(store: Store) -> None:
+    commit(store, a_submission(2, received=T0 + timedelta(hours=1)))
+    older = commit(store, a_submission(1))
+    assert older["status"] == "superseded"
+    assert store.submission("sub-2")["status"] == "accepted"
+
+
+def test_different_children_do_not_supersede(store: Store) -> None:
+    commit(store, a_submission(1, child="id:LCS1"))
+    commit(store, a_submission(2, child="id:LCS2"))
+    assert [s["status"] for s in store.submissions()] == ["accepted", "accepted"]
+
+
+def test_committing_the_same_message_twice_keeps_one(store: Store) -> None:
+    first = commit(store, a_submission(1))
+    again = commit(store, replace(a_submission(1), subject="changed"))
+    assert again == first and len(store.submissions()) == 1
+
+
+def test_filters(store: Store) -> None:
+    commit(store, a_submission(1, child="id:A"))
+    commit(store, a_submission(2, child="id:B", status="flagged"))
+    assert [s["id"] for s in store.submissions(status="flagged")] == ["sub-2"]
+    assert store.submissions(panel_date=date(2026, 12, 2)) == []
+
+
+def test_audit_log_is_append_only(store: Store) -> None:
+    store.audit("admin@x", "note", "submission", "sub-1", "why")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.conn.execute("UPDATE audit SET actor = 'someone else'")
+    with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+        store.conn.execute("DELETE FROM audit")
+
+
+def test_failure_keeps_reason_and_retry_time(store: Store) -> None:
+    store.note_message("f" * 64, "<x@y>", "folder", "a.eml", 5)
+    store.note_failure("f" * 64, "processing_error", "KeyError: boom", T0)
+    [entry] = store.failed_messages()
+    assert (entry.status, entry.attempts, entry.error_code, entry.next_attempt_at) == ("failed", 1, "processing_error", T0)
+
+
+def test_outgoing_is_queued_with_the_submission_and_sent_once(store: Store) -> None:
+    sub = a_submission(1)
+    store.note_message(sub.message_sha256, sub.message_id, "test", None, 10)
+    store.commit_submission(sub, [{"id": "ack-1", "kind": "ack_accepted", "submission_id": "sub-1",
+                                   "recipients": {"to": ["a@x"], "cc": []}, "subject": "Re: s", "body": "b"}])
+    [due] = store.due_outgoing(T0)
+    store.mark_sent(due.id, "<sent@x>")
+    assert store.due_outgoing(T0) == []
+    assert store.outgoing_for("sub-1")[0]["status"] == "sent"

@@ -1,0 +1,154 @@
+"""Reading request forms: from a file's bytes to a ``Request``.
+
+    vet          true type, size, macros, archive bombs, encryption, pages  (vet.py)
+    read layout  one reader per true type -> tables and paragraphs           (docx_reader, pdf_reader)
+    recognise    which council's form, by its markers                        (forms.py)
+    read         the form's labels, children tables, values                  (fields, children, values)
+    judge        request types, and the fields the profile requires          (request_types, forms)
+
+``read_request`` raises only ``UnreadableAttachment``, ``UnsafeAttachment`` or
+``NotARequestForm``; every other error is wrapped here, at the one boundary.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+from collections.abc import Callable, Sequence
+from datetime import date
+from functools import cache
+
+from ..config import PROFILE_NAMES, FormSpec, Limits, Profile, load_profile
+from ..errors import DocumentError, NotARequestForm, UnreadableAttachment
+from ..logs import safe_fields
+from ..pipeline.models import Request, SourceFile, sha256_hex
+from . import docx_reader, pdf_reader
+from .forms import read_form, recognise, specs_with_names, to_request
+from .generic import read_generic
+from .layout import Layout, Paragraph
+from .roles import role_of
+from .sniff import sniff_format
+from .vet import vet
+
+__all__ = ["builtin_forms", "classify_attachment", "read_request", "sniff_format", "vet"]
+
+log = logging.getLogger(__name__)
+
+# pdfminer and pypdf warn about every quirk of a damaged file, sometimes quoting its
+# contents; the outcome is reported as a flag instead, so their chatter is kept out of logs.
+for _noisy in ("pdfminer", "pypdf", "pdfplumber"):
+    logging.getLogger(_noisy).setLevel(logging.ERROR)
+
+
+def _read_text(data: bytes) -> Layout:
+    text = data.decode("utf-8", errors="replace")
+    return Layout("text", tuple(Paragraph(line) for line in text.splitlines()))
+
+
+READERS: dict[str, Callable[[bytes], Layout]] = {
+    "docx": docx_reader.read,
+    "pdf": pdf_reader.read,
+    "text": _read_text,
+}
+NOT_FORMS = {
+    "eml": "an email message, not a request form",
+    "msg": "an Outlook message, not a request form",
+    "xlsx": "a spreadsheet, not a request form",
+    "xls": "a spreadsheet, not a request form",
+    "ods": "a spreadsheet, not a request form",
+    "pptx": "a presentation, not a request form",
+    "ppt": "a presentation, not a request form",
+    "odp": "a presentation, not a request form",
+    "html": "a web page, not a request form",
+}
+UNREADABLE = {
+    "doc": "Word 97-2003 (.doc) files cannot be read yet; please send the form as .docx or PDF",
+    "odt": "OpenDocument (.odt) files cannot be read yet; please send the form as .docx or PDF",
+    "rtf": "RTF files cannot be read yet; please send the form as .docx or PDF",
+    "zip": "archives are not opened; please attach the form itself",
+    "png": "a picture has no text to read; it may be a scan",
+    "jpeg": "a picture has no text to read; it may be a scan",
+    "gif": "a picture has no text to read; it may be a scan",
+    "tiff": "a picture has no text to read; it may be a scan",
+}
+
+
+def read_request(
+    filename: str,
+    data: bytes,
+    *,
+    profile: Profile,
+    forms: Sequence[FormSpec] | None = None,
+    limits: Limits,
+    today: date,
+) -> Request:
+    """Read one file as a request form, judged against ``profile``'s required fields.
+
+    ``forms``: the form descriptions to recognise (default: every built-in profile's), so a
+    Bexley form sent to another panel is still read as Bexley's.
+    """
+    try:
+        fmt = vet(filename, data, limits)
+        layout = read_layout(fmt, data)
+        source = SourceFile(filename, sha256_hex(data), fmt or "unknown")
+        specs = specs_with_names(builtin_forms() if forms is None else forms, profile)
+        found = recognise(layout, specs)
+        reading = read_form(layout, found[0], found[1], today) if found else read_generic(layout, today)
+        return to_request(reading, source, profile, today)
+    except DocumentError:
+        raise
+    except Exception as exc:  # the one boundary: whatever a library raised, the file is unreadable
+        log.warning("reader failed", exc_info=True, extra=safe_fields(event="reader_failed", error_type=type(exc).__name__))
+        raise UnreadableAttachment("the file could not be read") from exc
+
+
+def read_layout(fmt: str | None, data: bytes) -> Layout:
+    if fmt in NOT_FORMS:
+        raise NotARequestForm(f"the file is {NOT_FORMS[fmt]}")
+    if fmt in UNREADABLE:
+        raise UnreadableAttachment(UNREADABLE[fmt])
+    reader = READERS.get(fmt or "")
+    if reader is None:
+        raise UnreadableAttachment("the file's type is not one that can be read")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return reader(data)
+
+
+@cache
+def builtin_forms() -> tuple[FormSpec, ...]:
+    """The form description of every built-in profile, each tagged with its profile's name."""
+    out = []
+    for name in PROFILE_NAMES:
+        spec = load_profile(name).form
+        out.append(FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name}))
+    return tuple(out)
+
+
+def classify_attachment(filename: str, data: bytes, text: str | None) -> str:
+    """The attachment's role (``models.ATTACHMENT_ROLES``) by its name, then its words.
+
+    Without ``text``, a little is read from a Word or PDF file that passes the vetting;
+    anything that goes wrong reading it leaves the name alone to decide.  Never raises.
+    """
+    if text is None and not _role_by_name_only(filename):
+        text = _sample_text(data)
+    return role_of(filename, text)
+
+
+def _role_by_name_only(filename: str) -> bool:
+    return role_of(filename, None) != "other"
+
+
+SAMPLE_LIMITS = Limits(max_message_bytes=60 << 20, max_attachment_bytes=30 << 20, max_pages=50,
+                       max_decompressed_bytes=200 << 20, parse_timeout_seconds=30)
+
+
+def _sample_text(data: bytes) -> str | None:
+    try:
+        fmt = vet("attachment", data, SAMPLE_LIMITS)
+        if fmt not in ("docx", "pdf", "text"):
+            return None
+        return read_layout(fmt, data).text()[:10000]
+    except Exception:  # classification is best effort: the file's own flag comes from read_request
+        return None

@@ -1,0 +1,156 @@
+"""The children on a form, from its tables of children: one row per person.
+
+A children table is found by its heading row (``columns``: printed heading -> child field).
+Forms list other people there too -- North Somerset's table is headed "Details of all
+Child(ren) / Young Person(s) and their parents".  A row is left out, with a warning, when
+
+- it is an adult: the age written, or the age on ``today`` from the date of birth, is 18 or
+  more; or
+- it names a relationship (mother, father, mum, dad, parent, step-/grand-parent, aunt,
+  uncle, carer, partner) and gives no legal status or plan for the person -- a teenage
+  mother who is herself looked after keeps her place.
+
+Where a form has no ID column the ID is read from beside the name: ``Amelia Hart (LCS123456)``
+gives the name ``Amelia Hart`` and the ID ``LCS123456``.  Rows of several tables (Bexley's
+subject children and its Signs of Safety table) are merged by name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from ..pipeline.models import Child
+from .labels import label_matches, line_start_pattern, normalise
+from .layout import Layout, Table
+from .values import age_on, clean, is_blank, parse_age, parse_date
+
+ADULT_AGE = 18
+RELATION = re.compile(
+    r"\b(?:birth\s+)?(?:mother|father|mum|mummy|mom|dad|daddy|parents?|step[\s-]?(?:mother|father|mum|dad|parent)"
+    r"|grand(?:mother|father|ma|pa|parent|mum|dad)|aunt(?:ie)?|uncle|carers?|partner|maternal|paternal|guardian)\b",
+    re.I,
+)
+ID_IN_TEXT = re.compile(
+    r"\b(?P<sys>LCS|ICS|EHM|CID|Mosaic|LL|ID)(?![a-z])\.?\s*(?:no\.?|number|num|id|ref)?\s*[:#.\-]?\s*(?P<num>\d{3,12})\b"
+    r"|\((?P<bare>[A-Z]{0,4}\s*\d{4,12})\)",
+    re.I,
+)
+CHILD_FIELDS = ("name", "dob", "age", "gender", "child_id", "legal_status", "ethnicity", "plan", "disability")
+
+
+@dataclass(frozen=True)
+class Children:
+    children: tuple[Child, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def read_children(layout: Layout, tables: Sequence[Mapping[str, object]], today: date) -> Children:
+    """``tables``: each ``{"columns": {heading: field}, "min_columns": n}`` from the form spec."""
+    rows: list[dict[str, str | None]] = []
+    for spec in tables:
+        columns = {str(k): str(v) for k, v in dict(spec.get("columns", {})).items()}  # type: ignore[call-overload]
+        min_columns = int(spec.get("min_columns", 2))  # type: ignore[call-overload]
+        for table in layout.tables:
+            rows.extend(_table_rows(table, columns, min_columns))
+    return build_children(rows, today)
+
+
+def build_children(rows: Sequence[Mapping[str, str | None]], today: date) -> Children:
+    merged: dict[str, dict[str, str | None]] = {}
+    for row in rows:
+        row = _with_id_from_name(dict(row))
+        key = normalise(row.get("name") or "")
+        if not key:
+            continue
+        into = merged.setdefault(key, {})
+        for k, v in row.items():
+            if into.get(k) is None:
+                into[k] = v
+    kept: list[Child] = []
+    left_out = 0
+    for row in merged.values():
+        child = _child(row, today)
+        if _is_adult(child) or _is_relative(row):
+            left_out += 1
+            continue
+        kept.append(child)
+    warnings = (f"{left_out} row(s) of the children table name a parent or another adult and were left out",) if left_out else ()
+    return Children(tuple(kept), warnings)
+
+
+def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> list[dict[str, str | None]]:
+    patterns = [(line_start_pattern(heading), key) for heading, key in columns.items()]
+    for r, row in enumerate(table.rows):
+        mapping: dict[int, str] = {}
+        for cell in row:
+            for pattern, key in patterns:
+                if key not in mapping.values() and label_matches(pattern, cell.text):
+                    mapping[cell.col] = key
+                    break
+        if len(mapping) >= min_columns and "name" in mapping.values():
+            return [_row(cells, mapping) for cells in table.rows[r + 1:]]
+    return []
+
+
+def _row(cells: Sequence[object], mapping: Mapping[int, str]) -> dict[str, str | None]:
+    out: dict[str, str | None] = {}
+    for cell in cells:
+        key = mapping.get(getattr(cell, "col", -1))
+        if key is not None:
+            out[key] = clean(getattr(cell, "text", None))
+    return out
+
+
+def _with_id_from_name(row: dict[str, str | None]) -> dict[str, str | None]:
+    name = row.get("name")
+    if name:
+        m = ID_IN_TEXT.search(name)
+        if m:
+            if is_blank(row.get("child_id")):
+                row["child_id"] = normalise_id(m.group(0))
+            name = clean(re.sub(r"[\s,;:\-–]+$", "", (name[: m.start()] + name[m.end():]).replace("()", "")))
+            row["name"] = name
+    if row.get("child_id"):
+        row["child_id"] = normalise_id(row["child_id"] or "")
+    return row
+
+
+def normalise_id(text: str) -> str | None:
+    """``LCS: 123456`` and ``(LCS 123456)`` -> ``LCS123456``; anything else as written."""
+    m = ID_IN_TEXT.search(text)
+    if m and m.group("num"):
+        system = m.group("sys").upper()
+        return (system if system != "ID" else "") + m.group("num").upper()
+    if m and m.group("bare"):
+        return re.sub(r"\s+", "", m.group("bare")).upper()
+    return clean(text.strip(" ()"))
+
+
+def _child(row: Mapping[str, str | None], today: date) -> Child:
+    fields = {k: (None if is_blank(v) else v) for k, v in row.items() if k in CHILD_FIELDS}
+    dob = parse_date(fields.get("dob"), today)
+    age = parse_age(fields.get("age"))
+    if age is None and dob is not None:
+        age = age_on(dob, today)
+    return replace(
+        Child(),
+        **{k: v for k, v in fields.items() if k not in ("dob", "age")},
+        dob=dob,
+        age=age,
+    )
+
+
+def _is_adult(child: Child) -> bool:
+    return child.age is not None and child.age >= ADULT_AGE
+
+
+def _is_relative(row: Mapping[str, str | None]) -> bool:
+    marked = [k for k in ("name", "relationship", "legal_status", "plan", "child_id", "gender")
+              if RELATION.search(row.get(k) or "")]
+    if not marked:
+        return False
+    status = [row.get(k) for k in ("legal_status", "plan") if k not in marked]
+    return all(is_blank(s) or re.fullmatch(r"\W*(?:none|no|n)\W*", s or "", re.I) for s in status)

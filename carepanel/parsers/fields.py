@@ -1,0 +1,168 @@
+"""Labelled answers from a ``Layout``: where each label is, and where its answer was typed.
+
+An answer is looked for, in order:
+
+1. in the label's own cell, after the label on the same line (``Name: Jo Bloggs``) or on the
+   lines under it, up to the next label in that cell;
+2. in the value cell: the next cell to the right, unless that cell is itself a label; else
+   the cells under the label in the next row (a heading row over a row of answers, or a
+   one-column question/answer table); else, for a question in the last row, the first row
+   of what follows (a table broken across pages of a PDF).
+
+Lines typed in a cell before any label in it belong to the label that points at that cell:
+the North Somerset request cell holds the request above the printed prompt "What work has
+already been undertaken...", whose own answer is typed under it.  Paragraphs outside tables
+are read as one running text, label by label.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from .labels import Hit, Label, find_hits, guidance_pattern, label_matches, strip_prefixes
+from .layout import Cell, Layout, Paragraph, Table
+from .values import clean
+
+
+@dataclass(frozen=True)
+class Found:
+    text: str | None
+    picture: bool = False
+    label: str | None = None  # the printed label it answers
+
+
+@dataclass
+class Fields:
+    """What was found: by request field key, and by printed label (for the audit trail)."""
+
+    by_key: dict[str, Found] = field(default_factory=dict)
+    by_label: dict[str, str | None] = field(default_factory=dict)
+
+    def text(self, key: str) -> str | None:
+        found = self.by_key.get(key)
+        return found.text if found else None
+
+    def picture(self, key: str) -> bool:
+        found = self.by_key.get(key)
+        return bool(found and found.picture)
+
+    def add(self, label: Label, found: Found) -> None:
+        old = self.by_key.get(label.key)
+        if old is None or (old.text is None and found.text is not None):
+            self.by_key[label.key] = Found(found.text, found.picture or bool(old and old.picture), label.printed)
+        elif found.picture and not old.picture:
+            self.by_key[label.key] = Found(old.text, True, old.label)
+        if self.by_label.get(label.printed) is None:
+            self.by_label[label.printed] = found.text
+
+
+@dataclass(frozen=True)
+class _View:
+    cell: Cell
+    hits: tuple[Hit, ...]
+    orphan: str  # text typed before the first label in the cell (all of it when none)
+
+    @property
+    def is_label(self) -> bool:
+        return bool(self.hits) and not self.orphan.strip()
+
+
+def read_fields(layout: Layout, labels: Sequence[Label], guidance: Sequence[str] = ()) -> Fields:
+    prefixes = tuple(guidance_pattern(g) for g in guidance)
+    out = Fields()
+    grids = [_views(table, labels) for table in _grids(layout)]
+    for g, views in enumerate(grids):
+        following = grids[g + 1] if g + 1 < len(grids) else None
+        for r, row in enumerate(views):
+            for c, _ in enumerate(row):
+                _read_cell(views, r, c, prefixes, out, following)
+    return out
+
+
+def _grids(layout: Layout) -> Iterable[Table]:
+    """Tables as they are; each run of paragraphs as a one-cell table."""
+    run: list[Paragraph] = []
+    for block in layout.blocks:
+        if isinstance(block, Paragraph):
+            run.append(block)
+            continue
+        if run:
+            yield _flow(run)
+            run = []
+        yield block
+    if run:
+        yield _flow(run)
+
+
+def _flow(paragraphs: list[Paragraph]) -> Table:
+    text = "\n".join(p.text for p in paragraphs)
+    return Table(((Cell(text, 0, 1, any(p.picture for p in paragraphs)),),))
+
+
+def _views(table: Table, labels: Sequence[Label]) -> list[list[_View]]:
+    views = []
+    for r, row in enumerate(table.rows):
+        out = []
+        for c, cell in enumerate(row):
+            contexts = _contexts(table, r, c)
+            usable = [lb for lb in labels if lb.context is None or any(label_matches(lb.context, t) for t in contexts)]
+            hits = tuple(find_hits(cell.text, usable)) if cell.text.strip() else ()
+            out.append(_View(cell, hits, cell.text[: hits[0].start] if hits else cell.text))
+        views.append(out)
+    return views
+
+
+def _contexts(table: Table, r: int, c: int) -> list[str]:
+    """The headings a cell sits under: its column's top cell and its row's first cell."""
+    cell = table.rows[r][c]
+    out = []
+    if r > 0:
+        out.extend(top.text for top in table.rows[0] if top.covers(cell.col))
+    if c > 0:
+        out.append(table.rows[r][0].text)
+    return out
+
+
+def _read_cell(views: list[list[_View]], r: int, c: int, prefixes: tuple[re.Pattern[str], ...], out: Fields,
+               following: list[list[_View]] | None) -> None:
+    view = views[r][c]
+    text = view.cell.text
+    for i, hit in enumerate(view.hits):
+        last = i + 1 == len(view.hits)
+        own = clean(strip_prefixes(text[hit.end: len(text) if last else view.hits[i + 1].start], prefixes))
+        picture = last and view.cell.picture
+        if own is None and last:
+            adjacent = _adjacent(views, r, c)
+            if adjacent is None and r + 1 == len(views) and following:
+                adjacent = _continued(following)
+            if adjacent is not None:
+                own = clean(strip_prefixes(adjacent.text or "", prefixes))
+                picture = picture or adjacent.picture
+        out.add(hit.label, Found(own, picture))
+
+
+def _adjacent(views: list[list[_View]], r: int, c: int) -> Found | None:
+    row = views[r]
+    if c + 1 < len(row) and not row[c + 1].is_label:
+        right = row[c + 1]
+        return Found(right.orphan, right.cell.picture and not right.hits)
+    if r + 1 < len(views):
+        cell = row[c].cell
+        below = [v for v in views[r + 1] if _overlap(v.cell, cell) and not v.is_label]
+        if below:
+            return Found("\n".join(v.orphan for v in below), any(v.cell.picture and not v.hits for v in below))
+    return None
+
+
+def _continued(views: list[list[_View]]) -> Found | None:
+    """A question at the foot of one table or page whose answer box starts the next."""
+    first = [v for v in views[0] if not v.is_label] if views and views[0] else []
+    if not first or len(first) != len(views[0]):
+        return None
+    return Found("\n".join(v.orphan for v in first), any(v.cell.picture and not v.hits for v in first))
+
+
+def _overlap(a: Cell, b: Cell) -> bool:
+    return a.col < b.col + b.span and b.col < a.col + a.span

@@ -1,0 +1,113 @@
+"""PDF -> ``Layout`` with pdfplumber: ruled tables as tables, the other text as lines.
+
+A form printed to PDF from Word or LibreOffice keeps its ruled tables, so the same form
+mapping reads it.  Blocks are ordered by page, then by their top edge.  A picture inside a
+table cell (a pasted signature) is noticed.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import zlib
+from typing import Any
+
+import pdfplumber
+from pdfminer.pdftypes import PDFException
+from pdfminer.psexceptions import PSException
+from pdfplumber.utils.exceptions import PdfminerException
+
+from ..errors import UnreadableAttachment
+from .layout import Block, Cell, Layout, Paragraph, Table
+
+PDF_ERRORS = (PSException, PDFException, PdfminerException, ValueError, KeyError, TypeError, AttributeError,
+              IndexError, AssertionError, RecursionError, OverflowError, ZeroDivisionError, struct.error,
+              zlib.error, OSError, NotImplementedError)
+
+BBox = tuple[float, float, float, float]
+
+
+MARGIN = 0.12  # share of the page height at top and bottom where running headers and footers sit
+PAGE_NUMBER = re.compile(r"^\W*(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\W*$", re.I)
+
+
+def read(data: bytes, password: str = "") -> Layout:
+    try:
+        with pdfplumber.open(io.BytesIO(data), password=password) as pdf:
+            pages = [_page_blocks(page) for page in pdf.pages]
+    except PDF_ERRORS as exc:
+        raise UnreadableAttachment("the PDF is damaged and cannot be read") from exc
+    layout = Layout("pdf", tuple(_without_furniture(pages)))
+    if not layout.text().strip(" |\n"):
+        raise UnreadableAttachment("no text to read; it may be a scan")
+    return layout
+
+
+def _without_furniture(pages: list[list[tuple[bool, Block]]]) -> list[Block]:
+    """Drop running headers, footers and page numbers: margin lines repeated on other pages."""
+    seen: dict[str, int] = {}
+    for page in pages:
+        for text in {b.text.strip() for margin, b in page if margin and isinstance(b, Paragraph)}:
+            seen[text] = seen.get(text, 0) + 1
+    out: list[Block] = []
+    for page in pages:
+        for margin, block in page:
+            if margin and isinstance(block, Paragraph):
+                text = block.text.strip()
+                if seen.get(text, 0) > 1 or PAGE_NUMBER.match(text):
+                    continue
+            out.append(block)
+    return out
+
+
+def _page_blocks(page: Any) -> list[tuple[bool, Block]]:
+    """The page's blocks in order, each marked if it sits in the header or footer margin."""
+    placed: list[tuple[float, bool, Block]] = []
+    height = float(page.height) or 1.0
+    tables = page.find_tables()
+    images = [(float(i["x0"]), float(i["top"]), float(i["x1"]), float(i["bottom"])) for i in page.images]
+    for table in tables:
+        placed.append((float(table.bbox[1]), False, _table(table, images)))
+    boxes = [tuple(float(v) for v in t.bbox) for t in tables]
+    outside = page.filter(lambda obj: not any(_inside(obj, b) for b in boxes)) if boxes else page
+    for line in outside.extract_text_lines(return_chars=False):
+        top, bottom = float(line["top"]), float(line["bottom"])
+        margin = top < MARGIN * height or bottom > (1 - MARGIN) * height
+        placed.append((top, margin, Paragraph(line["text"])))
+    placed.sort(key=lambda p: p[0])
+    return [(margin, block) for _, margin, block in placed]
+
+
+def _inside(obj: dict[str, Any], box: tuple[float, ...]) -> bool:
+    if "x0" not in obj or "top" not in obj:
+        return False
+    cx = (float(obj["x0"]) + float(obj.get("x1", obj["x0"]))) / 2
+    cy = (float(obj["top"]) + float(obj.get("bottom", obj["top"]))) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _table(table: Any, images: list[BBox]) -> Table:
+    texts = table.extract()
+    row_cells = [row.cells for row in table.rows]
+    starts: dict[int, float] = {}
+    for cells in row_cells:
+        for j, bbox in enumerate(cells):
+            if bbox is not None:
+                starts[j] = min(starts.get(j, bbox[0]), bbox[0])
+    rows = []
+    for cells, words in zip(row_cells, texts):
+        row = []
+        for j, bbox in enumerate(cells):
+            if bbox is None:
+                continue
+            span = max(1, sum(1 for k, x0 in starts.items() if k >= j and x0 < bbox[2] - 1))
+            text = (words[j] if j < len(words) else None) or ""
+            row.append(Cell(text, j, span, any(_overlaps(img, bbox) for img in images)))
+        rows.append(tuple(row))
+    return Table(tuple(rows))
+
+
+def _overlaps(img: BBox, bbox: tuple[float, ...]) -> bool:
+    cx, cy = (img[0] + img[2]) / 2, (img[1] + img[3]) / 2
+    return bbox[0] <= cx <= bbox[2] and bbox[1] <= cy <= bbox[3]

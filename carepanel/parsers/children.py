@@ -23,7 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from ..pipeline.models import Child
-from .labels import label_matches, line_start_pattern, normalise
+from .labels import line_start_pattern, normalise
 from .layout import Layout, Table
 from .values import age_on, clean, is_blank, parse_age, parse_date
 
@@ -86,13 +86,23 @@ def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> l
     for r, row in enumerate(table.rows):
         mapping: dict[int, str] = {}
         for cell in row:
-            for pattern, key in patterns:
-                if key not in mapping.values() and label_matches(pattern, cell.text):
-                    mapping[cell.col] = key
-                    break
+            key = _heading_key(cell.text, patterns)
+            if key is not None and key not in mapping.values():
+                mapping[cell.col] = key
         if len(mapping) >= min_columns and "name" in mapping.values():
             return [_row(cells, mapping) for cells in table.rows[r + 1:]]
     return []
+
+
+def _heading_key(text: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> str | None:
+    """The field of the longest heading that starts the cell, whole words only."""
+    best: tuple[int, str] | None = None
+    text = text.strip()
+    for pattern, key in patterns:
+        m = pattern.match(text)
+        if m and not re.match(r"[^\W_]", text[m.end(): m.end() + 1]) and (best is None or m.end() > best[0]):
+            best = (m.end(), key)
+    return best[1] if best else None
 
 
 def _row(cells: Sequence[object], mapping: Mapping[int, str]) -> dict[str, str | None]:

@@ -83,8 +83,10 @@ def read_form(layout: Layout, name: str | None, spec: FormSpec, today: date) -> 
 
 def to_request(reading: Reading, source: SourceFile, profile: Profile, today: date) -> Request:
     f = reading.fields
-    costs = read_costs(f)
     request_text = f.text("request")
+    costs = read_costs(f)
+    if not reading.label_keys & {"costs", "costs.weekly", "costs.total"}:
+        costs = parse_costs(request_text)  # the form has no place for costs: the request may name them
     panel_date, panel_warning = read_panel_date(reading, today)
     values: dict[str, Any] = {
         "request": request_text,

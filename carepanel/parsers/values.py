@@ -99,8 +99,8 @@ _AMOUNT = re.compile(
 _TIME_UNIT = re.compile(r"\s*(?:weeks?|wks?|months?|days?|nights?|hours?|hrs?|years?|yrs?|sessions?|%|x\b)", re.I)
 
 
-def _amounts(text: str) -> list[tuple[int, int, float]]:
-    """(start, end, pounds) of each amount of money in ``text``.
+def _amounts(text: str) -> list[tuple[int, int, float, bool]]:
+    """(start, end, pounds, marked with £) of each amount of money in ``text``.
 
     Where the text has a pound sign anywhere, only amounts marked with one count; otherwise
     bare numbers count unless they are followed by a unit of time ("52 weeks").
@@ -124,7 +124,7 @@ def _amounts(text: str) -> list[tuple[int, int, float]]:
             value *= 1_000_000
         if value > 1e9:
             continue
-        out.append((m.start(), m.end(), round(value, 2)))
+        out.append((m.start(), m.end(), round(value, 2), bool(m.group("cur"))))
     return out
 
 
@@ -152,7 +152,8 @@ def parse_costs(text: str | None) -> Costs:
 
     "£850 per week, £44,200 in total for 52 weeks" -> Costs(850.0, 44200.0).  An amount
     per day or night is counted seven times a week, one per month as twelve in 52 weeks.
-    An amount with no cue is taken as the total.  "Nil" or "no cost" is nought.
+    An amount with no cue is taken as the total if it has a pound sign (or is all the answer
+    says): "2 children" is not money.  "Nil" or "no cost" is nought.
     """
     if not text or not text.strip():
         return Costs()
@@ -163,7 +164,8 @@ def parse_costs(text: str | None) -> Costs:
     total: float | None = None
     plain: list[float] = []
     amounts = _amounts(text)
-    for i, (start, end, value) in enumerate(amounts):
+    only_a_number = len(amounts) == 1 and not re.sub(r"[\d,.£\s]|gbp", "", text, flags=re.I)
+    for i, (start, end, value, marked) in enumerate(amounts):
         prev_end = amounts[i - 1][1] if i else 0
         next_start = amounts[i + 1][0] if i + 1 < len(amounts) else len(text)
         before, after = text[max(prev_end, start - 40):start], text[end:min(next_start, end + 40)]
@@ -176,7 +178,7 @@ def parse_costs(text: str | None) -> Costs:
             weekly = round(value * 12 / 52, 2)
         elif kind == "total" and total is None:
             total = value
-        elif kind is None:
+        elif kind is None and (marked or only_a_number):
             plain.append(value)
     if total is None and plain:
         total = plain[0] if weekly is not None or len(plain) == 1 else max(plain)

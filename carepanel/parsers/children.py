@@ -115,7 +115,7 @@ def _row(cells: Sequence[object], mapping: Mapping[int, str]) -> dict[str, str |
 
 
 def _with_id_from_name(row: dict[str, str | None]) -> dict[str, str | None]:
-    name = row.get("name")
+    name = " ".join(row["name"].split()) if row.get("name") else None
     if name:
         m = ID_IN_TEXT.search(name)
         if m:
@@ -124,7 +124,7 @@ def _with_id_from_name(row: dict[str, str | None]) -> dict[str, str | None]:
             name = clean(re.sub(r"[\s,;:\-–]+$", "", (name[: m.start()] + name[m.end():]).replace("()", "")))
             row["name"] = name
     if row.get("child_id"):
-        row["child_id"] = normalise_id(row["child_id"] or "")
+        row["child_id"] = normalise_id((row["child_id"] or "").replace("\n", ""))
     return row
 
 
@@ -139,8 +139,20 @@ def normalise_id(text: str) -> str | None:
     return clean(text.strip(" ()"))
 
 
+NO_DISABILITY = re.compile(r"^\W*(?:none|no|nil|n/?a|not\s+applicable)\W*$", re.I)
+UNBROKEN = ("dob", "age", "child_id")  # a narrow PDF column wraps "02/03/201" / "4"
+
+
+def _one_line(key: str, text: str | None) -> str | None:
+    if text is None or is_blank(text):
+        return None
+    return clean(text.replace("\n", "") if key in UNBROKEN else " ".join(text.split()))
+
+
 def _child(row: Mapping[str, str | None], today: date) -> Child:
-    fields = {k: (None if is_blank(v) else v) for k, v in row.items() if k in CHILD_FIELDS}
+    fields = {k: _one_line(k, v) for k, v in row.items() if k in CHILD_FIELDS}
+    if NO_DISABILITY.match(fields.get("disability") or ""):
+        fields["disability"] = None
     dob = parse_date(fields.get("dob"), today)
     age = parse_age(fields.get("age"))
     if age is None and dob is not None:

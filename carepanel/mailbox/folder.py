@@ -1,0 +1,205 @@
+"""The embedded inbox: a folder of ``.eml`` files, which mail rules, scripts or people fill.
+
+A file is offered only once it is complete: still-growing files, temporary names
+(``.x.eml.tmp``, ``~$x.eml``), hidden and empty files, and symlinks are passed over.
+Files leave the inbox only by ``mark_processed`` (into ``processed/YYYY-MM-DD/``) or
+``mark_failed`` (into ``failed/`` with a ``.reason.txt`` beside it), and are never
+overwritten there: a name already taken gets ``-1``, ``-2``, ...  A message whose processing
+fails stays in the inbox, to be retried.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import stat
+import time
+from dataclasses import dataclass
+from datetime import timezone
+from pathlib import Path
+
+from ..clock import LONDON, Clock, system_clock
+from ..config import MailboxConfig
+from ..errors import ConfigError
+from ..logs import safe_fields
+from .durable import fsync_dir, make_dirs, place_exclusive, write_atomic
+from .watcher import watch
+
+__all__ = ["FolderInbox", "InboxItem", "ItemChanged", "watch"]
+
+log = logging.getLogger(__name__)
+
+# On POSIX, ctime moves with every write and cannot be set back by the copying program,
+# so "not changed for settle_seconds" can be judged from one look.  Elsewhere (Windows:
+# ctime is the creation time, and Explorer keeps the source's mtime) the file must also be
+# seen unchanged across sweeps for settle_seconds.
+CTIME_TRACKS_WRITES = os.name == "posix"
+MAX_NAME_TRIES = 10_000
+
+
+class ItemChanged(FileNotFoundError):
+    """The file listed is no longer there as listed: moved, removed or rewritten.
+
+    A ``FileNotFoundError``, because the caller's answer is the same: skip it now, and the
+    next sweep offers whatever is there.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(errno.ENOENT, "the inbox file changed after it was listed")
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One complete ``.eml`` file, as the sweep that listed it saw it.
+
+    ``key`` is a hash of the name, size and mtime: stable while the file is unchanged, and
+    safe to log (file names often carry a child's name).
+    """
+
+    path: Path
+    size: int
+    mtime: float
+    key: str
+
+
+def _item(path: Path, st: os.stat_result) -> InboxItem:
+    ident = f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8", "surrogateescape")
+    return InboxItem(path, st.st_size, st.st_mtime, hashlib.sha256(ident).hexdigest()[:32])
+
+
+def is_candidate(name: str) -> bool:
+    """A name that may hold a finished message (the content is checked later)."""
+    return name.lower().endswith(".eml") and not name.startswith((".", "~$"))
+
+
+class FolderInbox:
+    """The ``folder`` backend's inbox (see ``base.Inbox``)."""
+
+    def __init__(self, cfg: MailboxConfig, *, clock: Clock = system_clock) -> None:
+        self.path = _required(cfg.path, "path")
+        self.processed_path = _required(cfg.processed_path, "processed_path")
+        self.failed_path = _required(cfg.failed_path, "failed_path")
+        self.settle_seconds = cfg.settle_seconds
+        self._clock = clock
+        self._seen: dict[str, tuple[tuple[int, int, int], float]] = {}
+        for folder in (self.path, self.processed_path, self.failed_path):
+            make_dirs(folder)
+
+    # ------------------------------------------------------------------ listing
+
+    def pending(self) -> list[InboxItem]:
+        """Complete messages waiting in the inbox, oldest first."""
+        now, now_mono = time.time(), time.monotonic()
+        items: list[InboxItem] = []
+        seen: dict[str, tuple[tuple[int, int, int], float]] = {}
+        with os.scandir(self.path) as entries:
+            for entry in entries:
+                st = _regular_file_stat(entry)
+                if st is None:
+                    continue
+                signature = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                previous = self._seen.get(entry.path)
+                first_seen = previous[1] if previous and previous[0] == signature else now_mono
+                seen[entry.path] = (signature, first_seen)
+                if self._settled(st, now, now_mono - first_seen):
+                    items.append(_item(Path(entry.path), st))
+        self._seen = seen
+        return sorted(items, key=lambda it: (it.mtime, it.path.name))
+
+    def _settled(self, st: os.stat_result, now: float, unchanged_for: float) -> bool:
+        last_change = max(st.st_mtime, st.st_ctime) if CTIME_TRACKS_WRITES else st.st_mtime
+        quiet = now - last_change >= self.settle_seconds
+        in_future = last_change > now  # a share with a fast clock: trust only what we saw
+        watched = unchanged_for >= self.settle_seconds
+        if CTIME_TRACKS_WRITES:
+            return quiet or (in_future and watched)
+        return watched and (quiet or in_future)
+
+    # ------------------------------------------------------------------ reading
+
+    def read(self, item: InboxItem) -> bytes:
+        """The file's bytes, exactly; ``ItemChanged`` if it is not the file that was listed."""
+        flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
+        try:
+            fd = os.open(item.path, flags)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:  # became a symlink since listing
+                raise ItemChanged() from exc
+            raise
+        with os.fdopen(fd, "rb") as fh:
+            if _item(item.path, os.fstat(fh.fileno())).key != item.key:
+                raise ItemChanged()
+            data = fh.read()
+        if len(data) != item.size:
+            raise ItemChanged()
+        return data
+
+    # ------------------------------------------------------------------ moving out
+
+    def mark_processed(self, item: InboxItem) -> None:
+        """Move the message into ``processed/<London date>/``, under a name not yet taken."""
+        day = self._clock().astimezone(LONDON).date().isoformat()
+        self._move(item, self.processed_path / day, "processed")
+
+    def mark_failed(self, item: InboxItem, reason: str) -> None:
+        """Move a message refused for good into ``failed/``, with ``<name>.reason.txt``
+        beside it saying why.  Messages that may succeed later stay in the inbox instead."""
+        dest = self._move(item, self.failed_path, "failed")
+        if dest is not None:
+            when = self._clock().astimezone(timezone.utc).isoformat(timespec="seconds")
+            text = "".join(c for c in reason if c in "\n\t" or c.isprintable())
+            write_atomic(dest.with_name(dest.name + ".reason.txt"), f"{when}\n{text}\n".encode())
+
+    def _move(self, item: InboxItem, folder: Path, status: str) -> Path | None:
+        """Move ``item`` into ``folder``; ``None`` (and the file left alone) if it has changed
+        since it was read, or is already gone."""
+        try:
+            current = _item(item.path, os.stat(item.path, follow_symlinks=False))
+        except FileNotFoundError:
+            log.warning("inbox file already gone", extra=safe_fields(event=f"mark_{status}_gone", path_hash=item.key))
+            return None
+        if current.key != item.key:
+            log.warning("inbox file changed after it was read; left to be read again",
+                        extra=safe_fields(event=f"mark_{status}_changed", path_hash=item.key))
+            return None
+        make_dirs(folder)
+        dest = _place_unique(item.path, folder)
+        os.unlink(item.path)
+        fsync_dir(item.path.parent)
+        log.info("inbox file moved", extra=safe_fields(event=f"mark_{status}", path_hash=item.key, size=item.size))
+        return dest
+
+
+def _required(path: Path | None, key: str) -> Path:
+    if path is None:
+        raise ConfigError(f"mailbox.{key}: required for backend = \"folder\"")
+    return path
+
+
+def _regular_file_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
+    """The stat of an inbox entry worth considering, else ``None``."""
+    if not is_candidate(entry.name):
+        return None
+    try:
+        if not entry.is_file(follow_symlinks=False):
+            return None
+        st = entry.stat(follow_symlinks=False)
+    except FileNotFoundError:
+        return None
+    hidden = getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
+    return None if st.st_size == 0 or hidden else st
+
+
+def _place_unique(src: Path, folder: Path) -> Path:
+    stem, suffix = src.stem, src.suffix
+    for n in range(MAX_NAME_TRIES):
+        dest = folder / (src.name if n == 0 else f"{stem}-{n}{suffix}")
+        try:
+            place_exclusive(src, dest)
+        except FileExistsError:
+            continue
+        return dest
+    raise FileExistsError(errno.EEXIST, "no free name left in the folder")
+

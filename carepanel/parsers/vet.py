@@ -63,7 +63,7 @@ def vet(filename: str, data: bytes, limits: Limits) -> str | None:
 
 
 def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):g} MB"
+    return f"{n / (1024 * 1024):g} MB" if n >= 1024 * 1024 else f"{n // 1024} KB"
 
 
 def check_zip(data: bytes, limits: Limits) -> None:

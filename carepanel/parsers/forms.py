@@ -85,7 +85,7 @@ def to_request(reading: Reading, source: SourceFile, profile: Profile, today: da
     f = reading.fields
     request_text = f.text("request")
     costs = read_costs(f)
-    if not reading.label_keys & {"costs", "costs.weekly", "costs.total"}:
+    if not any(k in f.by_key for k in ("costs", "costs.weekly", "costs.total")):
         costs = parse_costs(request_text)  # the form has no place for costs: the request may name them
     panel_date, panel_warning = read_panel_date(reading, today)
     values: dict[str, Any] = {

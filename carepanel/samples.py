@@ -140,7 +140,7 @@ def _sign(cell: _Cell, who: SampleSignatory | None) -> None:
 
 
 def _table(doc: Document, rows: int, cols: int) -> Table:
-    table = doc.add_table(rows=rows, cols=cols)
+    table: Table = doc.add_table(rows=rows, cols=cols)
     table.style = "Table Grid"
     return table
 
@@ -367,8 +367,8 @@ def _bexley_signs_of_safety(doc: Document, case: SampleCase) -> None:
              (1, 0): "Past Harm", (1, 1): "Existing Strengths", (1, 2): "Next Steps", (3, 0): "Future Danger",
              (3, 1): "Existing Safety", (5, 0): "Complicating Factors",
              (2, 0): case.summary.worried_about, (2, 1): case.summary.going_well, (2, 2): case.summary.what_needs_to_change}
-    for (r, c), text in cells.items():
-        _text(grid.cell(r, c), text)
+    for (row, col), text in cells.items():
+        _text(grid.cell(row, col), text)
     goals = _table(doc, 2, 2)
     _text(goals.cell(0, 0), "Danger Statement")
     _text(goals.cell(0, 1), "Safety Goals")

@@ -115,7 +115,7 @@ def _row(cells: Sequence[object], mapping: Mapping[int, str]) -> dict[str, str |
 
 
 def _with_id_from_name(row: dict[str, str | None]) -> dict[str, str | None]:
-    name = " ".join(row["name"].split()) if row.get("name") else None
+    name = " ".join((row.get("name") or "").split()) or None
     if name:
         m = ID_IN_TEXT.search(name)
         if m:

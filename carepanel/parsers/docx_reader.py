@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import docx
 from docx.opc.exceptions import OpcError
 from docx.oxml.ns import qn
-from lxml import etree
+from lxml import etree  # type: ignore[import-untyped]  # python-docx's own XML objects
 
 from ..errors import UnreadableAttachment
 from .layout import Block, Cell, Layout, Paragraph, Table

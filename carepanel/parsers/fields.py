@@ -117,7 +117,7 @@ def _views(table: Table, labels: Sequence[Label]) -> list[list[_View]]:
 def _contexts(table: Table, r: int, c: int) -> list[str]:
     """The headings a cell sits under: its column's top cell and its row's first cell."""
     cell = table.rows[r][c]
-    out = []
+    out: list[str] = []
     if r > 0:
         out.extend(top.text for top in table.rows[0] if top.covers(cell.col))
     if c > 0:

@@ -109,4 +109,4 @@ def normalise(text: str) -> str:
 def label_matches(pattern: re.Pattern[str], text: str) -> bool:
     """``text`` starts with the label (a heading cell, a context cell)."""
     m = pattern.match(text.strip())
-    return bool(m) and ends_label(m)
+    return m is not None and ends_label(m)

@@ -43,7 +43,6 @@ class Reading:
     form: str | None
     fields: Fields
     children: Children
-    label_keys: frozenset[str]
     aliases: Mapping[str, Sequence[str]]
     panel_date_in: tuple[str, ...]
 
@@ -75,7 +74,6 @@ def read_form(layout: Layout, name: str | None, spec: FormSpec, today: date) -> 
         form=name,
         fields=fields,
         children=children,
-        label_keys=frozenset(spec.labels.values()),
         aliases={str(k): tuple(v) for k, v in dict(options.get("aliases", {})).items()},
         panel_date_in=tuple(options.get("panel_date_in", ())),
     )
@@ -209,8 +207,9 @@ def _value(key: str, request: Request, reading: Reading) -> Any:
     if key in direct:
         return direct[key]
     value = reading.fields.text(key)
-    if value is None and key not in reading.label_keys:
-        # The form has no place for this: answers the profile accepts in its stead.
+    if value is None and key not in reading.fields.by_key:
+        # The document has no place for this (another council's form, or a prompt deleted):
+        # the answers the form description accepts in its stead.
         for alias in reading.aliases.get(key, ()):
             value = value or (request.summary if alias == "summary" else reading.fields.text(alias))
     return value

@@ -7,12 +7,15 @@
     judge        request types, and the fields the profile requires          (request_types, forms)
 
 ``read_request`` raises only ``UnreadableAttachment``, ``UnsafeAttachment`` or
-``NotARequestForm``; every other error is wrapped here, at the one boundary.
+``NotARequestForm``; every other error is wrapped here, at the one boundary.  A PDF still
+being read after ``limits.parse_timeout_seconds`` is given up between pages (a single
+page that never ends needs the caller's own watchdog: a thread cannot be stopped).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 import warnings
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -45,10 +48,10 @@ def _read_text(data: bytes) -> Layout:
     return Layout("text", tuple(Paragraph(line) for line in text.splitlines()))
 
 
-READERS: dict[str, Callable[[bytes], Layout]] = {
-    "docx": docx_reader.read,
-    "pdf": pdf_reader.read,
-    "text": _read_text,
+READERS: dict[str, Callable[[bytes, float | None, int | None], Layout]] = {
+    "docx": lambda data, deadline, max_pages: docx_reader.read(data),
+    "pdf": lambda data, deadline, max_pages: pdf_reader.read(data, deadline=deadline, max_pages=max_pages),
+    "text": lambda data, deadline, max_pages: _read_text(data),
 }
 NOT_FORMS = {
     "eml": "an email message, not a request form",
@@ -89,7 +92,7 @@ def read_request(
     """
     try:
         fmt = vet(filename, data, limits)
-        layout = read_layout(fmt, data)
+        layout = read_layout(fmt, data, deadline=time.monotonic() + limits.parse_timeout_seconds)
         source = SourceFile(filename, sha256_hex(data), fmt or "unknown")
         specs = specs_with_names(builtin_forms() if forms is None else forms, profile)
         found = recognise(layout, specs)
@@ -102,7 +105,8 @@ def read_request(
         raise UnreadableAttachment("the file could not be read") from exc
 
 
-def read_layout(fmt: str | None, data: bytes) -> Layout:
+def read_layout(fmt: str | None, data: bytes, *, deadline: float | None = None, max_pages: int | None = None) -> Layout:
+    """The file's tables and paragraphs, by its true type; past ``deadline`` a PDF is given up."""
     if fmt in NOT_FORMS:
         raise NotARequestForm(f"the file is {NOT_FORMS[fmt]}")
     if fmt in UNREADABLE:
@@ -112,7 +116,7 @@ def read_layout(fmt: str | None, data: bytes) -> Layout:
         raise UnreadableAttachment("the file's type is not one that can be read")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return reader(data)
+        return reader(data, deadline, max_pages)
 
 
 @cache
@@ -149,6 +153,6 @@ def _sample_text(data: bytes) -> str | None:
         fmt = vet("attachment", data, SAMPLE_LIMITS)
         if fmt not in ("docx", "pdf", "text"):
             return None
-        return read_layout(fmt, data).text()[:10000]
+        return read_layout(fmt, data, deadline=time.monotonic() + 10, max_pages=2).text()[:10000]
     except Exception:  # classification is best effort: the file's own flag comes from read_request
         return None

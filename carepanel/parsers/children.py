@@ -12,7 +12,8 @@ Child(ren) / Young Person(s) and their parents".  A row is left out, with a warn
 
 Where a form has no ID column the ID is read from beside the name: ``Amelia Hart (LCS123456)``
 gives the name ``Amelia Hart`` and the ID ``LCS123456``.  Rows of several tables (Bexley's
-subject children and its Signs of Safety table) are merged by name.
+subject children and its Signs of Safety table) are merged by name.  In a PDF, a children
+table carried over to the next page (the next table, ruled the same way, no heading) goes on.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from datetime import date
 
 from ..pipeline.models import Child
 from .labels import line_start_pattern, normalise
-from .layout import Layout, Table
+from .layout import Cell, Layout, Table
 from .values import age_on, clean, is_blank, parse_age, parse_date
 
 ADULT_AGE = 18
@@ -53,9 +54,24 @@ def read_children(layout: Layout, tables: Sequence[Mapping[str, object]], today:
     for spec in tables:
         columns = {str(k): str(v) for k, v in dict(spec.get("columns", {})).items()}  # type: ignore[call-overload]
         min_columns = int(spec.get("min_columns", 2))  # type: ignore[call-overload]
-        for table in layout.tables:
-            rows.extend(_table_rows(table, columns, min_columns))
+        for i, block in enumerate(layout.blocks):
+            if isinstance(block, Table):
+                found = _table_rows(block, columns, min_columns)
+                if found is not None:
+                    mapping, data_rows = found
+                    rows.extend(_row(cells, mapping) for cells in data_rows + _continuation(layout, i, data_rows))
     return build_children(rows, today)
+
+
+def _continuation(layout: Layout, i: int, data_rows: list[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
+    """Rows of a PDF table carried over to the next page: the next block, ruled the same way."""
+    if layout.format != "pdf" or not data_rows or i + 1 >= len(layout.blocks):
+        return []
+    following = layout.blocks[i + 1]
+    shape = [(c.col, c.span) for c in data_rows[-1]]
+    if isinstance(following, Table) and all([(c.col, c.span) for c in row] == shape for row in following.rows):
+        return list(following.rows)
+    return []
 
 
 def build_children(rows: Sequence[Mapping[str, str | None]], today: date) -> Children:
@@ -70,18 +86,24 @@ def build_children(rows: Sequence[Mapping[str, str | None]], today: date) -> Chi
             if into.get(k) is None:
                 into[k] = v
     kept: list[Child] = []
-    left_out = 0
+    left_out = unread_dates = 0
     for row in merged.values():
         child = _child(row, today)
         if _is_adult(child) or _is_relative(row):
             left_out += 1
             continue
         kept.append(child)
-    warnings = (f"{left_out} row(s) of the children table name a parent or another adult and were left out",) if left_out else ()
-    return Children(tuple(kept), warnings)
+        unread_dates += child.dob is None and not is_blank(row.get("dob"))
+    warnings = []
+    if left_out:
+        warnings.append(f"{left_out} row(s) of the children table name a parent or another adult and were left out")
+    if unread_dates:
+        warnings.append(f"{unread_dates} child(ren)'s date of birth could not be read as a date")
+    return Children(tuple(kept), tuple(warnings))
 
 
-def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> list[dict[str, str | None]]:
+def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> tuple[dict[int, str], list[tuple[Cell, ...]]] | None:
+    """The column mapping and the rows under the heading row, if the table has one."""
     patterns = [(line_start_pattern(heading), key) for heading, key in columns.items()]
     for r, row in enumerate(table.rows):
         mapping: dict[int, str] = {}
@@ -90,8 +112,8 @@ def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> l
             if key is not None and key not in mapping.values():
                 mapping[cell.col] = key
         if len(mapping) >= min_columns and "name" in mapping.values():
-            return [_row(cells, mapping) for cells in table.rows[r + 1:]]
-    return []
+            return mapping, list(table.rows[r + 1:])
+    return None
 
 
 def _heading_key(text: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> str | None:
@@ -105,13 +127,8 @@ def _heading_key(text: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> 
     return best[1] if best else None
 
 
-def _row(cells: Sequence[object], mapping: Mapping[int, str]) -> dict[str, str | None]:
-    out: dict[str, str | None] = {}
-    for cell in cells:
-        key = mapping.get(getattr(cell, "col", -1))
-        if key is not None:
-            out[key] = clean(getattr(cell, "text", None))
-    return out
+def _row(cells: Sequence[Cell], mapping: Mapping[int, str]) -> dict[str, str | None]:
+    return {mapping[cell.col]: clean(cell.text) for cell in cells if cell.col in mapping}
 
 
 def _with_id_from_name(row: dict[str, str | None]) -> dict[str, str | None]:

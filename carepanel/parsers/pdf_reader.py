@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import re
 import struct
+import time
 import zlib
 from typing import Any
 
@@ -32,10 +33,15 @@ MARGIN = 0.12  # share of the page height at top and bottom where running header
 PAGE_NUMBER = re.compile(r"^\W*(?:page\s*)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?\W*$", re.I)
 
 
-def read(data: bytes, password: str = "") -> Layout:
+def read(data: bytes, *, deadline: float | None = None, max_pages: int | None = None) -> Layout:
+    """``deadline`` (``time.monotonic()``): give up past it; ``max_pages``: read no further."""
     try:
-        with pdfplumber.open(io.BytesIO(data), password=password) as pdf:
-            pages = [_page_blocks(page) for page in pdf.pages]
+        with pdfplumber.open(io.BytesIO(data), password="") as pdf:
+            pages = []
+            for page in pdf.pages[:max_pages]:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise UnreadableAttachment("the PDF took too long to read")
+                pages.append(_page_blocks(page))
     except PDF_ERRORS as exc:
         raise UnreadableAttachment("the PDF is damaged and cannot be read") from exc
     layout = Layout("pdf", tuple(_without_furniture(pages)))

@@ -1,0 +1,97 @@
+"""children.py: who on a form is a child, their IDs, and tables broken across PDF pages."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from datetime import date
+
+import pytest
+
+from carepanel.config import Limits
+from carepanel.errors import UnreadableAttachment
+from carepanel.parsers import pdf_reader
+from carepanel.parsers.children import build_children, normalise_id, read_children
+from carepanel.parsers.layout import Cell, Layout, Paragraph, Table
+
+from conftest import Read
+from formfill import VARIANTS
+
+TODAY = date(2026, 11, 20)
+
+
+def names(rows: list[dict[str, str | None]]) -> list[str | None]:
+    return [c.name for c in build_children(rows, TODAY).children]
+
+
+@pytest.mark.parametrize("row,kept", [
+    ({"name": "Amy Test", "dob": "02/03/2014"}, True),
+    ({"name": "Jane Test (Mother)", "dob": "05/06/1990"}, False),  # marked and adult
+    ({"name": "Jane Test (Mother)"}, False),  # marked, no legal status
+    ({"name": "Mother: Jane Test", "legal_status": "N/A"}, False),
+    ({"name": "Dad - John Test", "plan": "-"}, False),
+    ({"name": "Jo Test", "relationship": "Stepfather"}, False),
+    ({"name": "Ruby Test (mum)", "dob": "14/01/2010", "legal_status": "CIC"}, True),  # a looked-after teenage mother
+    ({"name": "Sam Test", "age": "34"}, False),  # adult by age
+    ({"name": "Sam Test", "dob": "1.1.60"}, False),  # adult by date of birth
+    ({"name": "Sam Test", "dob": "EDD 01/03/2027"}, True),  # unborn
+    ({"name": "Parents"}, False),
+])
+def test_who_is_a_child(row: dict[str, str | None], kept: bool) -> None:
+    assert bool(names([row])) is kept
+
+
+@pytest.mark.parametrize("name,child_name,child_id", [
+    ("Amelia Hart (LCS123456)", "Amelia Hart", "LCS123456"),
+    ("Amelia Hart (LCS: 123456)", "Amelia Hart", "LCS123456"),
+    ("Amelia Hart - LCS 123456", "Amelia Hart", "LCS123456"),
+    ("Amelia Hart LCS123456", "Amelia Hart", "LCS123456"),
+    ("Amelia Hart (123456)", "Amelia Hart", "123456"),
+    ("Amelia Hart, ICS no. 98765", "Amelia Hart", "ICS98765"),
+    ("Amelia Hart", "Amelia Hart", None),
+])
+def test_id_written_beside_the_name(name: str, child_name: str, child_id: str | None) -> None:
+    child = build_children([{"name": name}], TODAY).children[0]
+    assert (child.name, child.child_id) == (child_name, child_id)
+
+
+def test_id_column_wins_and_is_normalised() -> None:
+    child = build_children([{"name": "A Test (LCS1111)", "child_id": "LCS 2222"}], TODAY).children[0]
+    assert child.child_id == "LCS2222"
+    assert normalise_id("Mosaic ID: 4455") == "MOSAIC4455"
+    assert normalise_id("A-77") == "A-77"
+
+
+def test_rows_of_two_tables_merge_by_name() -> None:
+    kids = build_children([{"name": "Amy Test (LCS1001)", "dob": "2.3.14"},
+                           {"name": "Amy Test", "ethnicity": "White British", "disability": "None"}], TODAY).children
+    assert [(c.name, c.child_id, c.ethnicity, c.disability) for c in kids] == [("Amy Test", "LCS1001", "White British", None)]
+
+
+def test_unreadable_date_of_birth_is_warned() -> None:
+    result = build_children([{"name": "Amy Test", "dob": "spring 2014"}], TODAY)
+    assert result.children[0].dob is None
+    assert result.warnings == ("1 child(ren)'s date of birth could not be read as a date",)
+
+
+def _row(*texts: str) -> tuple[Cell, ...]:
+    return tuple(Cell(t, i) for i, t in enumerate(texts))
+
+
+def test_pdf_children_table_carried_over_to_the_next_page() -> None:
+    spec = [{"columns": {"Name": "name", "DOB": "dob", "Child ID": "child_id"}, "min_columns": 2}]
+    first = Table((_row("Name", "DOB", "Child ID"), _row("Amy Test", "2.3.14", "LCS1")))
+    carried = Table((_row("Ben Test", "2.3.16", "LCS2"),))
+    layout = Layout("pdf", (first, carried))
+    assert [c.child_id for c in read_children(layout, spec, TODAY).children] == ["LCS1", "LCS2"]
+    apart = Layout("pdf", (first, Paragraph("Home address"), carried))
+    assert [c.child_id for c in read_children(apart, spec, TODAY).children] == ["LCS1"]
+    word = Layout("docx", (first, carried))
+    assert [c.child_id for c in read_children(word, spec, TODAY).children] == ["LCS1"]
+
+
+def test_pdf_reading_stops_at_the_deadline(read: Read, limits: Limits, pdf_variants: dict[str, bytes]) -> None:
+    data = pdf_variants["ns_value_cells"]
+    with pytest.raises(UnreadableAttachment, match="too long"):
+        pdf_reader.read(data, deadline=time.monotonic() - 1)
+    assert VARIANTS["ns_value_cells"].pdf

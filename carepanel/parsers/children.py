@@ -7,8 +7,10 @@ Child(ren) / Young Person(s) and their parents".  A row is left out, with a warn
 - it is an adult: the age written, or the age on ``today`` from the date of birth, is 18 or
   more; or
 - it names a relationship (mother, father, mum, dad, parent, step-/grand-parent, aunt,
-  uncle, carer, partner) and gives no legal status or plan for the person -- a teenage
-  mother who is herself looked after keeps her place.
+  uncle, carer, partner) -- in the name or a relationship column, or as the whole of
+  another cell ("Mother" as the legal status) -- and gives no legal status or plan for the
+  person: a teenage mother who is herself looked after keeps her place, and so does an
+  unborn baby ("Unborn baby of Jane (mother)").
 
 Where a form has no ID column the ID is read from beside the name: ``Amelia Hart (LCS123456)``
 gives the name ``Amelia Hart`` and the ID ``LCS123456``.  Rows of several tables (Bexley's
@@ -182,13 +184,24 @@ def _child(row: Mapping[str, str | None], today: date) -> Child:
     )
 
 
+def _only_relation(text: str | None) -> bool:
+    words = RELATION.sub(" ", text or "")
+    return bool(text) and words != text and not re.search(r"[^\W_]", re.sub(r"\b(?:n/?a|the|of|child|children|s)\b", "", words, flags=re.I))
+
+
 def _is_adult(child: Child) -> bool:
     return child.age is not None and child.age >= ADULT_AGE
 
 
+UNBORN = re.compile(r"\b(?:unborn|baby|pre[\s-]?birth)\b", re.I)
+
+
 def _is_relative(row: Mapping[str, str | None]) -> bool:
-    marked = [k for k in ("name", "relationship", "legal_status", "plan", "child_id", "gender")
-              if RELATION.search(row.get(k) or "")]
+    """Named as a relative (in the name or relationship, or as the whole of another cell)."""
+    if UNBORN.search(row.get("name") or ""):
+        return False  # "Unborn baby of Jane (mother)" is a child
+    marked = [k for k in ("name", "relationship") if RELATION.search(row.get(k) or "")]
+    marked += [k for k in ("legal_status", "plan", "child_id", "gender") if _only_relation(row.get(k))]
     if not marked:
         return False
     status = [row.get(k) for k in ("legal_status", "plan") if k not in marked]

@@ -36,6 +36,10 @@ def names(rows: list[dict[str, str | None]]) -> list[str | None]:
     ({"name": "Sam Test", "dob": "1.1.60"}, False),  # adult by date of birth
     ({"name": "Sam Test", "dob": "EDD 01/03/2027"}, True),  # unborn
     ({"name": "Parents"}, False),
+    ({"name": "Sam Test", "legal_status": "Mother"}, False),
+    ({"name": "Sam Test", "legal_status": "N/A - parent"}, False),
+    ({"name": "Sam Test", "legal_status": "CIN, lives with mother"}, True),
+    ({"name": "Unborn baby of Jane Test (mother)", "dob": "EDD 01/03/2027"}, True),
 ])
 def test_who_is_a_child(row: dict[str, str | None], kept: bool) -> None:
     assert bool(names([row])) is kept

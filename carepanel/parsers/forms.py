@@ -82,29 +82,19 @@ def read_form(layout: Layout, name: str | None, spec: FormSpec, today: date) -> 
 def to_request(reading: Reading, source: SourceFile, profile: Profile, today: date) -> Request:
     f = reading.fields
     request_text = f.text("request")
-    costs = read_costs(f)
-    if not any(k in f.by_key for k in ("costs", "costs.weekly", "costs.total")):
-        costs = parse_costs(request_text)  # the form has no place for costs: the request may name them
+    costs = read_costs(f, request_text)
     panel_date, panel_warning = read_panel_date(reading, today)
-    values: dict[str, Any] = {
-        "request": request_text,
-        "summary": read_summary(f),
-        "social_worker": read_worker(f, "social_worker"),
-        "team_manager": read_signatory(f, "team_manager", today),
-        "service_manager": read_signatory(f, "service_manager", today) if "service_manager.name" in f.by_key
-        else read_signatory(f, "head_of_service", today),
-    }
     request = Request(
         source=source,
         form=reading.form,
         children=reading.children.children,
         request=request_text,
         request_types=classify_request(request_text, has_costs=bool(costs.weekly or costs.total)),
-        summary=values["summary"],
+        summary=read_summary(f),
         costs=costs,
-        social_worker=values["social_worker"],
-        team_manager=values["team_manager"],
-        service_manager=values["service_manager"],
+        social_worker=read_worker(f, "social_worker"),
+        team_manager=read_signatory(f, "team_manager", today),
+        service_manager=read_signatory(f, _senior_role(f), today),
         fields=tuple(f.by_label.items()),
         panel_date_asked=panel_date,
         duration=f.text("duration"),
@@ -130,7 +120,17 @@ def read_summary(f: Fields) -> str | None:
     return "\n\n".join(parts) or None
 
 
-def read_costs(f: Fields) -> Costs:
+def _senior_role(f: Fields) -> str:
+    """``service_manager`` holds the service manager or the head of service, whichever the form has."""
+    def answered(role: str) -> bool:
+        return any(f.text(f"{role}.{k}") or f.picture(f"{role}.{k}") for k in ("name", "signature"))
+    return "head_of_service" if answered("head_of_service") and not answered("service_manager") else "service_manager"
+
+
+def read_costs(f: Fields, request_text: str | None) -> Costs:
+    """The costs question's answer; where the form has no such question, the request's words."""
+    if not any(k in f.by_key for k in ("costs", "costs.weekly", "costs.total")):
+        return parse_costs(request_text)
     costs = parse_costs(f.text("costs"))
     weekly = parse_money(f.text("costs.weekly"))
     total = parse_money(f.text("costs.total"))
@@ -169,7 +169,8 @@ def read_panel_date(reading: Reading, today: date) -> tuple[date | None, tuple[s
         found = parse_date(written, today)
         if found is not None:
             return found, ()
-        return None, ("the date presented to panel could not be read as a date",)
+        if not is_blank(written):  # "TBC" is no date, but nothing to warn about
+            return None, ("the date presented to panel could not be read as a date",)
     for key in reading.panel_date_in:
         m = PANEL_DATE_AT_START.match(reading.fields.text(key) or "")
         if m:

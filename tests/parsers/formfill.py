@@ -1,5 +1,8 @@
 """Filling in the councils' real blank forms (``shared/forms/``) the ways people do.
 
+Also the parser tests' fixtures (import the ones a test module uses from here: a
+``conftest.py`` in this folder would shadow the one in ``tests/``, which other tests import).
+
 Each ``Variant`` opens a blank template with python-docx, fills it in one way (answers in
 the value cell, under the question, after a colon; dates as people write them; typed and
 pasted signatures; parents in the children table; tick boxes and deleted words) and says
@@ -13,6 +16,9 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+import re
+import shutil
+import subprocess
 from copy import deepcopy
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,11 +26,16 @@ from pathlib import Path
 from typing import Any
 
 import docx
+import pytest
 from docx.document import Document
 from docx.shared import Mm
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from carepanel import parsers
+from carepanel.config import Limits, Profile, load_profile
+from carepanel.parsers.values import parse_yes_no
+from carepanel.pipeline.models import Request
 from carepanel.samples import signature_png
 
 FORMS = Path(__file__).resolve().parents[2].parent / "shared" / "forms"
@@ -426,3 +437,92 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
         "form": "bexley", "children.name": ["Kai Hill"], "missing": ["summary.what_needs_to_change"],
     }),
 )}
+
+
+# --------------------------------------------------------------------------- fixtures and checks
+
+SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
+
+Read = Callable[..., Request]
+
+
+@pytest.fixture(scope="session")
+def limits() -> Limits:
+    mb = 1024 * 1024
+    return Limits(max_message_bytes=60 * mb, max_attachment_bytes=30 * mb, max_pages=300,
+                  max_decompressed_bytes=200 * mb, parse_timeout_seconds=60)
+
+
+@pytest.fixture(scope="session")
+def profiles() -> dict[str, Profile]:
+    return {name: load_profile(name) for name in ("north-somerset", "bexley", "swindon")}
+
+
+@pytest.fixture(scope="session")
+def read(limits: Limits, profiles: dict[str, Profile]) -> Read:
+    def read(filename: str, data: bytes, profile: str = "north-somerset", today: date = TODAY) -> Request:
+        return parsers.read_request(filename, data, profile=profiles[profile], forms=parsers.builtin_forms(),
+                                    limits=limits, today=today)
+    return read
+
+
+@pytest.fixture(scope="session")
+def pdf_variants(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bytes]:
+    """Every variant marked ``pdf=True``, filled in and converted by LibreOffice in one run."""
+    if SOFFICE is None:
+        pytest.skip("LibreOffice (soffice) is not installed: the PDF versions of the forms cannot be made")
+    work = tmp_path_factory.mktemp("pdf")
+    sources = []
+    for name, variant in VARIANTS.items():
+        if variant.pdf:
+            path = work / f"{name}.docx"
+            path.write_bytes(variant.build())
+            sources.append(str(path))
+    profile_dir = work / "lo-profile"
+    subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{profile_dir}", "--headless", "--convert-to", "pdf",
+         "--outdir", str(work), *sources],
+        check=True, capture_output=True, timeout=300,
+    )
+    return {Path(s).stem: Path(s).with_suffix(".pdf").read_bytes() for s in sources}
+
+
+def squash(text: str | None) -> str | None:
+    """Text with its spacing made plain, so a PDF's line-wrapped answer compares equal."""
+    return re.sub(r"\s+", " ", text).strip() if text is not None else None
+
+
+def check(request: Request, expect: dict[str, Any]) -> None:
+    """Assert each expectation of a ``formfill.Variant`` against the request read."""
+    for key, want in expect.items():
+        if key.startswith("children."):
+            attr = key.split(".", 1)[1]
+            assert [getattr(c, attr) for c in request.children] == want, key
+        elif key.startswith("field:"):
+            assert squash(request.field(key[6:])) == squash(want), key
+        elif key == "request":
+            assert squash(request.request) == squash(want)
+        elif key == "request_types":
+            assert request.request_types == want
+        elif key == "costs":
+            assert (request.costs.weekly, request.costs.total) == want
+        elif key == "summary_has":
+            for part in want:
+                assert part in squash(request.summary or ""), part
+        elif key == "warnings_has":
+            for part in want:
+                assert any(part in w for w in request.warnings), part
+        elif key == "social_worker":
+            assert (request.social_worker.name, request.social_worker.team) == want
+        elif key in ("team_manager", "service_manager"):
+            who = getattr(request, key)
+            assert (who.name, who.signed, who.signed_on) == want, key
+        elif key == "yes_no":
+            for label, answer in want.items():
+                assert parse_yes_no(request.field(label)) is answer, label
+        elif key == "missing":
+            assert list(request.missing) == want
+        elif key == "duration":
+            assert squash(request.duration) == squash(want)
+        else:
+            assert getattr(request, key) == want, key

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import time
 from dataclasses import replace
 from datetime import date
 
 import pytest
+from reportlab.pdfgen import canvas
 
-from carepanel.config import Limits
+from carepanel.config import Limits, Profile
 from carepanel.errors import UnreadableAttachment
-from carepanel.parsers import pdf_reader
+from carepanel.parsers import pdf_reader, read_request
 from carepanel.parsers.children import build_children, normalise_id, read_children
 from carepanel.parsers.layout import Cell, Layout, Paragraph, Table
 
-from conftest import Read
-from formfill import VARIANTS
+from formfill import Read
+from formfill import limits, profiles, read  # noqa: F401  (fixtures)
 
 TODAY = date(2026, 11, 20)
 
@@ -94,8 +96,13 @@ def test_pdf_children_table_carried_over_to_the_next_page() -> None:
     assert [c.child_id for c in read_children(word, spec, TODAY).children] == ["LCS1"]
 
 
-def test_pdf_reading_stops_at_the_deadline(read: Read, limits: Limits, pdf_variants: dict[str, bytes]) -> None:
-    data = pdf_variants["ns_value_cells"]
+def test_pdf_reading_stops_at_the_deadline(limits: Limits, profiles: dict[str, Profile]) -> None:
+    out = io.BytesIO()
+    page = canvas.Canvas(out)
+    page.drawString(72, 720, "Child's name: Amy Test")
+    page.save()
     with pytest.raises(UnreadableAttachment, match="too long"):
-        pdf_reader.read(data, deadline=time.monotonic() - 1)
-    assert VARIANTS["ns_value_cells"].pdf
+        pdf_reader.read(out.getvalue(), deadline=time.monotonic() - 1)
+    with pytest.raises(UnreadableAttachment, match="too long"):
+        read_request("form.pdf", out.getvalue(), profile=profiles["north-somerset"],
+                     limits=replace(limits, parse_timeout_seconds=-1), today=TODAY)

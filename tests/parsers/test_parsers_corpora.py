@@ -15,7 +15,8 @@ from carepanel import parsers
 from carepanel.errors import NotARequestForm, UnreadableAttachment, UnsafeAttachment
 from carepanel.pipeline.models import ATTACHMENT_ROLES, Request
 
-from conftest import Read
+from formfill import Read
+from formfill import limits, profiles, read  # noqa: F401  (fixtures)
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 FILES = sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.suffix in (".pdf", ".docx"))

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import Read, check
+from formfill import Read, check
+from formfill import limits, pdf_variants, profiles, read  # noqa: F401  (fixtures)
 from formfill import VARIANTS
 
 PDF_KEYS = ("form", "children.name", "children.child_id", "children.dob", "request", "request_types", "costs",

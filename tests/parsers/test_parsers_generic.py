@@ -14,7 +14,8 @@ from carepanel.errors import NotARequestForm
 from carepanel.parsers import docx_reader
 from carepanel.parsers.layout import Table
 
-from conftest import Read
+from formfill import Read
+from formfill import limits, profiles, read  # noqa: F401  (fixtures)
 from formfill import BEXLEY_TEMPLATE, BX_QUESTIONS, NS_CHILDREN, NS_TEMPLATE, NS_TOP, Form, bexley_ticks
 
 
@@ -135,3 +136,10 @@ def test_bexley_form_sent_to_another_panel_is_still_bexleys(read: Read) -> None:
     request = read("form.docx", bexley_ticks(), "swindon")
     assert request.form == "bexley"
     assert request.missing == ()
+
+
+def test_head_of_service_stands_in_for_the_service_manager(read: Read) -> None:
+    data = word("Child's name: Lily Test", "Request to panel: agreement to S20", "Head of service: Hana Senior")
+    request = read("form.docx", data)
+    assert request.service_manager.name == "Hana Senior"
+    assert request.service_manager.signed is False

@@ -6,7 +6,8 @@ import pytest
 
 from carepanel.samples import CASES, SampleCase, sample_form
 
-from conftest import Read
+from formfill import Read
+from formfill import limits, profiles, read  # noqa: F401  (fixtures)
 
 
 def _profile(case: SampleCase) -> str:

@@ -19,7 +19,8 @@ from carepanel.parsers.sniff import OLE_MAGIC, sniff_format
 from carepanel.parsers.vet import vet
 from carepanel.samples import sample_form
 
-from conftest import Read
+from formfill import Read
+from formfill import limits, profiles, read  # noqa: F401  (fixtures)
 
 
 def a_form() -> bytes:

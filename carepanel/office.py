@@ -246,7 +246,7 @@ def _kill_group(pgid: int) -> None:
 _BRIDGE = r'''
 import json, os, signal, sys, time
 
-def main(pipe_name, start_seconds):
+def main(pipe_name, start_seconds, sockets):
     out = os.fdopen(os.dup(1), "w", buffering=1)  # our channel; stray prints go to stderr
     os.dup2(2, 1)
     say = lambda **kw: out.write(json.dumps(kw) + "\n")
@@ -325,11 +325,17 @@ def main(pipe_name, start_seconds):
         except DisposedException as exc:
             say(ok=False, lost=True, reason=f"LibreOffice went away ({describe(exc)})")
             return 3
-    # stdin closed without "quit": the converter's process is gone, so take soffice with us.
+    # stdin closed without "quit": the converter's process is gone, so take soffice with us,
+    # and the sockets it would leave in /tmp.
+    for path in sockets:
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
     os.killpg(os.getpgrp(), signal.SIGKILL)
     return 0
 
-status = main(sys.argv[1], float(sys.argv[2]))
+status = main(sys.argv[1], float(sys.argv[2]), sys.argv[3:])
 os._exit(status)  # not sys.exit: tearing pyuno down after terminate() can crash
 '''
 
@@ -379,7 +385,8 @@ class _Worker:
                 )
                 with open(self.home / "bridge.log", "wb") as errors:
                     self._bridge = subprocess.Popen(
-                        [self._python, "-I", str(self._bridge_path), self._pipe_name, str(START_SECONDS)],
+                        [self._python, "-I", str(self._bridge_path), self._pipe_name, str(START_SECONDS),
+                         *map(str, _ipc_sockets(self.profile, self._pipe_name))],
                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, bufsize=0,
                         process_group=self._soffice.pid,
                     )

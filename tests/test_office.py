@@ -267,7 +267,8 @@ def test_libreoffice_goes_when_the_converters_process_is_killed(tmp_path: Path) 
     child.stdin.close()
     try:
         assert child.stdout.readline() == b"converted\n"
-        assert soffice_bins(tmp_path)
+        sockets = _sockets_of(_processes_under(tmp_path).values())
+        assert len(sockets) == 2 and all(s.exists() for s in sockets)
         child.kill()
     finally:
         child.wait()
@@ -276,6 +277,7 @@ def test_libreoffice_goes_when_the_converters_process_is_killed(tmp_path: Path) 
     while _processes_under(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_under(tmp_path) == {}
+    assert [s for s in sockets if s.exists()] == []
 
 
 def _sockets_of(cmdlines: Iterable[str]) -> set[Path]:

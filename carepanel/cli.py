@@ -54,21 +54,39 @@ def _fail(exc: CarepanelError, as_json: bool) -> NoReturn:
     sys.exit(1)
 
 
-class CarepanelGroup(click.Group):
+def _guarded(invoke: Any, ctx: click.Context) -> Any:
+    """The one place an exception becomes a message: a flag code, or 'internal error' plus the log."""
+    as_json = bool(ctx.params.get("as_json"))
+    try:
+        return invoke(ctx)
+    except CarepanelError as exc:
+        _fail(exc, as_json)
+    except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
+        raise
+    except KeyboardInterrupt:
+        click.echo("carepanel: interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - a bug becomes a message, its frames go to the log
+        log.exception("internal error")
+        err = CarepanelError(f"internal error ({type(exc).__name__}); details are in the log", code="internal_error")
+        _fail(err, as_json)
+
+
+class CarepanelCommand(click.Command):
+    """A sub-command whose errors are reported in its own --json mode."""
+
     def invoke(self, ctx: click.Context) -> Any:
-        try:
-            return super().invoke(ctx)
-        except CarepanelError as exc:
-            _fail(exc, "--json" in sys.argv)
-        except (click.exceptions.Exit, click.exceptions.Abort, click.ClickException, SystemExit):
-            raise
-        except KeyboardInterrupt:
-            click.echo("carepanel: interrupted", err=True)
-            sys.exit(130)
-        except Exception as exc:  # noqa: BLE001 - the one place a bug becomes a message
-            log.exception("internal error")
-            err = CarepanelError(f"internal error ({type(exc).__name__}); details are in the log", code="internal_error")
-            _fail(err, "--json" in sys.argv)
+        return _guarded(super().invoke, ctx)
+
+
+class CarepanelGroup(click.Group):
+    """Every command and sub-group made from this group is guarded the same way."""
+
+    command_class = CarepanelCommand
+    group_class = type
+
+    def invoke(self, ctx: click.Context) -> Any:
+        return _guarded(super().invoke, ctx)
 
 
 @click.group(cls=CarepanelGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -162,7 +180,7 @@ def ingest(state: State, file: str, received_at: str | None, as_json: bool) -> N
     try:
         raw = Path(file).read_bytes()
     except OSError as exc:
-        raise CarepanelError(f"cannot read {file}: {exc.strerror}", code="unreadable_message") from exc
+        raise CarepanelError(f"cannot read {Path(file).name}: {exc.strerror}", code="unreadable_message") from exc
     with open_service(state.config()) as service:
         outcome = service.ingest_bytes(raw, source="cli", received_at=when)
     if outcome.submission is None:

@@ -4,7 +4,7 @@ import pytest
 
 from carepanel.directory import parse_directory
 from carepanel.errors import ConfigError
-from conftest import STAFF_CSV
+from staffdata import STAFF_CSV
 
 
 def test_lookup_is_case_insensitive() -> None:

@@ -99,19 +99,14 @@ def place_on_calendar(profile: Profile, message: Message, request: Request | Non
     if asked is None:
         asked = panel_date_mentioned(message.subject, message.body, received_at.date())
     panel, late = calendar.resolve_panel(profile, received_at, asked)
-    if not late:
+    if not late or asked is None:
         return panel, []
     detail = (
-        f"Received {_when(received_at)}, after the cut-off for the panel on {_day(asked)}"
-        f" ({_when(calendar.cutoff_for(profile, asked)) if asked and _is_sitting(profile, asked) else 'already passed'})."
+        f"Received {_when(received_at)}, after the cut-off for the panel asked for ({_day(asked)})."
         f" It is held for the next panel, {_day(panel.date)} (cut-off {_when(panel.cutoff)}),"
         " unless the chair agrees to hear it late."
     )
     return panel, [Flag("late", detail)]
-
-
-def _is_sitting(profile: Profile, d: date) -> bool:
-    return d in calendar.sittings(profile, d, d)
 
 
 def file_flags(files: tuple[ReadFile, ...]) -> list[Flag]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -116,6 +117,24 @@ MIGRATIONS: tuple[str, ...] = (
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+    """,
+    # 2: reviews that decisions bring back to a later panel (written by decisions, read by the agenda)
+    """
+    CREATE TABLE reviews (
+        id TEXT PRIMARY KEY,
+        child_key TEXT NOT NULL,
+        child_id TEXT,
+        panel_date TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('review', 'pre_proceedings_review', 'ratification')),
+        reason TEXT NOT NULL,
+        decision_id TEXT,
+        submission_id TEXT,
+        status TEXT NOT NULL CHECK (status IN ('due', 'listed', 'heard', 'missed', 'cancelled')),
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX reviews_panel ON reviews(panel_date, status);
+    CREATE INDEX reviews_child ON reviews(child_key);
     """,
 )
 
@@ -415,6 +434,34 @@ class Store:
         return [dict(zip(cols, r)) for r in self.conn.execute(sql + " ORDER BY seq", args).fetchall()]
 
     # ------------------------------------------------------------------ helpers
+
+    # ------------------------------------------------------------------ reviews
+
+    def add_review(self, *, child_key: str, panel_date: date, kind: str, reason: str, child_id: str | None = None,
+                   decision_id: str | None = None, submission_id: str | None = None, actor: str = "carepanel") -> str:
+        """Put a child back on a later panel's agenda; the audit log says which decision asked for it."""
+        review_id = "rev_" + uuid.uuid4().hex[:16]
+        now = _now()
+        with self.transaction():
+            self.db["reviews"].insert({
+                "id": review_id, "child_key": child_key, "child_id": child_id, "panel_date": panel_date.isoformat(),
+                "kind": kind, "reason": reason, "decision_id": decision_id, "submission_id": submission_id,
+                "status": "due", "created_at": now, "updated_at": now,
+            })
+            self._audit(actor, "review_added", "review", review_id, reason, {"panel_date": panel_date.isoformat(), "kind": kind})
+        return review_id
+
+    def reviews_for(self, panel_date: date, statuses: tuple[str, ...] = ("due", "listed")) -> list[dict[str, Any]]:
+        marks = ",".join("?" for _ in statuses)
+        return list(self.db.query(
+            f"SELECT * FROM reviews WHERE panel_date = ? AND status IN ({marks}) ORDER BY created_at, id",
+            [panel_date.isoformat(), *statuses],
+        ))
+
+    def set_review_status(self, review_id: str, status: str, *, actor: str = "carepanel", reason: str | None = None) -> None:
+        with self.transaction():
+            self.db["reviews"].update(review_id, {"status": status, "updated_at": _now()})
+            self._audit(actor, f"review_{status}", "review", review_id, reason, None)
 
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
         cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]

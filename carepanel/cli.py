@@ -289,6 +289,183 @@ def demo(state: State, folder: str, serve: bool) -> None:
     run_demo(Path(folder), profile=state.profile, serve=serve, echo=click.echo)
 
 
+# --------------------------------------------------------------------------- ops: backup, governance, status
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def backup(state: State, file: str, as_json: bool) -> None:
+    """Write one verified backup of the database and the stored originals (safe while the service runs).
+
+    Example: carepanel --config config.toml backup /srv/backups/carepanel-2026-11-23.tar
+    """
+    from .backup import backup as do_backup
+
+    cfg = state.config()
+    result = do_backup(cfg.db_path, cfg.archive_dir, Path(file))
+    _emit(result.to_json(), as_json, f"backup written: {result.path} ({result.files} files, {result.bytes} bytes, "
+                                     f"{result.submissions} submissions)\nsha256 {result.sha256}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def restore(state: State, file: str, as_json: bool) -> None:
+    """Rebuild an empty data dir from a backup, checking every hash; refuses a non-empty one.
+
+    Example: carepanel --config config.toml --data-dir /srv/carepanel/data restore carepanel-2026-11-23.tar
+    """
+    from .backup import restore as do_restore
+    from .logs import setup_logging
+
+    # The config is read without State.config(): that starts logging into the data dir,
+    # which would make the empty data dir non-empty before the check.
+    cfg = load_config(state.config_path, data_dir=state.data_dir, profile=state.profile)
+    result = do_restore(Path(file), cfg.data_dir)
+    setup_logging(cfg.log_dir)
+    _emit(result, as_json, f"restored {result['files']} files ({result['submissions']} submissions) into {result['data_dir']}")
+
+
+@main.command()
+@click.option("--purge", is_flag=True, help="Delete what is due (never anything on hold).")
+@click.option("--as-of", "as_of", help="Judge as on this date (YYYY-MM-DD); default today.")
+@click.option("--actor", default="administrator", show_default=True, help="Who is purging, for the audit log.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def retention(state: State, purge: bool, as_of: str | None, actor: str, as_json: bool) -> None:
+    """Show the records past their retention period; with --purge, delete them (audited).
+
+    Example: carepanel retention --json ; carepanel retention --purge --actor "J Smith (IG lead)"
+    """
+    from . import governance
+    from .mailbox.archive import Archive
+    from .store import Store
+
+    cfg = state.config()
+    today = _date(as_of, "--as-of") if as_of else date.today()
+    store = Store(cfg.db_path)
+    try:
+        due = governance.due_for_purge(store, cfg.retention, today)
+        purged = governance.purge(store, Archive(cfg.archive_dir), cfg.retention, today, actor) if purge else []
+    finally:
+        store.close()
+    data = {"as_of": today.isoformat(), "policy": {"years_after_birth": cfg.retention.years_after_birth,
+                                                   "years_after_receipt": cfg.retention.years_after_receipt},
+            "due": [d.to_json() for d in due], "purged": [d.submission_id for d in purged]}
+    lines = [f"{d.submission_id}  retain until {d.retain_until}  {'ON HOLD' if d.held else ''}" for d in due]
+    lines.append(f"{len(due)} due, {sum(d.held for d in due)} on hold" + (f", {len(purged)} purged" if purge else
+                                                                         " (nothing deleted; use --purge)"))
+    _emit(data, as_json, "\n".join(lines))
+
+
+@main.group("hold")
+def hold_group() -> None:
+    """Legal holds: a child's records that no purge may touch."""
+
+
+@hold_group.command("add")
+@click.argument("child")
+@click.option("--reason", required=True, help="Why (e.g. the inquiry's reference).")
+@click.option("--actor", default="administrator", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -> None:
+    """Put a child's records on hold, by child ID (LCS123456) or child key.
+
+    Example: carepanel hold add LCS123456 --reason "IICSA request 2026/14"
+    """
+    from .governance import normalise_key
+    from .store import Store
+
+    key = normalise_key(child)
+    store = Store(state.config().db_path)
+    try:
+        store.add_hold(key, reason, actor)
+    finally:
+        store.close()
+    _emit({"key": key, "held": True}, as_json, f"on hold: {key}")
+
+
+@hold_group.command("remove")
+@click.argument("child")
+@click.option("--reason", required=True)
+@click.option("--actor", default="administrator", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hold_remove(state: State, child: str, reason: str, actor: str, as_json: bool) -> None:
+    """Lift a hold. Example: carepanel hold remove LCS123456 --reason "inquiry closed" """
+    from .governance import normalise_key
+    from .store import Store
+
+    key = normalise_key(child)
+    store = Store(state.config().db_path)
+    try:
+        removed = store.remove_hold(key, reason, actor)
+    finally:
+        store.close()
+    _emit({"key": key, "held": False, "removed": removed}, as_json,
+          f"hold lifted: {key}" if removed else f"there was no hold on {key}")
+
+
+@hold_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hold_list(state: State, as_json: bool) -> None:
+    """List the holds. Example: carepanel hold list --json"""
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = store.holds()
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{h['key']}  since {h['placed_at']} by {h['placed_by']}: {h['reason']}"
+                                    for h in rows) or "no holds")
+
+
+@main.command("export-child")
+@click.argument("child")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The zip to write.")
+@click.option("--actor", default="administrator", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def export_child_cmd(state: State, child: str, out: str, actor: str, as_json: bool) -> None:
+    """Everything held about one child, as a zip, for a subject access request.
+
+    Example: carepanel export-child LCS123456 --out sar-LCS123456.zip
+    """
+    from .governance import export_child
+    from .mailbox.archive import Archive
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = export_child(store, Archive(cfg.archive_dir), child, Path(out), actor)
+    finally:
+        store.close()
+    _emit(result, as_json, f"{len(result['submissions'])} submission(s) exported to {result['path']}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(state: State, as_json: bool) -> None:
+    """Mailbox, queue depth, last message, next papers-out, overdue items. Exit 2 when unhealthy.
+
+    Example: carepanel status --json
+    """
+    from .health import status as get_status, status_text
+
+    data = get_status(state.config())
+    _emit(data, as_json, status_text(data))
+    if not data["healthy"]:
+        sys.exit(2)
+
+
 def entry() -> None:  # pragma: no cover - console script shim
     main(prog_name="carepanel")
 

@@ -196,6 +196,21 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class RetentionPolicy:
+    """How long a child's records are kept; the council sets the periods (``[retention]``).
+
+    None of the panels' policies states a period, so the defaults follow the longest
+    statutory one that can apply: a looked-after child's case record is kept until the
+    75th anniversary of the child's birth (Arrangements for Placement of Children (General)
+    Regulations 2010, reg. 50).  Keeping too long is the recoverable mistake; purging early
+    is not.
+    """
+
+    years_after_birth: int = 75
+    years_after_receipt: int = 75  # where no child's date of birth is known
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     base_dir: Path
@@ -207,6 +222,7 @@ class Config:
     notices: NoticeConfig
     limits: Limits
     retry: RetryPolicy
+    retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
 
     @property
     def archive_dir(self) -> Path:
@@ -561,6 +577,7 @@ def build_config(
         notices=_notices(t.table("notices"), base),
         limits=_limits(t.table("limits")),
         retry=_retry(t.table("retry")),
+        retention=_retention(t.table("retention")),
     )
     t.done()
     return cfg
@@ -639,6 +656,18 @@ def _retry(t: _Table) -> RetryPolicy:
         max_delay_seconds=float(t.take("max_delay_seconds", (int, float), 3600)),
     )
     t.done()
+    return r
+
+
+def _retention(t: _Table) -> RetentionPolicy:
+    r = RetentionPolicy(
+        years_after_birth=t.take("years_after_birth", int, 75),
+        years_after_receipt=t.take("years_after_receipt", int, 75),
+    )
+    t.done()
+    for key in ("years_after_birth", "years_after_receipt"):
+        if getattr(r, key) < 1:
+            raise ConfigError(f"retention.{key}: must be at least 1 year")
     return r
 
 

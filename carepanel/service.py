@@ -137,12 +137,29 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
         log.info("service started", extra=safe_fields(event="service_started", profile=cfg.profile.name,
                                                       backend=cfg.mailbox.backend))
         while not stop.is_set():
-            service.sweep(inbox)
+            _sweep_once(cfg, service, inbox)
             wake.wait(timeout=cfg.mailbox.poll_seconds)
             wake.clear()
         watcher.join(timeout=5)
     log.info("service stopped", extra=safe_fields(event="service_stopped"))
     echo("carepanel: stopped")
+
+
+def _sweep_once(cfg: Config, service: Service, inbox: FolderInbox) -> None:
+    """One sweep that a fault cannot end: a full disk, a locked database or a refusing
+    outbox leaves the message where it is (in the inbox, on the ledger) for the next sweep."""
+    from . import health
+    from .errors import CarepanelError
+
+    try:
+        service.sweep(inbox)
+    except (OSError, CarepanelError) as exc:
+        log.warning("sweep interrupted; will retry", extra=safe_fields(
+            event="sweep_failed", error_type=type(exc).__name__, error_code=getattr(exc, "code", None)))
+        health.note_sweep(cfg, mailbox_ok=inbox.path.is_dir(),
+                          error=type(exc).__name__)
+        return
+    health.note_sweep(cfg, mailbox_ok=True)
 
 
 def _on_signals(stop: threading.Event, wake: threading.Event) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from pathlib import Path
 from types import FrameType
 
 from . import parsers
@@ -90,7 +91,14 @@ class Service:
             msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
                               item.recipients.get("cc", []), item.subject, item.body,
                               in_reply_to=item.in_reply_to, references=item.in_reply_to)
+            del msg["Message-ID"]
+            msg["Message-ID"] = _stable_message_id(item.id, self.cfg.outbox.from_address)
+            if self.store.sending_message_id(item.id) == msg["Message-ID"] and _in_folder(outbox.path, msg["Message-ID"]):
+                # a crash came between writing the email and recording it: it went out once already
+                self.store.mark_sent(item.id, msg["Message-ID"])
+                continue
             try:
+                self.store.note_sending(item.id, msg["Message-ID"])
                 message_id = outbox.send(msg)
             except OSError as exc:
                 delay = self.processor.backoff(item.attempts)
@@ -101,6 +109,25 @@ class Service:
             self.store.mark_sent(item.id, message_id)
             sent += 1
         return sent
+
+
+def _stable_message_id(outgoing_id: str, from_address: str) -> str:
+    """The same Message-ID on every attempt, so a retry after a crash can tell it was sent."""
+    domain = from_address.rsplit("@", 1)[-1].strip(" >") or "carepanel.invalid"
+    return f"<{sha256_hex(outgoing_id.encode())[:32]}@{domain}>"
+
+
+def _in_folder(folder: Path, message_id: str) -> bool:
+    """Whether an .eml in the outbox folder carries this Message-ID (only asked after a crash)."""
+    needle = f"Message-ID: {message_id}".encode().lower()
+    if not folder.is_dir():
+        return False
+    for path in folder.glob("*.eml"):
+        with open(path, "rb") as fh:
+            head = fh.read(16384).lower()
+        if needle in head:
+            return True
+    return False
 
 
 @contextmanager

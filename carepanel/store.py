@@ -546,6 +546,17 @@ class Store:
                         {"message_sha256": messages, "attachment_sha256": blobs})
         return {"messages": messages, "blobs": free_blobs}
 
+    def note_sending(self, outgoing_id: str, message_id: str) -> None:
+        """Written just before an email is handed to the sender: after a crash, the retry asks
+        the sender whether this Message-ID already went, so nothing is sent twice."""
+        with self.transaction():
+            self.conn.execute("UPDATE outgoing SET sent_message_id = ? WHERE id = ? AND status != 'sent'",
+                              (message_id, outgoing_id))
+
+    def sending_message_id(self, outgoing_id: str) -> str | None:
+        row = self.conn.execute("SELECT sent_message_id FROM outgoing WHERE id = ?", (outgoing_id,)).fetchone()
+        return row[0] if row else None
+
     def ops_figures(self) -> dict[str, Any]:
         """Counts for ``carepanel status`` and the health check, in one read."""
         q = self.conn.execute

@@ -6,6 +6,7 @@ import collections
 import email
 import email.policy
 import hashlib
+import json
 import os
 import signal
 import sqlite3
@@ -35,6 +36,18 @@ class ServiceProcess:
                 [sys.executable, "-m", "carepanel.cli", "--config", str(self.config), "run", "--no-web"],
                 stdout=out, stderr=subprocess.STDOUT, env=env, cwd=self.config.parent)
         self.starts += 1
+
+    def wait_started(self, timeout: float = 60) -> None:
+        """Until this process has swept the inbox once (its pid in the heartbeat)."""
+        beat = self.config.parent / "data" / "run" / "heartbeat.json"
+
+        def swept() -> bool:
+            try:
+                return self.proc is not None and json.loads(beat.read_text())["pid"] == self.proc.pid
+            except (OSError, ValueError, KeyError):
+                return False
+
+        wait_for(swept, timeout, "the service's first sweep", self)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None

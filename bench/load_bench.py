@@ -20,8 +20,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "tests" / "ops"), str(ROOT / "tests" / "faults")]
 
-from harness import ServiceProcess, archive_problems, counts, drop, inbox_files, replies  # noqa: E402
-from opsdata import corpus, request_email, write_project  # noqa: E402
+from harness import ServiceProcess, archive_problems, counts, drop, inbox_files, replies
+from opsdata import corpus, request_email, write_project
 
 
 def blank_pdf(n: int) -> bytes:
@@ -83,8 +83,23 @@ def main() -> None:
     week = args.count / elapsed * 3600 * 24 * 7
     print(f"scale:          one machine ~{week:,.0f} messages/week; a council sends ~50/week "
           f"(x{week / 50:,.0f}); all England ~5,000/week (x{week / 5000:,.0f})")
+    backup_and_restore(work)
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def backup_and_restore(work: Path) -> None:
+    """How long a verified backup, and a verified restore, of this store take."""
+    from carepanel.backup import backup, restore
+
+    data = work / "data"
+    t = time.monotonic()
+    result = backup(data / "carepanel.db", data / "archive", work / "backup.tar")
+    took = time.monotonic() - t
+    print(f"backup:         {took:.1f} s for {result.files} files, {result.bytes / 1e6:.1f} MB (written, read back, verified)")
+    t = time.monotonic()
+    restore(work / "backup.tar", work / "restored")
+    print(f"restore:        {time.monotonic() - t:.1f} s onto an empty data dir, every hash checked")
 
 
 if __name__ == "__main__":

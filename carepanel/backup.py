@@ -26,7 +26,7 @@ import sqlite3
 import tarfile
 import tempfile
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -89,7 +89,7 @@ def backup(db_path: Path, archive_dir: Path, dest: Path) -> BackupResult:
                         if entry["sha256"] != sha:
                             raise ArchiveCorrupt(f"archived {kind} {sha} does not match its hash; backup stopped")
                         manifest.append(entry)
-                head = {"format": FORMAT, "created_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                head = {"format": FORMAT, "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
                         "schema_version": schema, "submissions": count, "files": manifest}
                 data = json.dumps(head, indent=1).encode()
                 info = tarfile.TarInfo(MANIFEST)
@@ -205,27 +205,23 @@ def _walk_checked(tar: tarfile.TarFile, head: dict[str, Any], sink: Path | None)
             raise BackupError(f"{member.name} does not hash to its own name: the backup was altered")
     missing = set(expected) - seen
     if missing:
-        raise BackupError(f"the backup is missing {len(missing)} file(s) its manifest lists, e.g. {sorted(missing)[0]}")
+        raise BackupError(f"the backup is missing {len(missing)} file(s) its manifest lists, e.g. {min(missing)}")
 
 
 def _copy(fh: IO[bytes], dest: Path | None) -> str:
     h = hashlib.sha256()
-    out = None
-    if dest is not None:
-        make_dirs(dest.parent)
-        out = open(dest, "xb")
-        os.chmod(dest, 0o600)
-    try:
+    if dest is None:
         while chunk := fh.read(_CHUNK):
             h.update(chunk)
-            if out:
-                out.write(chunk)
-        if out:
-            out.flush()
-            os.fsync(out.fileno())
-    finally:
-        if out:
-            out.close()
+        return h.hexdigest()
+    make_dirs(dest.parent)
+    with open(dest, "xb") as out:
+        os.chmod(dest, 0o600)
+        while chunk := fh.read(_CHUNK):
+            h.update(chunk)
+            out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
     return h.hexdigest()
 
 

@@ -458,7 +458,8 @@ def status(state: State, as_json: bool) -> None:
 
     Example: carepanel status --json
     """
-    from .health import status as get_status, status_text
+    from .health import status as get_status
+    from .health import status_text
 
     data = get_status(state.config())
     _emit(data, as_json, status_text(data))

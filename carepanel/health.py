@@ -159,10 +159,10 @@ def status_text(data: dict[str, Any]) -> str:
     lines = [
         f"health:         {'ok' if data['healthy'] else 'PROBLEM: ' + '; '.join(data['problems'])}",
         f"mailbox:        {data['mailbox']['backend']} {'reachable' if data['mailbox']['reachable'] else 'UNREACHABLE'}",
-        f"service:        {'running (pid ' + str(s.get('pid')) + ')' if s['running'] else 'not running'}"
-        f", last sweep {s['last_sweep_at'] or 'never'}",
-        f"queue depth:    {q['depth']} (inbox files {q['inbox_files']}, failed {q['messages_failed']},"
-        f" outgoing {q['outgoing_pending']})",
+        (f"service:        {'running (pid ' + str(s.get('pid')) + ')' if s['running'] else 'not running'}"
+         f", last sweep {s['last_sweep_at'] or 'never'}"),
+        (f"queue depth:    {q['depth']} (inbox files {q['inbox_files']}, failed {q['messages_failed']},"
+         f" outgoing {q['outgoing_pending']})"),
         f"last message:   {data['last_message_at'] or 'none yet'}",
         f"next papers out: {nxt['papers_out'] + ' for panel ' + nxt['panel_date'] if nxt else 'no sitting ahead'}",
         f"overdue:        {o['total']}",

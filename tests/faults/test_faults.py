@@ -19,9 +19,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "ops"))
-from harness import (ServiceProcess, archive_problems, counts, drop, inbox_files,  # noqa: E402
-                     replies, wait_for)
-from opsdata import corpus, request_email, write_project  # noqa: E402
+from harness import (
+    ServiceProcess,
+    archive_problems,
+    counts,
+    drop,
+    inbox_files,
+    replies,
+    wait_for,
+)
+from opsdata import corpus, request_email, write_project
 
 pytestmark = pytest.mark.slow
 
@@ -85,7 +92,7 @@ def test_sigkill_at_random_points_loses_nothing_and_sends_each_acknowledgement_o
 def can_mount_tmpfs(where: Path) -> bool:
     where.mkdir(parents=True, exist_ok=True)
     return subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", str(where)],
-                          capture_output=True).returncode == 0
+                          capture_output=True, check=False).returncode == 0
 
 
 def test_disk_full_while_archiving_keeps_mail_in_the_inbox_and_recovers(

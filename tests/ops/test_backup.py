@@ -19,7 +19,7 @@ from carepanel.config import load_config
 from carepanel.service import open_service
 
 sys.path.insert(0, str(Path(__file__).parent))
-from opsdata import corpus, request_email, write_project  # noqa: E402
+from opsdata import corpus, request_email, write_project
 
 
 def cli(config: Path, *args: str, data_dir: Path | None = None) -> tuple[int, str]:

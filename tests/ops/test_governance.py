@@ -17,7 +17,7 @@ from carepanel.service import open_service
 from carepanel.store import Store
 
 sys.path.insert(0, str(Path(__file__).parent))
-from opsdata import corpus, request_email, write_project  # noqa: E402
+from opsdata import corpus, request_email, write_project
 
 
 def cli(config: Path, *args: str) -> tuple[int, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
@@ -17,7 +17,7 @@ from carepanel.samples import CASES
 from carepanel.service import open_service
 
 sys.path.insert(0, str(Path(__file__).parent))
-from opsdata import corpus, date_forms, request_email, write_project  # noqa: E402
+from opsdata import corpus, date_forms, request_email, write_project
 
 
 def cli(config: Path, *args: str) -> tuple[int, str]:
@@ -60,7 +60,7 @@ def test_status_counts_queue_and_next_papers_out(tmp_path: Path) -> None:
     with open_service(cfg) as service:
         service.ingest_bytes(request_email(0, name, form), source="test")
     # the acknowledgement went out at once; queue is empty, the inbox is not there yet (no service ran)
-    now = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
     data = health.status(cfg, fixed_clock(now))
     assert data["queue"]["depth"] == 0
     assert data["mailbox"]["reachable"] is False and not data["healthy"]
@@ -81,7 +81,7 @@ def test_status_counts_queue_and_next_papers_out(tmp_path: Path) -> None:
     import os
 
     if os.geteuid() != 0:  # root writes anyway; the failing-outbox fault test covers it
-        data = health.status(cfg, fixed_clock(datetime(2026, 12, 31, tzinfo=timezone.utc)))
+        data = health.status(cfg, fixed_clock(datetime(2026, 12, 31, tzinfo=UTC)))
         assert data["queue"]["outgoing_pending"] == 1 and data["overdue"]["outgoing"] == 1
     code, out = cli(config, "status")
     assert "queue depth" in out and "next papers out" in out
@@ -91,10 +91,10 @@ def test_a_stale_heartbeat_from_a_live_service_is_a_problem(tmp_path: Path) -> N
     config = write_project(tmp_path)
     cfg = load_config(config)
     (tmp_path / "data" / "inbox").mkdir(parents=True)
-    then = datetime(2026, 11, 18, 12, 0, tzinfo=timezone.utc)
+    then = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
     health.note_sweep(cfg, mailbox_ok=True, clock=fixed_clock(then))  # this process is "the service"
     assert health.status(cfg, fixed_clock(then))["healthy"]
-    late = health.status(cfg, fixed_clock(datetime(2026, 11, 18, 12, 10, tzinfo=timezone.utc)))
+    late = health.status(cfg, fixed_clock(datetime(2026, 11, 18, 12, 10, tzinfo=UTC)))
     assert not late["healthy"] and late["service"]["stale"]
     code, out = cli(config, "status", "--json")
     assert code == 2 and json.loads(out)["healthy"] is False

@@ -10,7 +10,7 @@ from carepanel.mailbox.outbox import FolderOutbox, build_email
 from carepanel.service import _stable_message_id, open_service
 
 sys.path.insert(0, str(Path(__file__).parent))
-from opsdata import corpus, request_email, write_project  # noqa: E402
+from opsdata import corpus, request_email, write_project
 
 
 def test_a_crash_after_the_email_was_written_does_not_send_it_again(tmp_path: Path) -> None:

@@ -201,7 +201,7 @@ class RetentionPolicy:
 
     None of the panels' policies states a period, so the defaults follow the longest
     statutory one that can apply: a looked-after child's case record is kept until the
-    75th anniversary of the child's birth (Arrangements for Placement of Children (General)
+    75th anniversary of the child's birth (Care Planning, Placement and Case Review (England)
     Regulations 2010, reg. 50).  Keeping too long is the recoverable mistake; purging early
     is not.
     """

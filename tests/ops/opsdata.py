@@ -44,7 +44,7 @@ def write_project(root: Path, extra: str = "") -> Path:
 
 
 def fictional_child(rng: random.Random, n: int) -> SampleChild:
-    dob = date(2008, 1, 1) + timedelta(days=rng.randrange(0, 17 * 365))
+    dob = date(2009, 1, 1) + timedelta(days=rng.randrange(0, 16 * 365))  # under 18: a child, not an adult
     name = f"{FIRST[n % len(FIRST)]} {LAST[(n // len(FIRST)) % len(LAST)]}{'' if n < 96 else chr(97 + n // 96)}"
     return SampleChild(name, dob, f"LCS{700000 + n}", rng.choice(("Female", "Male")))
 

@@ -35,7 +35,7 @@ def test_no_childs_name_or_date_of_birth_reaches_the_logs(tmp_path: Path) -> Non
         assert code == 0, out
     subs = json.loads(cli(config, "submissions", "--json")[1])
     read = {c["name"] for s in subs for c in (s["request"] or {}).get("children", [])}
-    assert len(read & {c.name for c, _, _ in forms}) >= 20  # the names were there to leak
+    assert read >= {c.name for c, _, _ in forms}  # every child's name was read, so it was there to leak
     cli(config, "status", "--json")
     cli(config, "export-child", forms[0][0].child_id, "--out", str(tmp_path / "x.zip"))
 

@@ -450,6 +450,31 @@ def export_child_cmd(state: State, child: str, out: str, actor: str, as_json: bo
     _emit(result, as_json, f"{len(result['submissions'])} submission(s) exported to {result['path']}")
 
 
+@main.command("access-log")
+@click.option("--child", help="Only this child's records (child ID or key).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
+    """Who viewed or exported which records, oldest first.
+
+    Example: carepanel access-log --child LCS123456 --json
+    """
+    from .governance import key_parts, normalise_key
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        ids = None
+        if child:
+            key = normalise_key(child)
+            ids = [key] + [r["id"] for r in store.submission_rows() if key in key_parts(r["child_key"])]
+        rows = store.access_log(ids)
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{r['at']}  {r['actor']:<30} {r['action']:<15} {r['entity']} {r['entity_id']}"
+                                    f"  {r['reason'] or ''}" for r in rows) or "no views recorded")
+
+
 @main.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj

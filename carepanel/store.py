@@ -546,6 +546,19 @@ class Store:
                         {"message_sha256": messages, "attachment_sha256": blobs})
         return {"messages": messages, "blobs": free_blobs}
 
+    def record_view(self, actor: str, entity: str, entity_id: str, what: str) -> None:
+        """Who looked at which record (the web app calls this per page or file served).
+
+        ``what`` names the view ("submission", "original", "attachment:2", "pack"), never
+        its content; the entry is in the append-only audit log beside every change.
+        """
+        self.audit(actor, "viewed", entity, entity_id, what, None)
+
+    def access_log(self, entity_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Views and exports, oldest first; for some records only when ``entity_ids`` is given."""
+        rows = self.audit_for(entity_ids) if entity_ids is not None else self.audit_log()
+        return [r for r in rows if r["action"] in ("viewed", "child_exported")]
+
     def note_sending(self, outgoing_id: str, message_id: str) -> None:
         """Written just before an email is handed to the sender: after a crash, the retry asks
         the sender whether this Message-ID already went, so nothing is sent twice."""

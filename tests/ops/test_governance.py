@@ -103,3 +103,22 @@ def test_retention_periods_are_checked(tmp_path: Path) -> None:
     config = write_project(tmp_path, "[retention]\nyears = 5\n")
     with pytest.raises(ConfigError, match="retention.years"):
         load_config(config)
+
+
+def test_the_access_log_shows_who_viewed_and_exported_a_childs_records(project: tuple[Path, list], tmp_path: Path) -> None:
+    config, forms = project
+    child = forms[2][0]
+    subs = json.loads(cli(config, "submissions", "--json")[1])
+    mine = next(s["id"] for s in subs if s["request"]["children"][0]["child_id"] == child.child_id)
+    other = next(s["id"] for s in subs if s["id"] != mine)
+    store = Store(config.parent / "data" / "carepanel.db")
+    try:
+        store.record_view("dana.lloyd@example.gov.uk", "submission", mine, "submission")
+        store.record_view("tm.jones@example.gov.uk", "submission", other, "submission")
+    finally:
+        store.close()
+    assert cli(config, "export-child", child.child_id, "--out", str(tmp_path / "c.zip"), "--actor", "IG lead")[0] == 0
+    rows = json.loads(cli(config, "access-log", "--child", child.child_id, "--json")[1])
+    assert [(r["actor"], r["action"]) for r in rows] == [("dana.lloyd@example.gov.uk", "viewed"),
+                                                          ("IG lead", "child_exported")]
+    assert len(json.loads(cli(config, "access-log", "--json")[1])) == 3

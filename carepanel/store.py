@@ -12,6 +12,7 @@ of it, so nothing is silently skipped: a failure keeps its reason and its next r
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -591,8 +592,6 @@ def _private_db_file(path: Path) -> None:
     The file is created here, before SQLite opens it, so it is never world-readable even
     for a moment; SQLite gives its -wal and -shm files the database file's mode.
     """
-    import os
-
     if os.name != "posix":
         return
     try:

@@ -25,10 +25,11 @@ from .directory import load_directory
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
-from .mailbox.outbox import FolderOutbox, build_email
+from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .pipeline.process import Outcome, Processor
+from .errors import StoreError
 from .store import Store
 
 log = logging.getLogger("carepanel.service")
@@ -89,7 +90,8 @@ class Service:
         for item in self.store.due_outgoing(self.clock()):
             msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
                               item.recipients.get("cc", []), item.subject, item.body,
-                              in_reply_to=item.in_reply_to, references=item.in_reply_to)
+                              in_reply_to=item.in_reply_to, references=item.in_reply_to,
+                              message_id=outgoing_message_id(item.id, self.cfg.outbox.from_address))
             try:
                 message_id = outbox.send(msg)
             except OSError as exc:
@@ -136,8 +138,19 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
             echo("carepanel: the web app is not built yet; running the mailbox service only (--no-web)")
         log.info("service started", extra=safe_fields(event="service_started", profile=cfg.profile.name,
                                                       backend=cfg.mailbox.backend))
+        failures = 0
         while not stop.is_set():
-            service.sweep(inbox)
+            try:
+                service.sweep(inbox)
+                failures = 0
+            except (OSError, StoreError) as exc:
+                # The inbox share unmounted, the disk full, the database locked by a backup...:
+                # nothing is lost (mail stays in the inbox), so wait and sweep again.
+                failures += 1
+                delay = service.processor.backoff(failures).total_seconds()
+                log.warning("sweep failed; will retry", extra=safe_fields(
+                    event="sweep_failed", error_type=type(exc).__name__, delay_seconds=delay))
+                stop.wait(timeout=delay)
             wake.wait(timeout=cfg.mailbox.poll_seconds)
             wake.clear()
         watcher.join(timeout=5)

@@ -57,6 +57,7 @@ class Service:
         for item in inbox.pending():
             if self._handle(inbox, item):
                 done += 1
+                self.deliver_due()  # answer each sender now, not after the whole batch
         self.deliver_due()
         return done
 
@@ -151,7 +152,9 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
                 log.warning("sweep failed; will retry", extra=safe_fields(
                     event="sweep_failed", error_type=type(exc).__name__, delay_seconds=delay))
                 stop.wait(timeout=delay)
-            wake.wait(timeout=cfg.mailbox.poll_seconds)
+            # A file still being copied in is looked at again as soon as it may have settled.
+            wait = min(cfg.mailbox.poll_seconds, cfg.mailbox.settle_seconds) if inbox.settling else cfg.mailbox.poll_seconds
+            wake.wait(timeout=wait)
             wake.clear()
         watcher.join(timeout=5)
     log.info("service stopped", extra=safe_fields(event="service_stopped"))

@@ -226,6 +226,29 @@ def submissions(state: State, status: str | None, panel_date: str | None, as_jso
     _emit(rows, as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def failures(state: State, as_json: bool) -> None:
+    """Messages that could not be processed: why, how often tried, and when they are tried again.
+
+    Refused messages (too large, not an email) are not retried; failed ones are, with backoff.
+    Example: carepanel failures --json
+    """
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = [{"sha256": e.sha256, "message_id": e.message_id, "source": e.source, "status": e.status,
+                 "attempts": e.attempts, "next_attempt_at": e.next_attempt_at.isoformat() if e.next_attempt_at else None,
+                 "code": e.error_code, "reason": e.error} for e in store.failed_messages()]
+    finally:
+        store.close()
+    human = "\n".join(f"{r['status']:<8} {r['attempts']} tries  next {r['next_attempt_at'] or '-':<25} {r['code']}: {r['reason']}"
+                      f"  ({r['message_id']})" for r in rows)
+    _emit(rows, as_json, human or "no failed messages")
+
+
 def _date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)

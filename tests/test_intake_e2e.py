@@ -124,3 +124,32 @@ def test_the_same_message_twice_is_one_submission_and_one_acknowledgement(servic
     assert a["id"] == b["id"]
     assert len(service.store.submissions()) == 1
     assert len(service.store.outgoing_for(a["id"])) == 1
+
+
+@pytest.mark.parametrize("headers", [
+    {"Auto-Submitted": "auto-replied", "Subject": "Automatic reply: Re: CRP request"},
+    {"Precedence": "bulk"},
+    {"From": "MAILER-DAEMON@example.gov.uk", "Return-Path": "<>"},
+    {"From": "panel@example.gov.uk"},
+    {"From": None},
+])
+def test_mail_from_machines_or_nobody_is_kept_but_never_answered(service: Service, headers: dict) -> None:
+    """An out-of-office reply to an acknowledgement must not start a mail loop."""
+    msg = email_message(email(files=[]))
+    for name, value in headers.items():
+        del msg[name]
+        if value is not None:
+            msg[name] = value
+    sub = ingest(service, bytes(msg))
+    assert sub["status"] == "flagged"
+    assert service.store.outgoing_for(sub["id"]) == []
+
+
+def test_an_ordinary_reply_is_answered(service: Service) -> None:
+    sub = ingest(service, email(files=[]))
+    assert len(service.store.outgoing_for(sub["id"])) == 1
+
+
+def email_message(raw: bytes):
+    from email import message_from_bytes, policy
+    return message_from_bytes(raw, policy=policy.default)

@@ -8,6 +8,8 @@ named by initials and ID, never in full, since email travels further than the ca
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
@@ -73,7 +75,12 @@ def child_reference(request: Request | None) -> str | None:
 
 
 def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: Directory,
-                    env: Environment | None = None) -> Notice:
+                    env: Environment | None = None) -> Notice | None:
+    """The answer to the sender, or None when nobody should be answered: a message from a
+    machine (an out-of-office reply to our own acknowledgement would otherwise start a loop),
+    with no usable sender address, or from the panel mailbox itself."""
+    if message.automatic or "@" not in message.sender or message.sender == parseaddr(cfg.outbox.from_address)[1].lower():
+        return None
     env = env or environment(cfg.notices.templates_dir)
     profile = cfg.profile
     sender = directory.by_email(message.sender)

@@ -193,9 +193,10 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         echo(f"  {m.name:<20} expect: {m.expect}")
     with open_service(cfg, clock) as service:
         inbox = FolderInbox(cfg.mailbox)
+        inbox_path = inbox.path
         # A file is read only once it has stopped changing (settle_seconds), as in the service.
         give_up = time.monotonic() + 30 + cfg.mailbox.settle_seconds
-        while any(cfg.mailbox.path.glob("*.eml")) and time.monotonic() < give_up:
+        while any(inbox_path.glob("*.eml")) and time.monotonic() < give_up:
             if not service.sweep(inbox):
                 time.sleep(0.2)
         rows = service.store.submissions()

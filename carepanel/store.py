@@ -24,6 +24,7 @@ from typing import Any
 import sqlite_utils
 
 from .errors import StoreError
+from .pipeline.identity import same_children
 from .pipeline.models import Submission
 
 MIGRATIONS: tuple[str, ...] = (
@@ -299,7 +300,7 @@ class Store:
     def _insert_submission(self, sub: Submission) -> None:
         now = _now()
         doc = sub.to_json()
-        self.db["submissions"].insert({
+        self.db.table("submissions").insert({
             "id": sub.id, "message_sha256": sub.message_sha256, "message_id": sub.message_id,
             "received_at": sub.received_at.isoformat(), "sender": sub.sender, "status": sub.status,
             "panel_date": sub.panel_date.isoformat() if sub.panel_date else None,
@@ -307,26 +308,34 @@ class Store:
             "child_key": sub.child_key, "superseded_by": None,
             "doc": json.dumps(doc, ensure_ascii=False), "created_at": now, "updated_at": now,
         })
-        self.db["flags"].insert_all([{"submission_id": sub.id, "code": f.code, "detail": f.detail} for f in sub.flags])
-        self.db["attachments"].insert_all([
+        self.db.table("flags").insert_all([{"submission_id": sub.id, "code": f.code, "detail": f.detail} for f in sub.flags])
+        self.db.table("attachments").insert_all([
             {"id": f"{sub.id}-{i}", "submission_id": sub.id, "position": i, "sha256": a.sha256,
              "filename": a.filename, "role": a.role, "readable": int(a.readable), "format": a.format, "problem": a.problem}
             for i, a in enumerate(sub.attachments)
         ])
 
     def _supersede(self, sub: Submission) -> str:
-        """A later form for the same child and panel replaces the earlier one.
+        """A later form for the same children and panel replaces the earlier one.
+
+        A panel has tens of submissions, so the candidates are compared in Python
+        (``same_children``: by ID, or by name and date of birth where an ID is missing).
 
         "Later" is by receipt time, not processing order, so a retried older message that
         is processed last does not undo the newer form.  Returns the new one's status.
         """
-        if not sub.child_key or sub.panel_date is None:
+        if not sub.child_key or sub.panel_date is None or sub.request is None:
             return sub.status
-        rows = self.conn.execute(
-            "SELECT id, received_at FROM submissions WHERE child_key = ? AND panel_date = ? AND id != ?"
-            " AND status IN ('accepted', 'flagged')",
-            (sub.child_key, sub.panel_date.isoformat(), sub.id),
-        ).fetchall()
+        children = sub.request.to_json()["children"]
+        rows = [
+            (other_id, other_received)
+            for other_id, other_received, doc in self.conn.execute(
+                "SELECT id, received_at, doc FROM submissions WHERE panel_date = ? AND id != ?"
+                " AND status IN ('accepted', 'flagged')",
+                (sub.panel_date.isoformat(), sub.id),
+            ).fetchall()
+            if same_children(children, (json.loads(doc).get("request") or {}).get("children") or [])
+        ]
         status = sub.status
         for other_id, other_received in rows:
             if datetime.fromisoformat(other_received) <= sub.received_at:
@@ -374,7 +383,7 @@ class Store:
     # ------------------------------------------------------------------ outgoing mail
 
     def _queue_outgoing(self, item: dict[str, Any]) -> None:
-        self.db["outgoing"].insert({
+        self.db.table("outgoing").insert({
             "id": item["id"], "kind": item["kind"], "submission_id": item.get("submission_id"),
             "recipients": json.dumps(item["recipients"]), "subject": item["subject"], "body": item["body"],
             "in_reply_to": item.get("in_reply_to"), "status": "pending", "created_at": _now(),
@@ -443,7 +452,7 @@ class Store:
         review_id = "rev_" + uuid.uuid4().hex[:16]
         now = _now()
         with self.transaction():
-            self.db["reviews"].insert({
+            self.db.table("reviews").insert({
                 "id": review_id, "child_key": child_key, "child_id": child_id, "panel_date": panel_date.isoformat(),
                 "kind": kind, "reason": reason, "decision_id": decision_id, "submission_id": submission_id,
                 "status": "due", "created_at": now, "updated_at": now,
@@ -460,7 +469,7 @@ class Store:
 
     def set_review_status(self, review_id: str, status: str, *, actor: str = "carepanel", reason: str | None = None) -> None:
         with self.transaction():
-            self.db["reviews"].update(review_id, {"status": status, "updated_at": _now()})
+            self.db.table("reviews").update(review_id, {"status": status, "updated_at": _now()})
             self._audit(actor, f"review_{status}", "review", review_id, reason, None)
 
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:

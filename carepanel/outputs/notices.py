@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
 from ..clock import LONDON
 from ..config import Config
@@ -55,7 +55,7 @@ class Notice:
 
 
 def environment(templates_dir: Path | None) -> Environment:
-    loaders = [PackageLoader("carepanel.outputs", "templates")]
+    loaders: list[BaseLoader] = [PackageLoader("carepanel.outputs", "templates")]
     if templates_dir is not None:
         loaders.insert(0, FileSystemLoader(str(templates_dir)))
     return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),

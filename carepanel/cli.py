@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -310,6 +311,197 @@ def demo(state: State, folder: str, serve: bool) -> None:
     from .demo import run_demo
 
     run_demo(Path(folder), profile=state.profile, serve=serve, echo=click.echo)
+
+
+# --------------------------------------------------------------------------- the pack and agenda
+
+
+@main.group("pack")
+def pack_group() -> None:
+    """Build and send the panel pack."""
+
+
+@pack_group.command("build")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's pack object.")
+@click.pass_obj
+def pack_build(state: State, panel_date: str, as_json: bool) -> None:
+    """Build the pack PDF for a panel (a new revision if one exists).
+
+    Example: carepanel pack build --panel-date 2026-12-02 --json
+    """
+    from . import packs
+    from .service import open_service
+
+    day = _date(panel_date, "--panel-date")
+    with open_service(state.config()) as service:
+        bar_state: dict[str, Any] = {}
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar = bar_state.get("bar")
+            if bar is None:
+                bar = bar_state["bar"] = click.progressbar(length=total, label="building the pack", file=sys.stderr)
+                bar.__enter__()
+            bar.label = label
+            bar.update(done - bar.pos)
+
+        try:
+            result = packs.build(service.cfg, service.store, service.processor.archive, day, progress=progress)
+        finally:
+            if "bar" in bar_state:
+                bar_state["bar"].__exit__(None, None, None)
+    human = f"{result.path} ({result.pages} pages, {len(result.cases)} cases, revision {result.revision})"
+    human += "".join(f"\n  warning: {w}" for w in result.warnings)
+    _emit(result.to_json(), as_json, human)
+
+
+@pack_group.command("send")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--rebuild", is_flag=True, help="Build a new revision first (after a change to the agenda).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def pack_send(state: State, panel_date: str, rebuild: bool, as_json: bool) -> None:
+    """Send the pack to the chair and members, and each case's slot to its staff.
+
+    Example: carepanel pack send --panel-date 2026-12-02
+    """
+    from . import packs
+    from .service import open_service
+
+    day = _date(panel_date, "--panel-date")
+    with open_service(state.config()) as service:
+        result = packs.send(service.cfg, service.store, service.processor.archive, service.processor.directory, day,
+                            rebuild=rebuild)
+        service.deliver_due()
+    how = "as a link" if result["as_link"] else "attached"
+    _emit(result, as_json, f"pack revision {result['revision']} sent {how} to {result['sent_to']} people; "
+                           f"{result['slot_notices']} slot notices")
+
+
+@main.group("agenda")
+def agenda_group() -> None:
+    """See and change a panel's agenda (each change is in the audit log)."""
+
+
+def _agenda_json(state: State, day: date) -> dict[str, Any]:
+    from . import packs
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        return packs.agenda_for(cfg, store, day).to_json()
+    finally:
+        store.close()
+
+
+@agenda_group.command("show")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def agenda_show(state: State, panel_date: str, as_json: bool) -> None:
+    """The agenda with time slots; items past the sitting's end are listed as overflow."""
+    data = _agenda_json(state, _date(panel_date, "--panel-date"))
+    lines = [f"{s['slot']}-{s['ends']}  {s['ref_id']:<22} {s['kind']:<12} {s['child_ref'] or '':<24} {s['title']}"
+             for s in data["slots"]]
+    lines += [f"OVERFLOW {s['slot']}  {s['ref_id']:<22} {s['kind']:<12} {s['child_ref'] or '':<24} {s['title']}"
+              for s in data["overflow"]]
+    _emit(data, as_json, "\n".join(lines) or "nothing on the agenda")
+
+
+def _kind_of(state: State, day: date, ref: str) -> str:
+    for s in _agenda_json(state, day)["slots"] + _agenda_json(state, day)["overflow"]:
+        if s["ref_id"] == ref:
+            return str(s["kind"])
+    raise CarepanelError(f"{ref} is not on the agenda for {day}", code="panel_error")
+
+
+def _actor(by: str | None) -> str:
+    return by or f"cli:{os.environ.get('USER', 'unknown')}"
+
+
+@agenda_group.command("order")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_order(state: State, panel_date: str, refs: tuple[str, ...], by: str | None) -> None:
+    """Put these items first, in this order (the rest follow in the usual order)."""
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date")
+    kinds = [(ref, _kind_of(state, day, ref)) for ref in refs]
+    store = Store(state.config().db_path)
+    try:
+        store.set_agenda_order(day, kinds, actor=_actor(by))
+    finally:
+        store.close()
+    click.echo(f"agenda for {day}: {', '.join(refs)} first")
+
+
+@agenda_group.command("withdraw")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.argument("ref")
+@click.option("--reason", required=True)
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_withdraw(state: State, panel_date: str, ref: str, reason: str, by: str | None) -> None:
+    """Take an item off the agenda, with the reason."""
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date")
+    kind = _kind_of(state, day, ref)
+    store = Store(state.config().db_path)
+    try:
+        store.withdraw_from_agenda(day, ref, kind, actor=_actor(by), reason=reason)
+    finally:
+        store.close()
+    click.echo(f"{ref} withdrawn from {day}")
+
+
+@agenda_group.command("move")
+@click.argument("submission_id")
+@click.option("--to", "to_date", required=True, help="The other panel's date, YYYY-MM-DD.")
+@click.option("--reason", required=True)
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_move(state: State, submission_id: str, to_date: str, reason: str, by: str | None) -> None:
+    """Move a case to another panel."""
+    from .pipeline import calendar
+    from .store import Store
+
+    day = _date(to_date, "--to")
+    cfg = state.config()
+    if day not in calendar.sittings(cfg.profile, day, day):
+        raise CarepanelError(f"the panel does not sit on {day:%A %-d %B %Y}", code="panel_error")
+    store = Store(cfg.db_path)
+    try:
+        store.move_submission(submission_id, day, actor=_actor(by), reason=reason)
+    finally:
+        store.close()
+    click.echo(f"{submission_id} moved to {day}")
+
+
+@agenda_group.command("add")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--title", required=True, help="What the panel is asked to consider.")
+@click.option("--kind", type=click.Choice(["manual", "ratification"]), default="manual", show_default=True)
+@click.option("--team")
+@click.option("--complex", "complex_case", is_flag=True, help="Give it the longer slot.")
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str | None, complex_case: bool,
+               by: str | None) -> None:
+    """Add an item by hand: an emergency decision to ratify, a late form the chair allowed."""
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date")
+    store = Store(state.config().db_path)
+    try:
+        item = store.add_agenda_item(day, title, kind=kind, team=team, complex_case=complex_case, actor=_actor(by))
+    finally:
+        store.close()
+    click.echo(item)
 
 
 def entry() -> None:  # pragma: no cover - console script shim

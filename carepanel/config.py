@@ -69,6 +69,10 @@ class PanelRules:
     cancelled: tuple[date, ...]
     slot_minutes: int
     complex_slot_minutes: int
+    # A case counts as complex (and gets complex_slot_minutes) when an administrator marks it,
+    # or when it asks for one of these or names at least complex_children children.
+    complex_types: tuple[str, ...] = ("care_proceedings", "secure_accommodation", "external_placement")
+    complex_children: int = 3
 
 
 @dataclass(frozen=True)
@@ -196,6 +200,20 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class PackConfig:
+    """How packs are built and sent.  ``marking`` is the council's protective marking, printed
+    on every page; a pack over ``max_email_mb`` goes as a link to the web app (``link``) or in
+    parts that each fit (``split``)."""
+
+    marking: str
+    max_email_mb: float
+    too_large: str  # link | split
+    web_url: str
+    office_workers: int
+    office_timeout_seconds: float
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     base_dir: Path
@@ -207,6 +225,11 @@ class Config:
     notices: NoticeConfig
     limits: Limits
     retry: RetryPolicy
+    pack: PackConfig
+
+    @property
+    def packs_dir(self) -> Path:
+        return self.data_dir / "packs"
 
     @property
     def archive_dir(self) -> Path:
@@ -336,6 +359,8 @@ def _panel(t: _Table) -> PanelRules:
         cancelled=tuple(_as_date(v, f"{t.where}.cancelled") for v in t.take("cancelled", list, [])),
         slot_minutes=t.take("slot_minutes", int),
         complex_slot_minutes=t.take("complex_slot_minutes", int),
+        complex_types=tuple(t.take("complex_types", list, ["care_proceedings", "secure_accommodation", "external_placement"])),
+        complex_children=t.take("complex_children", int, 3),
     )
     t.done()
     if p.ends <= p.starts:
@@ -561,6 +586,7 @@ def build_config(
         notices=_notices(t.table("notices"), base),
         limits=_limits(t.table("limits")),
         retry=_retry(t.table("retry")),
+        pack=_pack(t.table("pack")),
     )
     t.done()
     return cfg
@@ -631,6 +657,25 @@ def _limits(t: _Table) -> Limits:
     )
     t.done()
     return lim
+
+
+def _pack(t: _Table) -> PackConfig:
+    pc = PackConfig(
+        marking=t.take("marking", str, "OFFICIAL-SENSITIVE"),
+        max_email_mb=float(t.take("max_email_mb", (int, float), 10)),
+        too_large=t.choice("too_large", ("link", "split"), "link"),
+        web_url=t.take("web_url", str, "http://127.0.0.1:8000").rstrip("/"),
+        office_workers=t.take("office_workers", int, 2),
+        office_timeout_seconds=float(t.take("office_timeout_seconds", (int, float), 90)),
+    )
+    t.done()
+    if pc.max_email_mb <= 0:
+        raise ConfigError("pack.max_email_mb: must be more than 0")
+    if pc.office_workers < 1:
+        raise ConfigError("pack.office_workers: must be at least 1")
+    if "\n" in pc.marking or len(pc.marking) > 80:
+        raise ConfigError("pack.marking: one line of at most 80 characters")
+    return pc
 
 
 def _retry(t: _Table) -> RetryPolicy:

@@ -14,8 +14,9 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
 from types import FrameType
 
 from . import parsers
@@ -29,7 +30,7 @@ from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .pipeline.process import Outcome, Processor
-from .errors import StoreError
+from .errors import CarepanelError, StoreError
 from .store import Store
 
 log = logging.getLogger("carepanel.service")
@@ -41,6 +42,7 @@ class Service:
     store: Store
     processor: Processor
     clock: Clock = system_clock
+    papers_retry_at: dict[date, datetime] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ intake
 
@@ -83,19 +85,45 @@ class Service:
             inbox.mark_failed(item, outcome.error.detail)
         return False
 
+    # ------------------------------------------------------------------ papers out
+
+    def send_due_papers(self) -> list[date]:
+        """At papers-out time, build and send the pack of each panel whose papers are due.
+
+        A failure is logged and tried again on the next loop; it never stops intake.
+        """
+        from . import packs
+
+        sent = []
+        now = self.clock()
+        for day in packs.due_papers(self.cfg, self.store, now):
+            if self.papers_retry_at.get(day, now) > now:
+                continue
+            try:
+                packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                sent.append(day)
+            except CarepanelError as exc:
+                self.papers_retry_at[day] = now + timedelta(minutes=5)
+                log.warning("papers-out failed; will retry", extra=safe_fields(
+                    event="papers_out_failed", panel_date=day.isoformat(), error_code=exc.code))
+        if sent:
+            self.deliver_due()
+        return sent
+
     # ------------------------------------------------------------------ sending
 
     def deliver_due(self) -> int:
         sent = 0
         outbox = FolderOutbox(self.cfg.outbox)
         for item in self.store.due_outgoing(self.clock()):
-            msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
-                              item.recipients.get("cc", []), item.subject, item.body,
-                              in_reply_to=item.in_reply_to, references=item.in_reply_to,
-                              message_id=outgoing_message_id(item.id, self.cfg.outbox.from_address))
             try:
+                files = [(a["filename"], Path(a["path"]).read_bytes(), a["mime"]) for a in item.attachments]
+                msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
+                                  item.recipients.get("cc", []), item.subject, item.body,
+                                  in_reply_to=item.in_reply_to, references=item.in_reply_to, attachments=files,
+                                  message_id=outgoing_message_id(item.id, self.cfg.outbox.from_address))
                 message_id = outbox.send(msg)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # the mail server, the disk, or an unsendable item
                 delay = self.processor.backoff(item.attempts)
                 self.store.mark_send_failed(item.id, f"{type(exc).__name__}: {exc}", self.clock() + delay)
                 log.warning("sending failed; will retry", extra=safe_fields(
@@ -143,6 +171,7 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
         while not stop.is_set():
             try:
                 service.sweep(inbox)
+                service.send_due_papers()
                 failures = 0
             except (OSError, StoreError) as exc:
                 # The inbox share unmounted, the disk full, the database locked by a backup...:

@@ -137,6 +137,40 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX reviews_panel ON reviews(panel_date, status);
     CREATE INDEX reviews_child ON reviews(child_key);
     """,
+    # 3: the agenda an administrator shapes, the packs built from it, files on outgoing mail
+    """
+    CREATE TABLE agenda_items (
+        id TEXT PRIMARY KEY,
+        panel_date TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('request', 'review', 'ratification', 'manual')),
+        ref_id TEXT,
+        title TEXT,
+        team TEXT,
+        complex INTEGER NOT NULL DEFAULT 0,
+        position INTEGER,
+        status TEXT NOT NULL CHECK (status IN ('listed', 'withdrawn')),
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE UNIQUE INDEX agenda_items_ref ON agenda_items(panel_date, ref_id);
+
+    CREATE TABLE packs (
+        id TEXT PRIMARY KEY,
+        panel_date TEXT NOT NULL,
+        revision INTEGER NOT NULL,
+        path TEXT NOT NULL,
+        sha256 TEXT NOT NULL,
+        pages INTEGER NOT NULL,
+        agenda TEXT NOT NULL,
+        warnings TEXT NOT NULL,
+        built_at TEXT NOT NULL,
+        sent_at TEXT,
+        UNIQUE (panel_date, revision)
+    );
+
+    ALTER TABLE outgoing ADD COLUMN attachments TEXT;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -170,6 +204,7 @@ class Outgoing:
     body: str
     in_reply_to: str | None
     attempts: int
+    attachments: tuple[dict[str, str], ...] = ()  # {"path", "filename", "mime"}
 
 
 class Store:
@@ -361,11 +396,11 @@ class Store:
         )
 
     def submission(self, sub_id: str) -> dict[str, Any] | None:
-        row = self.conn.execute("SELECT status, doc FROM submissions WHERE id = ?", (sub_id,)).fetchone()
+        row = self.conn.execute("SELECT status, doc, panel_date FROM submissions WHERE id = ?", (sub_id,)).fetchone()
         return _doc(row) if row else None
 
     def submissions(self, status: str | None = None, panel_date: date | None = None) -> list[dict[str, Any]]:
-        sql = "SELECT status, doc FROM submissions WHERE 1=1"
+        sql = "SELECT status, doc, panel_date FROM submissions WHERE 1=1"
         args: list[Any] = []
         if status:
             sql += " AND status = ?"
@@ -387,15 +422,24 @@ class Store:
             "id": item["id"], "kind": item["kind"], "submission_id": item.get("submission_id"),
             "recipients": json.dumps(item["recipients"]), "subject": item["subject"], "body": item["body"],
             "in_reply_to": item.get("in_reply_to"), "status": "pending", "created_at": _now(),
+            "attachments": json.dumps(item["attachments"]) if item.get("attachments") else None,
         }, ignore=True)
+
+    def queue_outgoing(self, items: list[dict[str, Any]], actor: str = "carepanel") -> None:
+        """Mail to send that no submission commit carries (packs, slot times, notices)."""
+        with self.transaction():
+            for item in items:
+                self._queue_outgoing(item)
+                self._audit(actor, "mail_queued", "outgoing", item["id"], item["kind"], None)
 
     def due_outgoing(self, now: datetime) -> list[Outgoing]:
         rows = self.conn.execute(
-            "SELECT id, kind, submission_id, recipients, subject, body, in_reply_to, attempts FROM outgoing"
+            "SELECT id, kind, submission_id, recipients, subject, body, in_reply_to, attempts, attachments FROM outgoing"
             " WHERE status IN ('pending', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at",
             (now.isoformat(),),
         ).fetchall()
-        return [Outgoing(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7]) for r in rows]
+        return [Outgoing(r[0], r[1], r[2], json.loads(r[3]), r[4], r[5], r[6], r[7], tuple(json.loads(r[8] or "[]")))
+                for r in rows]
 
     def mark_sent(self, outgoing_id: str, sent_message_id: str) -> None:
         with self.transaction():
@@ -472,6 +516,90 @@ class Store:
             self.db.table("reviews").update(review_id, {"status": status, "updated_at": _now()})
             self._audit(actor, f"review_{status}", "review", review_id, reason, None)
 
+    # ------------------------------------------------------------------ agenda and packs
+
+    def agenda_items(self, panel_date: date) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM agenda_items WHERE panel_date = ? ORDER BY created_at, id",
+                                  [panel_date.isoformat()]))
+
+    def _agenda_item(self, panel_date: date, ref_id: str, kind: str) -> dict[str, Any]:
+        row = self.conn.execute("SELECT id FROM agenda_items WHERE panel_date = ? AND ref_id = ?",
+                                (panel_date.isoformat(), ref_id)).fetchone()
+        if row:
+            return {"id": row[0]}
+        item = {"id": "agi-" + uuid.uuid4().hex[:16], "panel_date": panel_date.isoformat(), "kind": kind, "ref_id": ref_id,
+                "status": "listed", "complex": 0, "created_at": _now(), "updated_at": _now()}
+        self.db.table("agenda_items").insert(item)
+        return item
+
+    def add_agenda_item(self, panel_date: date, title: str, *, kind: str = "manual", team: str | None = None,
+                        complex_case: bool = False, actor: str, reason: str | None = None) -> str:
+        """An item the administrator adds by hand: an emergency decision to ratify, a late form allowed."""
+        item_id = "agi-" + uuid.uuid4().hex[:16]
+        with self.transaction():
+            self.db.table("agenda_items").insert({
+                "id": item_id, "panel_date": panel_date.isoformat(), "kind": kind, "ref_id": item_id, "title": title,
+                "team": team, "complex": int(complex_case), "status": "listed", "reason": reason,
+                "created_at": _now(), "updated_at": _now()})
+            self._audit(actor, "agenda_item_added", "agenda_item", item_id, reason, {"panel_date": panel_date.isoformat()})
+        return item_id
+
+    def set_agenda_order(self, panel_date: date, refs: list[tuple[str, str]], *, actor: str) -> None:
+        """The administrator's order: ``refs`` is [(ref_id, kind)], first to last."""
+        with self.transaction():
+            for position, (ref_id, kind) in enumerate(refs, start=1):
+                item = self._agenda_item(panel_date, ref_id, kind)
+                self.db.table("agenda_items").update(item["id"], {"position": position, "updated_at": _now()})
+            self._audit(actor, "agenda_reordered", "panel", panel_date.isoformat(), None, {"order": [r for r, _ in refs]})
+
+    def withdraw_from_agenda(self, panel_date: date, ref_id: str, kind: str, *, actor: str, reason: str) -> None:
+        with self.transaction():
+            item = self._agenda_item(panel_date, ref_id, kind)
+            self.db.table("agenda_items").update(item["id"], {"status": "withdrawn", "reason": reason, "updated_at": _now()})
+            self._audit(actor, "agenda_withdrawn", kind, ref_id, reason, {"panel_date": panel_date.isoformat()})
+
+    def mark_complex(self, panel_date: date, ref_id: str, kind: str, complex_case: bool, *, actor: str) -> None:
+        with self.transaction():
+            item = self._agenda_item(panel_date, ref_id, kind)
+            self.db.table("agenda_items").update(item["id"], {"complex": int(complex_case), "updated_at": _now()})
+            self._audit(actor, "agenda_complex" if complex_case else "agenda_not_complex", kind, ref_id, None,
+                        {"panel_date": panel_date.isoformat()})
+
+    def move_submission(self, sub_id: str, panel_date: date, *, actor: str, reason: str) -> None:
+        """Put a case on another panel (the chair allowed a late form, the family asked to wait)."""
+        with self.transaction():
+            row = self.conn.execute("SELECT panel_date FROM submissions WHERE id = ?", (sub_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no submission {sub_id}")
+            self.conn.execute("UPDATE submissions SET panel_date = ?, updated_at = ? WHERE id = ?",
+                              (panel_date.isoformat(), _now(), sub_id))
+            self._audit(actor, "submission_moved", "submission", sub_id, reason,
+                        {"from": row[0], "to": panel_date.isoformat()})
+
+    def record_pack(self, panel_date: date, path: Path, sha256: str, pages: int, agenda: list[dict[str, Any]],
+                    warnings: list[str], *, actor: str = "carepanel") -> dict[str, Any]:
+        with self.transaction():
+            last = self.conn.execute("SELECT MAX(revision) FROM packs WHERE panel_date = ?", (panel_date.isoformat(),)).fetchone()[0]
+            pack_id = "pack-" + uuid.uuid4().hex[:16]
+            pack = {"id": pack_id, "panel_date": panel_date.isoformat(), "revision": (last or 0) + 1,
+                    "path": str(path), "sha256": sha256, "pages": pages, "agenda": json.dumps(agenda),
+                    "warnings": json.dumps(warnings), "built_at": _now(), "sent_at": None}
+            self.db.table("packs").insert(pack)
+            self._audit(actor, "pack_built", "pack", pack_id, None,
+                        {"panel_date": panel_date.isoformat(), "revision": pack["revision"], "sha256": sha256})
+        return pack
+
+    def packs(self, panel_date: date) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM packs WHERE panel_date = ? ORDER BY revision", [panel_date.isoformat()]))
+
+    def mark_pack_sent(self, pack_id: str, outgoing: list[dict[str, Any]], *, actor: str = "carepanel") -> None:
+        """The pack and the slot notices are queued in the same transaction that marks it sent."""
+        with self.transaction():
+            self.conn.execute("UPDATE packs SET sent_at = ? WHERE id = ?", (_now(), pack_id))
+            for item in outgoing:
+                self._queue_outgoing(item)
+            self._audit(actor, "pack_sent", "pack", pack_id, None, {"mails": len(outgoing)})
+
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
         cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]
         return dict(zip(cols, row))
@@ -492,9 +620,12 @@ def _statements(script: str) -> list[str]:
     return out
 
 
-def _doc(row: tuple[str, str]) -> dict[str, Any]:
+def _doc(row: tuple[str, ...]) -> dict[str, Any]:
+    """The stored submission object, with the columns an administrator can change laid over it."""
     doc: dict[str, Any] = json.loads(row[1])
     doc["status"] = row[0]
+    if len(row) > 2:
+        doc["panel_date"] = row[2]
     return doc
 
 

@@ -22,6 +22,7 @@ from ..clock import LONDON
 from ..config import Config
 from ..directory import Directory
 from ..pipeline import calendar
+from ..pipeline.identity import reference
 from ..pipeline.models import Message, Request, Submission
 
 ACTIONS = {
@@ -66,12 +67,7 @@ def child_reference(request: Request | None) -> str | None:
     """Initials and ID ("A.H. (LCS123456)"): enough for the worker, little for anyone else."""
     if request is None or not request.children:
         return None
-    refs = []
-    for c in request.children:
-        initials = ".".join(p[0].upper() for p in (c.name or "").split() if p[:1].isalpha())
-        initials = initials + "." if initials else "the child"
-        refs.append(f"{initials} ({c.child_id})" if c.child_id else initials)
-    return ", ".join(refs)
+    return reference([c.to_json() for c in request.children])
 
 
 def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: Directory,

@@ -48,3 +48,14 @@ def same_children(a: Sequence[Mapping[str, Any]], b: Sequence[Mapping[str, Any]]
     if not a or len(a) != len(b):
         return False
     return all(any(_same_child(x, y) for y in b) for x in a) and all(any(_same_child(y, x) for x in a) for y in b)
+
+
+def reference(children: Sequence[Mapping[str, Any]]) -> str | None:
+    """Initials and ID ("A.H. (LCS123456)"): enough for staff who know the case, little for
+    anyone else who sees an agenda or an email subject."""
+    refs = []
+    for c in children:
+        initials = ".".join(p[0].upper() for p in (c.get("name") or "").split() if p[:1].isalpha())
+        initials = initials + "." if initials else "the child"
+        refs.append(f"{initials} ({c['child_id']})" if c.get("child_id") else initials)
+    return ", ".join(refs) or None

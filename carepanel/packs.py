@@ -29,7 +29,7 @@ from .mailbox.archive import Archive
 from .mailbox.durable import make_dirs, write_atomic
 from .office import Converter, OfficeError, OfficeUnavailable
 from .outputs.notices import environment
-from .outputs.pack import BuiltPack, PackCase, PackDocument, build_pack
+from .outputs.pack import BuiltPack, PackCase, PackDocument, build_pack, split_pack
 from .parsers.sniff import sniff_format
 from .pipeline import agenda as agenda_rules
 from .pipeline import calendar
@@ -235,12 +235,27 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
               "agenda": agenda.to_json(), "pages": pack["pages"], "as_link": as_link,
               "link": f"{cfg.pack.web_url}/panels/{panel_date.isoformat()}/pack",
               "warnings": json.loads(pack["warnings"] or "[]"), "marking": cfg.pack.marking}
-    body = env.get_template("pack.txt.j2").render(**values)
-    attachments = [] if as_link else [{"path": str(path), "filename": path.name, "mime": "application/pdf"}]
-    items: list[dict[str, Any]] = [{
-        "id": f"pack-{pack['id']}", "kind": "pack", "submission_id": None,
-        "recipients": {"to": readers, "cc": []}, "subject": f"{revision_note}{title} papers – {day} [{cfg.pack.marking}]",
-        "body": body, "in_reply_to": None, "attachments": attachments}]
+    parts = [path]
+    if as_link and cfg.pack.too_large == "split":
+        ranges = [tuple(c["pages"]) for c in json.loads(pack["agenda"])]
+        pieces = split_pack(path.read_bytes(), ranges, int(cfg.pack.max_email_mb * 1024 * 1024))
+        parts = []
+        for n, piece in enumerate(pieces, start=1):
+            part = path.with_name(f"{path.stem}-part{n}of{len(pieces)}.pdf")
+            write_atomic(part, piece)
+            parts.append(part)
+        as_link = False
+        values["as_link"] = False
+    items: list[dict[str, Any]] = []
+    for n, part in enumerate(parts, start=1):
+        of = f" (part {n} of {len(parts)})" if len(parts) > 1 else ""
+        body = env.get_template("pack.txt.j2").render(**values, part=n if len(parts) > 1 else None, parts=len(parts))
+        attachments = [] if as_link else [{"path": str(part), "filename": part.name, "mime": "application/pdf"}]
+        items.append({
+            "id": f"pack-{pack['id']}-{n}", "kind": "pack", "submission_id": None,
+            "recipients": {"to": readers, "cc": []},
+            "subject": f"{revision_note}{title} papers – {day}{of} [{cfg.pack.marking}]",
+            "body": body, "in_reply_to": None, "attachments": attachments})
     for slot in agenda.slots + agenda.overflow:
         case = slot.case
         if case.kind != "request" or not case.social_worker:
@@ -258,7 +273,7 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
     log.info("pack queued", extra=safe_fields(event="pack_queued", panel_date=panel_date.isoformat(),
                                               revision=pack["revision"], mails=len(items), as_link=as_link))
     return {"panel_date": panel_date.isoformat(), "path": str(path), "revision": pack["revision"],
-            "sent_to": len(readers), "slot_notices": len(items) - 1, "as_link": as_link}
+            "sent_to": len(readers), "slot_notices": len(items) - len(parts), "as_link": as_link, "parts": len(parts)}
 
 
 def due_papers(cfg: Config, store: Store, now: datetime) -> list[date]:

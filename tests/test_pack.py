@@ -166,3 +166,22 @@ def test_resending_after_a_change_is_marked_as_a_revision_and_a_large_pack_goes_
     assert len(revised) == 2  # the pack and the slot notice
     body = next(m for m in revised if "papers" in str(m["Subject"])).get_body().get_content()
     assert "/panels/2026-12-02/pack" in body and not list(revised[0].iter_attachments())
+
+
+def test_a_pack_too_large_to_email_can_be_split_between_cases(tmp_path: Path) -> None:
+    with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
+        for n in range(3):
+            ingest_case(svc, n)
+        cfg = replace(svc.cfg, pack=replace(svc.cfg.pack, too_large="split", max_email_mb=0.03))
+        result = packs.send(cfg, svc.store, svc.processor.archive, svc.processor.directory, PANEL_DATE)
+        svc.deliver_due()
+        mails = [m for m in sent_mail(svc) if "papers" in str(m["Subject"])]
+    assert result["parts"] == len(mails) > 1
+    seen = set()
+    for mail in mails:
+        [pdf] = list(mail.iter_attachments())
+        reader = PdfReader(io.BytesIO(pdf.get_content()))
+        assert "13:30" in reader.pages[0].extract_text()  # each part opens with the agenda
+        text = "\n".join(page.extract_text() for page in reader.pages[1:])
+        seen |= {n for n in range(3) if f"LCS70000{n}" in text}
+    assert seen == {0, 1, 2}

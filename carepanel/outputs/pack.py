@@ -263,3 +263,39 @@ def _stamp(writer: PdfWriter, marking: str, total: int) -> None:
     overlay = PdfReader(io.BytesIO(buf.getvalue()))
     for page, stamp in zip(writer.pages, overlay.pages):
         page.merge_page(stamp, over=True)
+
+
+def split_pack(pdf: bytes, ranges: Sequence[tuple[int, int]], max_bytes: int) -> list[bytes]:
+    """The pack in parts that each fit in an email, cut only between cases (a case is never split
+    across two emails); every part starts with the cover, so each can be read on its own.
+    A single case larger than the limit still makes one part of its own."""
+    reader = PdfReader(io.BytesIO(pdf))
+    cover = range(0, (ranges[0][0] - 1) if ranges else len(reader.pages))
+
+    def write(case_ranges: Sequence[tuple[int, int]]) -> bytes:
+        writer = PdfWriter()
+        for i in cover:
+            writer.add_page(reader.pages[i])
+        for first, last in case_ranges:
+            for i in range(first - 1, last):
+                writer.add_page(reader.pages[i])
+        writer.compress_identical_objects()
+        out = io.BytesIO()
+        writer.write(out)
+        return out.getvalue()
+
+    parts: list[bytes] = []
+    current: list[tuple[int, int]] = []
+    last_good: bytes | None = None
+    for r in ranges:
+        attempt = write(current + [r])
+        if current and len(attempt) > max_bytes:
+            parts.append(last_good or write(current))
+            current = [r]
+            last_good = write(current)
+        else:
+            current.append(r)
+            last_good = attempt
+    if current:
+        parts.append(last_good or write(current))
+    return parts or [pdf]

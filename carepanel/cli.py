@@ -504,6 +504,235 @@ def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str |
     click.echo(item)
 
 
+# --------------------------------------------------------------------------- decisions
+
+
+def _action(text: str, n: int) -> Any:
+    from .pipeline.decisions import Action
+
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise CarepanelError(f"--action {text!r}: write it as 'what|who' or 'what|who|YYYY-MM-DD'", code="panel_error")
+    return Action(n, parts[0], parts[1], _date(parts[2], "--action") if len(parts) > 2 and parts[2] else None)
+
+
+def _decision_options(f: Any) -> Any:
+    for opt in reversed([
+        click.option("--outcome", required=True, help="One of the profile's outcomes, e.g. approve, decline, defer."),
+        click.option("--rationale", required=True, help="Why: the reasons the chair will sign."),
+        click.option("--review-date", help="YYYY-MM-DD: bring the child back to the first panel on or after it."),
+        click.option("--decision", "decisions_", multiple=True, help="A numbered decision (repeat for each)."),
+        click.option("--action", "actions", multiple=True, help="'what|who|YYYY-MM-DD' (repeat for each)."),
+        click.option("--resource", help="The approved resource."),
+        click.option("--weekly-cost", type=float),
+        click.option("--total-cost", type=float),
+        click.option("--weeks", type=int, help="How many weeks the resource is approved for."),
+        click.option("--defer-to", help="YYYY-MM-DD, for a deferral."),
+        click.option("--return-date", help="YYYY-MM-DD, for return to panel."),
+        click.option("--return-frequency", help="e.g. 'every 3 months', for return to panel."),
+        click.option("--member", "members", multiple=True, help="A member present (repeat)."),
+        click.option("--conflict", "conflicts", multiple=True, help="A declared conflict of interest (repeat)."),
+        click.option("--dissent", multiple=True, help="A member's formal dissent (repeat)."),
+        click.option("--unmet-need", help="What was needed and not available (for the sufficiency report)."),
+        click.option("--by", help="Who records it (for the audit log)."),
+        click.option("--json", "as_json", is_flag=True),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _record_from(opts: dict[str, Any], emergency: bool = False, decided_by: str | None = None) -> Any:
+    from .pipeline.decisions import DecisionRecord
+
+    def day(key: str, flag: str) -> date | None:
+        return _date(opts[key], flag) if opts.get(key) else None
+
+    return DecisionRecord(
+        outcome=opts["outcome"], rationale=opts["rationale"], decisions=tuple(opts["decisions_"]),
+        actions=tuple(_action(a, n) for n, a in enumerate(opts["actions"], start=1)), resource=opts["resource"],
+        weekly_cost=opts["weekly_cost"], total_cost=opts["total_cost"], period_weeks=opts["weeks"],
+        review_date=day("review_date", "--review-date"), defer_to=day("defer_to", "--defer-to"),
+        return_date=day("return_date", "--return-date"), return_frequency=opts["return_frequency"],
+        members=tuple(opts["members"]), conflicts=tuple(opts["conflicts"]), dissent=tuple(opts["dissent"]),
+        unmet_need=opts["unmet_need"], emergency=emergency, decided_by=decided_by)
+
+
+@main.command()
+@click.argument("submission_id")
+@_decision_options
+@click.pass_obj
+def decide(state: State, submission_id: str, **opts: Any) -> None:
+    """Record the panel's decision on a listed submission (a draft for the chair).
+
+    Example: carepanel decide sub-1b5f… --outcome approve --rationale "No safe adult at home" --review-date 2027-02-03 --json
+    """
+    from . import decisions
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]))
+    finally:
+        store.close()
+    _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}")
+
+
+@main.command("emergency-decision")
+@click.option("--child-id", required=True)
+@click.option("--child-name", required=True)
+@click.option("--decided-by", required=True, help="Who made the decision outside panel.")
+@click.option("--request", "request_text", help="What was agreed.")
+@_decision_options
+@click.pass_obj
+def emergency_decision(state: State, child_id: str, child_name: str, decided_by: str, request_text: str | None,
+                       **opts: Any) -> None:
+    """Record an emergency decision made outside panel; it is listed for ratification at the next panel."""
+    from . import decisions
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = decisions.record(cfg, store, None, _record_from(opts, emergency=True, decided_by=decided_by),
+                                  actor=_actor(opts["by"]),
+                                  child={"name": child_name, "child_id": child_id, "request": request_text})
+    finally:
+        store.close()
+    _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}; listed for ratification")
+
+
+@main.command()
+@click.argument("decision_id")
+@click.option("--chair", required=True, help="The chair's name, as it will appear on the sheet.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
+    """The chair's sign-off: the final sheet, its hash in the audit log, the upload folder.
+
+    Example: carepanel sign dec-1b5f…-v1 --chair "Dana Chair" --json
+    """
+    from . import decisions
+    from .directory import load_directory
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = decisions.sign(cfg, store, load_directory(cfg.directory_csv), decision_id, chair=chair)
+    finally:
+        store.close()
+    _emit(result, as_json, f"{decision_id} signed; upload folder {result['upload_dir']}")
+
+
+@main.group("decisions")
+def decisions_group() -> None:
+    """List decisions, what is overdue, and record uploads."""
+
+
+@decisions_group.command("list")
+@click.option("--panel-date", help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = store.decisions(panel_date=_date(panel_date, "--panel-date") if panel_date else None)
+    finally:
+        store.close()
+    keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
+            "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
+    rows = [{k: r[k] for k in keep} for r in rows]
+    _emit(rows, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
+                                    f" {'uploaded' if r['uploaded_at'] else ''}" for r in rows) or "no decisions")
+
+
+@decisions_group.command("overdue")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def decisions_overdue(state: State, as_json: bool) -> None:
+    """Uploads due soon or missed, reviews not brought back, decisions not drafted in time."""
+    from . import decisions
+    from .directory import load_directory
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        warnings = decisions.check_deadlines(cfg, store, load_directory(cfg.directory_csv), datetime.now().astimezone())
+    finally:
+        store.close()
+    _emit(warnings, as_json, "\n".join(f"{w['code']:<22} {w['detail']}" for w in warnings) or "nothing overdue")
+
+
+@decisions_group.command("uploaded")
+@click.argument("decision_id")
+@click.option("--by", help="Who uploaded it (for the audit log).")
+@click.pass_obj
+def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
+    """Record that the signed sheet is on the child's record."""
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        if not store.decision(decision_id):
+            raise CarepanelError(f"no decision {decision_id}", code="panel_error")
+        store.mark_uploaded(decision_id, actor=_actor(by), at=datetime.now().astimezone())
+    finally:
+        store.close()
+    click.echo(f"{decision_id}: upload recorded")
+
+
+@main.command("finance")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="A .csv or .xlsx file.")
+@click.pass_obj
+def finance(state: State, out: str) -> None:
+    """Export the log of approved expenditure for the finance officer."""
+    from . import decisions
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        n = decisions.export_finance(store, Path(out))
+    finally:
+        store.close()
+    click.echo(f"{n} approved items written to {out}")
+
+
+@main.command("unmet-need")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def unmet_need(state: State, as_json: bool) -> None:
+    """What panels needed and could not find, for the sufficiency report."""
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = store.unmet_needs()
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{r['panel_date']} {r['child_id'] or '-':<12} {r['need']}" for r in rows) or "none recorded")
+
+
+@main.command("meeting-record")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.pass_obj
+def meeting_record(state: State, panel_date: str) -> None:
+    """The record of the whole meeting (every case, decision and action) for the chair to agree."""
+    from . import decisions
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        docx_path, pdf_path = decisions.meeting_record(cfg, store, _date(panel_date, "--panel-date"))
+    finally:
+        store.close()
+    click.echo(f"{docx_path}\n{pdf_path}")
+
+
 def entry() -> None:  # pragma: no cover - console script shim
     main(prog_name="carepanel")
 

@@ -109,6 +109,7 @@ class DecisionRules:
     pre_proceedings_review_weeks: tuple[int, ...] = ()
     draft_within_hours: int | None = None
     upload_by_weekday_after: int | None = None
+    template: str | None = None  # a council's own decision sheet (.docx with docxtpl fields)
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,23 @@ class Config:
     @property
     def packs_dir(self) -> Path:
         return self.data_dir / "packs"
+
+    @property
+    def decisions_dir(self) -> Path:
+        return self.data_dir / "decisions"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """One folder per signed decision, laid out for the case system's upload."""
+        return self.data_dir / "uploads"
+
+    @property
+    def decisions_template(self) -> Path | None:
+        t = self.profile.decisions.template
+        if not t:
+            return None
+        path = Path(t).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
 
     @property
     def archive_dir(self) -> Path:
@@ -433,6 +451,7 @@ def _decisions(t: _Table) -> DecisionRules:
         pre_proceedings_review_weeks=tuple(t.take("pre_proceedings_review_weeks", list, [])),
         draft_within_hours=t.take("draft_within_hours", int, None),
         upload_by_weekday_after=_weekday(t, "upload_by_weekday_after", None),
+        template=t.take("template", str, None),
     )
     t.done()
     return d

@@ -125,6 +125,10 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
     """Build (or rebuild, as the next revision) the pack for ``panel_date``."""
     agenda = agenda_for(cfg, store, panel_date)
     slots = agenda.slots + agenda.overflow
+    if previous is None:
+        from .decisions import previous_decisions
+
+        previous = previous_decisions(store, before=panel_date)
     raw: list[list[tuple[str, bytes | None, str | None, str | None]]] = []
     for slot in slots:
         docs = _documents(store, archive, slot.case)

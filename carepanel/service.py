@@ -43,6 +43,7 @@ class Service:
     processor: Processor
     clock: Clock = system_clock
     papers_retry_at: dict[date, datetime] = field(default_factory=dict)
+    deadlines_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ intake
 
@@ -110,6 +111,19 @@ class Service:
             self.deliver_due()
         return sent
 
+    def check_deadlines(self, every: timedelta = timedelta(minutes=10)) -> list[dict[str, object]]:
+        """Warn the administrators of uploads due or missed and reviews not heard (each warning once)."""
+        from . import decisions
+
+        now = self.clock()
+        if self.deadlines_checked_at is not None and now - self.deadlines_checked_at < every:
+            return []
+        self.deadlines_checked_at = now
+        warnings = decisions.check_deadlines(self.cfg, self.store, self.processor.directory, now)
+        if warnings:
+            self.deliver_due()
+        return warnings
+
     # ------------------------------------------------------------------ sending
 
     def deliver_due(self) -> int:
@@ -172,6 +186,7 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
             try:
                 service.sweep(inbox)
                 service.send_due_papers()
+                service.check_deadlines()
                 failures = 0
             except (OSError, StoreError) as exc:
                 # The inbox share unmounted, the disk full, the database locked by a backup...:

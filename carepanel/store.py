@@ -171,6 +171,64 @@ MIGRATIONS: tuple[str, ...] = (
 
     ALTER TABLE outgoing ADD COLUMN attachments TEXT;
     """,
+    # 4: decisions (versioned; a signed version is never altered), finance and unmet-need logs
+    """
+    CREATE TABLE decisions (
+        id TEXT PRIMARY KEY,
+        series TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('panel', 'emergency')),
+        submission_id TEXT,
+        panel_date TEXT NOT NULL,
+        child_key TEXT,
+        child_id TEXT,
+        outcome TEXT NOT NULL,
+        record TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('draft', 'signed')),
+        docx_path TEXT NOT NULL,
+        pdf_path TEXT NOT NULL,
+        pdf_sha256 TEXT NOT NULL,
+        signed_by TEXT,
+        signed_at TEXT,
+        upload_dir TEXT,
+        upload_due TEXT,
+        uploaded_at TEXT,
+        superseded_by TEXT,
+        created_at TEXT NOT NULL,
+        UNIQUE (series, version)
+    );
+    CREATE INDEX decisions_submission ON decisions(submission_id);
+    CREATE INDEX decisions_child ON decisions(child_key);
+    CREATE TRIGGER decisions_signed_are_final BEFORE UPDATE ON decisions
+        WHEN OLD.status = 'signed' AND (NEW.record IS NOT OLD.record OR NEW.pdf_sha256 IS NOT OLD.pdf_sha256
+            OR NEW.pdf_path IS NOT OLD.pdf_path OR NEW.docx_path IS NOT OLD.docx_path OR NEW.status IS NOT OLD.status
+            OR NEW.signed_by IS NOT OLD.signed_by OR NEW.signed_at IS NOT OLD.signed_at)
+        BEGIN SELECT RAISE(ABORT, 'a signed decision is never altered: record a new version'); END;
+    CREATE TRIGGER decisions_never_deleted BEFORE DELETE ON decisions
+        WHEN OLD.status = 'signed'
+        BEGIN SELECT RAISE(ABORT, 'a signed decision is never deleted'); END;
+
+    CREATE TABLE finance_log (
+        id TEXT PRIMARY KEY,
+        decision_id TEXT NOT NULL REFERENCES decisions(id),
+        child_id TEXT,
+        resource TEXT,
+        weekly_cost REAL,
+        total_cost REAL,
+        period_weeks INTEGER,
+        decision_date TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+
+    CREATE TABLE unmet_need (
+        id TEXT PRIMARY KEY,
+        decision_id TEXT NOT NULL REFERENCES decisions(id),
+        child_id TEXT,
+        need TEXT NOT NULL,
+        panel_date TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -599,6 +657,91 @@ class Store:
             for item in outgoing:
                 self._queue_outgoing(item)
             self._audit(actor, "pack_sent", "pack", pack_id, None, {"mails": len(outgoing)})
+
+    # ------------------------------------------------------------------ decisions
+
+    def insert_decision(self, row: dict[str, Any], *, actor: str) -> None:
+        with self.transaction():
+            self.db.table("decisions").insert({**row, "created_at": _now()})
+            self._audit(actor, "decision_drafted", "decision", row["id"], None,
+                        {"series": row["series"], "version": row["version"], "outcome": row["outcome"],
+                         "pdf_sha256": row["pdf_sha256"]})
+
+    def decision(self, decision_id: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM decisions WHERE id = ?", [decision_id]))
+        return rows[0] if rows else None
+
+    def decisions(self, *, panel_date: date | None = None, child_key: str | None = None,
+                  status: str | None = None) -> list[dict[str, Any]]:
+        sql, args = "SELECT * FROM decisions WHERE 1=1", []
+        for col, val in (("panel_date", panel_date.isoformat() if panel_date else None), ("child_key", child_key),
+                         ("status", status)):
+            if val is not None:
+                sql += f" AND {col} = ?"
+                args.append(val)
+        return list(self.db.query(sql + " ORDER BY panel_date, created_at, version", args))
+
+    def latest_version(self, series: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM decisions WHERE series = ? ORDER BY version DESC LIMIT 1", [series]))
+        return rows[0] if rows else None
+
+    def sign_decision(self, decision_id: str, *, chair: str, signed_at: datetime, draft_sha256: str, docx_path: str,
+                      pdf_path: str, pdf_sha256: str, upload_dir: str, upload_due: datetime, follow_ups: list[dict[str, Any]], finance: dict[str, Any] | None,
+                      unmet: dict[str, Any] | None, outgoing: list[dict[str, Any]], actor: str) -> None:
+        """Sign-off, and everything that follows from it, in one transaction: the reviews, the
+        finance and unmet-need entries, the notices, and the older version marked replaced."""
+        with self.transaction():
+            row = self.conn.execute("SELECT status, series, version, pdf_sha256 FROM decisions WHERE id = ?",
+                                    (decision_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no decision {decision_id}")
+            if row[0] != "draft":
+                raise StoreError(f"decision {decision_id} is already signed")
+            if row[3] != draft_sha256:
+                raise StoreError(f"decision {decision_id}: the draft is not the one the chair was shown (hash differs)")
+            self.conn.execute(
+                "UPDATE decisions SET status = 'signed', signed_by = ?, signed_at = ?, upload_dir = ?, upload_due = ?,"
+                " docx_path = ?, pdf_path = ?, pdf_sha256 = ? WHERE id = ?",
+                (chair, signed_at.isoformat(), upload_dir, upload_due.isoformat(), docx_path, pdf_path, pdf_sha256, decision_id))
+            self.conn.execute("UPDATE decisions SET superseded_by = ? WHERE series = ? AND version < ? AND superseded_by IS NULL",
+                              (decision_id, row[1], row[2]))
+            self._audit(actor, "decision_signed", "decision", decision_id, None,
+                        {"chair": chair, "signed_at": signed_at.isoformat(), "pdf_sha256": pdf_sha256,
+                         "draft_sha256": draft_sha256})
+            for f in follow_ups:
+                review_id = "rev_" + uuid.uuid4().hex[:16]
+                self.db.table("reviews").insert({**f, "id": review_id, "decision_id": decision_id, "status": "due",
+                                                 "created_at": _now(), "updated_at": _now()})
+                self._audit(actor, "review_added", "review", review_id, f["reason"], {"panel_date": f["panel_date"]})
+            if finance:
+                self.db.table("finance_log").insert({**finance, "id": "fin-" + uuid.uuid4().hex[:16],
+                                                     "decision_id": decision_id, "created_at": _now()})
+            if unmet:
+                self.db.table("unmet_need").insert({**unmet, "id": "unm-" + uuid.uuid4().hex[:16],
+                                                    "decision_id": decision_id, "created_at": _now()})
+            for item in outgoing:
+                self._queue_outgoing(item)
+
+    def decisions_for_submission(self, submission_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM decisions WHERE submission_id = ? ORDER BY version", [submission_id]))
+
+    def mark_uploaded(self, decision_id: str, *, actor: str, at: datetime) -> None:
+        with self.transaction():
+            self.conn.execute("UPDATE decisions SET uploaded_at = ? WHERE id = ? AND status = 'signed'",
+                              (at.isoformat(), decision_id))
+            self._audit(actor, "decision_uploaded", "decision", decision_id, None, None)
+
+    def finance_log(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT f.*, d.outcome, d.panel_date FROM finance_log f JOIN decisions d ON d.id = f.decision_id"
+                                  " WHERE d.superseded_by IS NULL ORDER BY f.decision_date, f.created_at"))
+
+    def unmet_needs(self) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM unmet_need ORDER BY panel_date, created_at"))
+
+    def reviews_before(self, day: date, statuses: tuple[str, ...] = ("due", "listed")) -> list[dict[str, Any]]:
+        marks = ",".join("?" for _ in statuses)
+        return list(self.db.query(f"SELECT * FROM reviews WHERE panel_date < ? AND status IN ({marks}) ORDER BY panel_date",
+                                  [day.isoformat(), *statuses]))
 
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
         cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]

@@ -15,22 +15,26 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 from docx import Document
 
+from . import decisions, packs
 from .clock import LONDON, Clock, system_clock
 from .config import Profile, load_config, load_profile
-from .errors import ConfigError
+from .errors import CarepanelError, ConfigError
 from .mailbox.durable import make_dirs, write_atomic
 from .mailbox.folder import FolderInbox
+from .office import Converter, OfficeUnavailable
+from .pipeline.decisions import Action, DecisionRecord
 from .pipeline import calendar
 from .samples import CASES, SampleCase, SampleSignatory, north_somerset_form
-from .service import open_service, run_forever
+from .service import Service, open_service, run_forever
 
 MARKER = ".carepanel-demo"
 PANEL = "panel@example.gov.uk"
@@ -200,16 +204,51 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
             if not service.sweep(inbox):
                 time.sleep(0.2)
         rows = service.store.submissions()
-    echo("")
-    echo("What carepanel decided:")
-    for row in sorted(rows, key=lambda r: r["received_at"]):
-        flags = ", ".join(f["code"] for f in row["flags"]) or "-"
-        echo(f"  {row['status']:<10} panel {row['panel_date']}  flags: {flags:<40} {row['subject']}")
-    sent = sorted((cfg.outbox.path or folder).glob("*.eml")) if cfg.outbox.path else []
-    echo("")
-    echo(f"Acknowledgements written to {cfg.outbox.path} ({len(sent)} emails); open any .eml to read one.")
-    echo(f"Originals kept byte for byte under {cfg.archive_dir}; the database is {cfg.db_path}.")
+        echo("")
+        echo("What carepanel decided:")
+        for row in sorted(rows, key=lambda r: r["received_at"]):
+            flags = ", ".join(f["code"] for f in row["flags"]) or "-"
+            echo(f"  {row['status']:<10} panel {row['panel_date']}  flags: {flags:<40} {row['subject']}")
+        sent = sorted(cfg.outbox.path.glob("*.eml")) if cfg.outbox.path else []
+        echo("")
+        echo(f"Acknowledgements written to {cfg.outbox.path} ({len(sent)} emails); open any .eml to read one.")
+        echo(f"Originals kept byte for byte under {cfg.archive_dir}; the database is {cfg.db_path}.")
+        _panel_day(service, rows, echo)
     if serve:
         echo("")
         run_forever(cfg, web=True, host="127.0.0.1", port=8000, echo=echo, clock=clock)
 
+
+def _panel_day(service: Service, rows: list[dict[str, Any]], echo: Callable[[str], None]) -> None:
+    """The rest of the week: the pack goes out, the panel decides, the chair signs."""
+    accepted = [r for r in rows if r["status"] == "accepted"]
+    if not accepted:
+        return
+    cfg = service.cfg
+    day = date.fromisoformat(accepted[0]["panel_date"])
+    echo("")
+    echo(f"Papers out for the panel on {day:%A %-d %B %Y} (normally sent at the papers-out time):")
+    try:
+        with Converter(workers=cfg.pack.office_workers) as conv:
+            built = packs.build(cfg, service.store, service.processor.archive, day, converter=conv)
+            packs.send(cfg, service.store, service.processor.archive, service.processor.directory, day)
+            echo(f"  pack: {built.path} ({built.pages} pages); sent to the chair and members, slot times to each worker")
+            outcomes = [("approve", "A short foster placement keeps Poppy safe while her mother recovers.", 8),
+                        ("defer", "The panel needs the connected-person assessment first.", None)]
+            for sub, (outcome, why, weeks) in zip(accepted, outcomes):
+                outcome = outcome if outcome in cfg.profile.decisions.outcomes else cfg.profile.decisions.outcomes[0]
+                record = DecisionRecord(
+                    outcome=outcome, rationale=why, resource="In-house foster placement" if weeks else None,
+                    weekly_cost=450.0 if weeks else None, period_weeks=weeks,
+                    review_date=day + timedelta(weeks=8) if weeks else None,
+                    defer_to=day + timedelta(weeks=2) if outcome == "defer" else None,
+                    members=("Dana Chair", "Chris Member"),
+                    actions=(Action(1, "Tell the family the decision", "Sam Worker", day + timedelta(days=2)),))
+                drafted = decisions.record(cfg, service.store, sub["id"], record, actor="demo", converter=conv)
+                signed = decisions.sign(cfg, service.store, service.processor.directory, drafted["decision_id"],
+                                        chair="Dana Chair", converter=conv)
+                echo(f"  decision {drafted['decision_id']}: {cfg.profile.decisions.labels[outcome]}, signed; "
+                     f"upload folder {signed['upload_dir']}")
+        service.deliver_due()
+    except (CarepanelError, OfficeUnavailable) as exc:
+        echo(f"  skipped: {exc}")

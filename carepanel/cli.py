@@ -733,6 +733,39 @@ def meeting_record(state: State, panel_date: str) -> None:
     click.echo(f"{docx_path}\n{pdf_path}")
 
 
+# --------------------------------------------------------------------------- backup
+
+
+@main.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def backup_cmd(state: State, file: str, as_json: bool) -> None:
+    """One verified archive of the database and the stored originals (safe while the service runs).
+
+    Example: carepanel backup /backups/carepanel-2026-11-23.tar
+    """
+    from .backup import backup
+
+    result = backup(state.config(), Path(file))
+    _emit(result, as_json, f"{result['path']}: {result['files']} files, verified")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def restore_cmd(state: State, file: str, as_json: bool) -> None:
+    """Rebuild an empty --data-dir from a backup, checking every hash first.
+
+    Example: carepanel --data-dir /srv/carepanel/data restore carepanel-2026-11-23.tar
+    """
+    from .backup import restore
+
+    result = restore(state.config(), Path(file))
+    _emit(result, as_json, f"restored {result['files']} files into {result['data_dir']}")
+
+
 def entry() -> None:  # pragma: no cover - console script shim
     main(prog_name="carepanel")
 

@@ -228,6 +228,18 @@ class Config:
     retry: RetryPolicy
     pack: PackConfig
 
+    def stored_path(self, path: Path) -> str:
+        """How a file under the data directory is recorded: relative to it, so a restored
+        backup in another place still finds its files."""
+        try:
+            return str(path.resolve().relative_to(self.data_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    def data_path(self, stored: str) -> Path:
+        """The file a recorded path names (an absolute one is kept as it is)."""
+        return self.data_dir / stored
+
     @property
     def packs_dir(self) -> Path:
         return self.data_dir / "packs"

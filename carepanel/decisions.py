@@ -163,7 +163,7 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
         "submission_id": submission_id, "panel_date": panel_date.isoformat(), "child_key": child_key, "child_id": child_id,
         "outcome": decision.outcome, "record": _json({"decision": decision.to_json(), "children": children,
                                                      "worker": worker, "team": team, "request": summary}),
-        "status": "draft", "docx_path": str(folder / "draft.docx"), "pdf_path": str(folder / "draft.pdf"),
+        "status": "draft", "docx_path": cfg.stored_path(folder / "draft.docx"), "pdf_path": cfg.stored_path(folder / "draft.pdf"),
         "pdf_sha256": _sha(pdf_bytes)}, actor=actor)
     if decision.emergency and child_key:
         sitting = rules.first_sitting_on_or_after(cfg.profile, panel_date + timedelta(days=1))
@@ -196,7 +196,7 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     newer = store.latest_version(row["series"])
     if newer and newer["id"] != decision_id:
         raise PanelError(f"decision {decision_id} has a newer version, {newer['id']}: sign that one")
-    draft_pdf = Path(row["pdf_path"]).read_bytes()
+    draft_pdf = cfg.data_path(row["pdf_path"]).read_bytes()
     if _sha(draft_pdf) != row["pdf_sha256"]:
         raise PanelError(f"the draft of {decision_id} has changed on disk since it was made; it cannot be signed")
     now = (now or datetime.now(LONDON)).astimezone(LONDON)
@@ -207,7 +207,7 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
                    request=stored["request"], panel_date=panel_date, version=row["version"], chair=chair, signed_on=now.date())
     docx_bytes = render_docx(template_path(cfg), ctx)
     pdf_bytes = _to_pdf(cfg, docx_bytes, converter)
-    folder = Path(row["pdf_path"]).parent
+    folder = cfg.data_path(row["pdf_path"]).parent
     _write_final(folder / "signed.docx", docx_bytes)
     _write_final(folder / "signed.pdf", pdf_bytes)
     sha = _sha(pdf_bytes)
@@ -247,8 +247,8 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     notices = _notices(cfg, directory, row, sub, decision, child_ref, panel_date)
     try:
         store.sign_decision(decision_id, chair=chair, signed_at=now, draft_sha256=row["pdf_sha256"],
-                            docx_path=str(folder / "signed.docx"), pdf_path=str(folder / "signed.pdf"), pdf_sha256=sha,
-                            upload_dir=str(upload), upload_due=due, follow_ups=follow, finance=finance, unmet=unmet,
+                            docx_path=cfg.stored_path(folder / "signed.docx"), pdf_path=cfg.stored_path(folder / "signed.pdf"),
+                            pdf_sha256=sha, upload_dir=cfg.stored_path(upload), upload_due=due, follow_ups=follow, finance=finance, unmet=unmet,
                             outgoing=notices, actor=actor or f"chair:{chair}")
     except StoreError as exc:
         raise PanelError(exc.detail) from exc
@@ -413,7 +413,7 @@ def previous_decisions(store: Store, before: date) -> Callable[[str], list[tuple
             if d["superseded_by"] or d["panel_date"] >= before.isoformat():
                 continue
             try:
-                data = Path(d["pdf_path"]).read_bytes()
+                data = (store.path.parent / d["pdf_path"]).read_bytes()
             except OSError:
                 continue
             if _sha(data) == d["pdf_sha256"]:

@@ -201,7 +201,7 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
         for s in agenda.overflow]
     case_rows = [{"submission_id": s.case.submission_id, "ref_id": s.case.ref_id, "kind": s.case.kind,
                   "slot": s.starts.strftime("%H:%M"), "pages": list(pack.ranges[i])} for i, s in enumerate(slots)]
-    store.record_pack(panel_date, path, hashlib.sha256(pack.pdf).hexdigest(), pack.pages, case_rows, warnings)
+    store.record_pack(panel_date, cfg.stored_path(path), hashlib.sha256(pack.pdf).hexdigest(), pack.pages, case_rows, warnings)
     log.info("pack built", extra=safe_fields(event="pack_built", panel_date=panel_date.isoformat(), pages=pack.pages,
                                              cases=len(slots), revision=revision, warnings=len(warnings)))
     return PackResult(panel_date, path, pack.pages, revision, tuple(case_rows), tuple(warnings),
@@ -232,7 +232,7 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
     title = cfg.profile.title
     revision_note = f"REVISION {sent_before + 1}: " if sent_before else ""
     day = f"{panel_date:%A %-d %B %Y}"
-    path = Path(pack["path"])
+    path = cfg.data_path(pack["path"])
     size_mb = path.stat().st_size / (1024 * 1024)
     as_link = size_mb > cfg.pack.max_email_mb
     values = {"panel_title": title, "panel_day": day, "revision": sent_before + 1 if sent_before else None,
@@ -254,7 +254,7 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
     for n, part in enumerate(parts, start=1):
         of = f" (part {n} of {len(parts)})" if len(parts) > 1 else ""
         body = env.get_template("pack.txt.j2").render(**values, part=n if len(parts) > 1 else None, parts=len(parts))
-        attachments = [] if as_link else [{"path": str(part), "filename": part.name, "mime": "application/pdf"}]
+        attachments = [] if as_link else [{"path": cfg.stored_path(part), "filename": part.name, "mime": "application/pdf"}]
         items.append({
             "id": f"pack-{pack['id']}-{n}", "kind": "pack", "submission_id": None,
             "recipients": {"to": readers, "cc": []},

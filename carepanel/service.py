@@ -16,7 +16,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from pathlib import Path
 from types import FrameType
 
 from . import parsers
@@ -131,7 +130,7 @@ class Service:
         outbox = FolderOutbox(self.cfg.outbox)
         for item in self.store.due_outgoing(self.clock()):
             try:
-                files = [(a["filename"], Path(a["path"]).read_bytes(), a["mime"]) for a in item.attachments]
+                files = [(a["filename"], self.cfg.data_path(a["path"]).read_bytes(), a["mime"]) for a in item.attachments]
                 msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
                                   item.recipients.get("cc", []), item.subject, item.body,
                                   in_reply_to=item.in_reply_to, references=item.in_reply_to, attachments=files,

@@ -634,13 +634,13 @@ class Store:
             self._audit(actor, "submission_moved", "submission", sub_id, reason,
                         {"from": row[0], "to": panel_date.isoformat()})
 
-    def record_pack(self, panel_date: date, path: Path, sha256: str, pages: int, agenda: list[dict[str, Any]],
+    def record_pack(self, panel_date: date, path: str, sha256: str, pages: int, agenda: list[dict[str, Any]],
                     warnings: list[str], *, actor: str = "carepanel") -> dict[str, Any]:
         with self.transaction():
             last = self.conn.execute("SELECT MAX(revision) FROM packs WHERE panel_date = ?", (panel_date.isoformat(),)).fetchone()[0]
             pack_id = "pack-" + uuid.uuid4().hex[:16]
             pack = {"id": pack_id, "panel_date": panel_date.isoformat(), "revision": (last or 0) + 1,
-                    "path": str(path), "sha256": sha256, "pages": pages, "agenda": json.dumps(agenda),
+                    "path": path, "sha256": sha256, "pages": pages, "agenda": json.dumps(agenda),
                     "warnings": json.dumps(warnings), "built_at": _now(), "sent_at": None}
             self.db.table("packs").insert(pack)
             self._audit(actor, "pack_built", "pack", pack_id, None,

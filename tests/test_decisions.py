@@ -111,12 +111,12 @@ def test_a_signed_decision_is_never_changed_and_a_change_is_a_new_version(tmp_pa
         s1 = decisions.sign(svc.cfg, svc.store, svc.processor.directory, v1["decision_id"], chair="Dana Chair",
                             converter=converter, now=SIGNED_AT)
         row = svc.store.decision(v1["decision_id"])
-        before = Path(row["pdf_path"]).read_bytes()
+        before = svc.cfg.data_path(row["pdf_path"]).read_bytes()
         with pytest.raises(sqlite3.IntegrityError, match="never altered"):
             svc.store.conn.execute("UPDATE decisions SET record = '{}' WHERE id = ?", (v1["decision_id"],))
         with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
             svc.store.conn.execute("DELETE FROM decisions WHERE id = ?", (v1["decision_id"],))
-        assert oct(Path(row["pdf_path"]).stat().st_mode & 0o777) == "0o440"
+        assert oct(svc.cfg.data_path(row["pdf_path"]).stat().st_mode & 0o777) == "0o440"
         with pytest.raises(PanelError, match="already signed"):
             decisions.sign(svc.cfg, svc.store, svc.processor.directory, v1["decision_id"], chair="Someone Else",
                            converter=converter)
@@ -127,7 +127,7 @@ def test_a_signed_decision_is_never_changed_and_a_change_is_a_new_version(tmp_pa
         s2 = decisions.sign(svc.cfg, svc.store, svc.processor.directory, v2["decision_id"], chair="Dana Chair",
                             converter=converter, now=SIGNED_AT + timedelta(hours=1))
         assert s2["sha256"] != s1["sha256"]
-        assert Path(row["pdf_path"]).read_bytes() == before
+        assert svc.cfg.data_path(row["pdf_path"]).read_bytes() == before
         assert hashlib.sha256(before).hexdigest() == s1["sha256"]
         assert svc.store.decision(v1["decision_id"])["superseded_by"] == v2["decision_id"]
 

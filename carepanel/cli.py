@@ -766,6 +766,44 @@ def restore_cmd(state: State, file: str, as_json: bool) -> None:
     _emit(result, as_json, f"restored {result['files']} files into {result['data_dir']}")
 
 
+# --------------------------------------------------------------------------- web accounts
+
+
+@main.group("user")
+def user_group() -> None:
+    """Local web accounts (the embedded default; councils usually sign in with Entra ID)."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--name", help="Defaults to the name in the staff directory.")
+@click.option("--role", type=click.Choice(["administrator", "chair", "panel_member", "read_only"]),
+              help="Defaults to the role in the staff directory.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 12 characters.")
+@click.pass_obj
+def user_add(state: State, email: str, name: str | None, role: str | None, password: str) -> None:
+    """Create or reset a local account."""
+    from .directory import load_directory
+    from .store import Store
+    from .web.auth import hash_password
+
+    cfg = state.config()
+    member = load_directory(cfg.directory_csv).by_email(email)
+    role = role or (member.role if member else None)
+    if role not in ("administrator", "chair", "panel_member", "read_only"):
+        raise CarepanelError(f"{email}: give --role; the staff directory gives no web role for this address", code="config_error")
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        raise CarepanelError(str(exc), code="config_error") from exc
+    store = Store(cfg.db_path)
+    try:
+        store.upsert_user(email, name or (member.name if member else email), role, hashed, actor=_actor(None))
+    finally:
+        store.close()
+    click.echo(f"{email}: {role} account saved")
+
+
 def entry() -> None:  # pragma: no cover - console script shim
     main(prog_name="carepanel")
 

@@ -215,6 +215,26 @@ class PackConfig:
 
 
 @dataclass(frozen=True)
+class OidcConfig:
+    """OpenID Connect sign-in (Microsoft Entra ID): the tenant's issuer URL, the app's client id,
+    and the name of the environment variable holding its secret (never the secret itself)."""
+
+    issuer: str
+    client_id: str
+    client_secret_env: str
+    role_claim: str = "roles"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    url: str  # how people reach it, for links in emails
+    secret_key_env: str  # environment variable with the session key; else a key file in the data dir
+    secure_cookies: bool
+    max_login_failures: int
+    oidc: OidcConfig | None
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     base_dir: Path
@@ -227,6 +247,7 @@ class Config:
     limits: Limits
     retry: RetryPolicy
     pack: PackConfig
+    web: WebConfig
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -618,6 +639,7 @@ def build_config(
         limits=_limits(t.table("limits")),
         retry=_retry(t.table("retry")),
         pack=_pack(t.table("pack")),
+        web=_web(t.table("web")),
     )
     t.done()
     return cfg
@@ -707,6 +729,28 @@ def _pack(t: _Table) -> PackConfig:
     if "\n" in pc.marking or len(pc.marking) > 80:
         raise ConfigError("pack.marking: one line of at most 80 characters")
     return pc
+
+
+def _web(t: _Table) -> WebConfig:
+    url = t.take("url", str, "http://127.0.0.1:8000").rstrip("/")
+    oidc_raw = t.take("oidc", dict, None)
+    w = WebConfig(
+        url=url,
+        secret_key_env=t.take("secret_key_env", str, "CAREPANEL_SECRET_KEY"),
+        secure_cookies=t.take("secure_cookies", bool, url.startswith("https://")),
+        max_login_failures=t.take("max_login_failures", int, 5),
+        oidc=None,
+    )
+    t.done()
+    if oidc_raw is not None:
+        o = _Table(oidc_raw, "web.oidc")
+        oidc = OidcConfig(issuer=o.take("issuer", str).rstrip("/"), client_id=o.take("client_id", str),
+                          client_secret_env=o.take("client_secret_env", str), role_claim=o.take("role_claim", str, "roles"))
+        o.done()
+        if not oidc.issuer.startswith("https://"):
+            raise ConfigError("web.oidc.issuer: must be an https:// URL")
+        w = WebConfig(w.url, w.secret_key_env, w.secure_cookies, w.max_login_failures, oidc)
+    return w
 
 
 def _retry(t: _Table) -> RetryPolicy:

@@ -11,6 +11,7 @@ Dates are worked out from today, so the demo shows the same story whenever it is
 
 from __future__ import annotations
 
+import secrets
 import shutil
 import time
 from collections.abc import Callable
@@ -35,6 +36,8 @@ from .pipeline.decisions import Action, DecisionRecord
 from .pipeline import calendar
 from .samples import CASES, SampleCase, SampleSignatory, north_somerset_form
 from .service import Service, open_service, run_forever
+from .store import Store
+from .web.auth import hash_password
 
 MARKER = ".carepanel-demo"
 PANEL = "panel@example.gov.uk"
@@ -214,6 +217,18 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         echo(f"Acknowledgements written to {cfg.outbox.path} ({len(sent)} emails); open any .eml to read one.")
         echo(f"Originals kept byte for byte under {cfg.archive_dir}; the database is {cfg.db_path}.")
         _panel_day(service, rows, echo)
+    password = secrets.token_urlsafe(9)
+    store = Store(cfg.db_path)
+    try:
+        for email, name, role in (("pat.admin@example.gov.uk", "Pat Admin", "administrator"),
+                                  ("dana.chair@example.gov.uk", "Dana Chair", "chair"),
+                                  ("chris.member@example.gov.uk", "Chris Member", "panel_member")):
+            store.upsert_user(email, name, role, hash_password(password + "-demo"), actor="demo")
+    finally:
+        store.close()
+    echo("")
+    echo(f"Web sign-in (demo accounts): pat.admin@example.gov.uk, dana.chair@example.gov.uk or "
+         f"chris.member@example.gov.uk, password {password}-demo")
     if serve:
         echo("")
         run_forever(cfg, web=True, host="127.0.0.1", port=8000, echo=echo, clock=clock)

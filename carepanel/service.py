@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from types import FrameType
+from typing import Any
 
 from . import parsers
 from .clock import Clock, system_clock
@@ -176,8 +177,9 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
         watcher.start()
         echo(f"carepanel: watching {cfg.mailbox.path} for {cfg.profile.title} ({cfg.profile.name}); "
              f"mail out to {cfg.outbox.path}")
-        if web:
-            echo("carepanel: the web app is not built yet; running the mailbox service only (--no-web)")
+        server = _start_web(cfg, host, port, clock) if web else None
+        if server is not None:
+            echo(f"carepanel: web app on http://{host}:{port}/ (sign in at /login)")
         log.info("service started", extra=safe_fields(event="service_started", profile=cfg.profile.name,
                                                       backend=cfg.mailbox.backend))
         failures = 0
@@ -200,8 +202,23 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
             wake.wait(timeout=wait)
             wake.clear()
         watcher.join(timeout=5)
+        if server is not None:
+            server.should_exit = True
     log.info("service stopped", extra=safe_fields(event="service_stopped"))
     echo("carepanel: stopped")
+
+
+def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:
+    """The web app in a thread beside the mailbox loop; it shares nothing but the database."""
+    import uvicorn
+
+    from .web.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg, clock), host=host, port=port, log_config=None,
+                                          access_log=False, server_header=False, proxy_headers=False))
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    return server
 
 
 def _on_signals(stop: threading.Event, wake: threading.Event) -> None:

@@ -228,6 +228,25 @@ MIGRATIONS: tuple[str, ...] = (
         panel_date TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
+    """,    # 5: the web app: local accounts, and administrators' corrections laid over what was read
+    """
+    CREATE TABLE users (
+        email TEXT PRIMARY KEY,
+        name TEXT NOT NULL,
+        role TEXT NOT NULL CHECK (role IN ('administrator', 'chair', 'panel_member', 'read_only')),
+        password_hash TEXT,
+        disabled INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE corrections (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        submission_id TEXT NOT NULL REFERENCES submissions(id),
+        field TEXT NOT NULL,
+        value TEXT,
+        actor TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        at TEXT NOT NULL
+    );
     """,
 )
 
@@ -742,6 +761,84 @@ class Store:
         marks = ",".join("?" for _ in statuses)
         return list(self.db.query(f"SELECT * FROM reviews WHERE panel_date < ? AND status IN ({marks}) ORDER BY panel_date",
                                   [day.isoformat(), *statuses]))
+
+    # ------------------------------------------------------------------ the administrator's actions
+
+    def amend_submission(self, sub_id: str, *, actor: str, action: str, reason: str, remove_flags: tuple[str, ...] = (),
+                         signoff: dict[str, Any] | None = None, panel_date: date | None = None,
+                         status: str | None = None, data: dict[str, Any] | None = None,
+                         outgoing: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        """One audited change by a person: flags cleared, a sign-off recorded, a panel chosen, a status.
+
+        A submission with no flags left is accepted; the original message and what was read
+        from it are untouched (the stored object changes, the audit log says how and why).
+        """
+        with self.transaction():
+            row = self.conn.execute("SELECT doc, status, panel_date FROM submissions WHERE id = ?", (sub_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"no submission {sub_id}")
+            doc = json.loads(row[0])
+            if row[1] in ("superseded", "rejected") and status is None:
+                raise StoreError(f"submission {sub_id} is {row[1]}")
+            doc["flags"] = [f for f in doc["flags"] if f["code"] not in remove_flags]
+            if signoff is not None:
+                doc["signoff"] = signoff
+            new_date = panel_date.isoformat() if panel_date else row[2]
+            doc["panel_date"] = new_date
+            new_status = status or ("accepted" if not doc["flags"] else "flagged")
+            doc["status"] = new_status
+            self.conn.execute("UPDATE submissions SET doc = ?, status = ?, panel_date = ?, updated_at = ? WHERE id = ?",
+                              (json.dumps(doc, ensure_ascii=False), new_status, new_date, _now(), sub_id))
+            if remove_flags:
+                marks = ",".join("?" for _ in remove_flags)
+                self.conn.execute(f"DELETE FROM flags WHERE submission_id = ? AND code IN ({marks})", (sub_id, *remove_flags))
+            self._audit(actor, action, "submission", sub_id, reason,
+                        {**(data or {}), "status": new_status, "panel_date": new_date, "cleared": list(remove_flags)})
+            for item in outgoing or []:
+                self._queue_outgoing(item)
+        result = self.submission(sub_id)
+        assert result is not None
+        return result
+
+    def add_correction(self, sub_id: str, field: str, value: str | None, *, actor: str, reason: str) -> None:
+        with self.transaction():
+            self.db.table("corrections").insert({"submission_id": sub_id, "field": field, "value": value, "actor": actor,
+                                                 "reason": reason, "at": _now()})
+            self._audit(actor, "field_corrected", "submission", sub_id, reason, {"field": field})
+
+    def corrections(self, sub_id: str) -> list[dict[str, Any]]:
+        return list(self.db.query("SELECT * FROM corrections WHERE submission_id = ? ORDER BY id", [sub_id]))
+
+    def upsert_user(self, email: str, name: str, role: str, password_hash: str | None, *, actor: str) -> None:
+        with self.transaction():
+            self.db.table("users").upsert({"email": email.lower(), "name": name, "role": role, "password_hash": password_hash,
+                                           "disabled": 0, "created_at": _now()}, pk="email")
+            self._audit(actor, "user_saved", "user", email.lower(), None, {"role": role})
+
+    def user(self, email: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM users WHERE email = ?", [email.lower()]))
+        return rows[0] if rows else None
+
+    def pack_recipients(self, panel_date: date) -> set[str]:
+        """Everyone a pack for this panel was sent to: the people who sit on it."""
+        out: set[str] = set()
+        for (recipients,) in self.conn.execute(
+                "SELECT o.recipients FROM outgoing o JOIN packs p ON o.id LIKE 'pack-' || p.id || '%'"
+                " WHERE p.panel_date = ? AND o.kind = 'pack'", (panel_date.isoformat(),)).fetchall():
+            r = json.loads(recipients)
+            out |= {a.lower() for a in r.get("to", []) + r.get("cc", [])}
+        return out
+
+    def submissions_page(self, *, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Flagged first, oldest cut-off first: the administrator's queue."""
+        sql = "SELECT status, doc, panel_date FROM submissions"
+        args: list[Any] = []
+        if status:
+            sql += " WHERE status = ?"
+            args.append(status)
+        sql += " ORDER BY CASE status WHEN 'flagged' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, cutoff, received_at LIMIT ?"
+        args.append(limit)
+        return [_doc(r) for r in self.conn.execute(sql, args).fetchall()]
 
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
         cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]

@@ -829,6 +829,16 @@ class Store:
             out |= {a.lower() for a in r.get("to", []) + r.get("cc", [])}
         return out
 
+    def received_summary(self, since: datetime) -> dict[str, Any]:
+        """Counts for the dashboard, by SQL (a dashboard must not read every submission)."""
+        since_iso = since.isoformat()
+        by_status = dict(self.conn.execute(
+            "SELECT status, COUNT(*) FROM submissions WHERE received_at >= ? GROUP BY status", (since_iso,)).fetchall())
+        late, flagged = self.conn.execute(
+            "SELECT COUNT(DISTINCT CASE WHEN f.code = 'late' THEN s.id END), COUNT(DISTINCT f.submission_id)"
+            " FROM submissions s JOIN flags f ON f.submission_id = s.id WHERE s.received_at >= ?", (since_iso,)).fetchone()
+        return {"by_status": by_status, "total": sum(by_status.values()), "late": late or 0, "flagged": flagged or 0}
+
     def submissions_page(self, *, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
         """Flagged first, oldest cut-off first: the administrator's queue."""
         sql = "SELECT status, doc, panel_date FROM submissions"

@@ -14,7 +14,7 @@ import logging
 import os
 import secrets
 import threading
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -251,12 +251,9 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             return _back("/panels")
         user = web.need(request, "read")
         today = web.now().date()
-        week_start = today - timedelta(days=today.weekday())
-        subs = web.store.submissions()
-        this_week = [s for s in subs if s["received_at"][:10] >= week_start.isoformat()]
-        by_status = Counter(s["status"] for s in this_week)
-        late = sum(1 for s in this_week if any(f["code"] == "late" for f in s["flags"]))
-        flagged_ever = sum(1 for s in this_week if s["flags"])
+        week_start = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=LONDON)
+        summary = web.store.received_summary(week_start)
+        total = summary["total"]
         reviews = [r for p in calendar.sittings(cfg.profile, today, today + timedelta(days=56))
                    for r in web.store.reviews_for(p)]
         overdue = [d for d in web.store.decisions(status="signed")
@@ -265,9 +262,9 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         spend: dict[str, float] = defaultdict(float)
         for row in web.store.finance_log():
             spend[row["decision_date"][:7]] += float(row["total_cost"] or 0)
-        return web.page(request, "dashboard.html", user, by_status=dict(by_status), total=len(this_week),
-                        late_rate=(late / len(this_week)) if this_week else 0.0,
-                        flagged_rate=(flagged_ever / len(this_week)) if this_week else 0.0,
+        return web.page(request, "dashboard.html", user, by_status=summary["by_status"], total=total,
+                        late_rate=summary["late"] / total if total else 0.0,
+                        flagged_rate=summary["flagged"] / total if total else 0.0,
                         reviews=reviews, overdue=overdue, unmet=web.store.unmet_needs()[-10:],
                         chart=_bar_chart(sorted(spend.items())), next_panel=calendar.next_open_panel(cfg.profile, web.now()))
 

@@ -126,3 +126,10 @@ def test_health_endpoint_needs_no_session_and_shows_no_personal_data(client: Tes
     resp = client.get("/healthz")
     assert resp.status_code == 200 and resp.json()["status"] == "ok"
     assert "Example" not in resp.text and "@" not in resp.text
+
+
+def test_dashboard_counts_this_weeks_mail(project, client: TestClient) -> None:
+    sign_in(client, "administrator")
+    page = client.get("/").text
+    assert "Submissions received this week: 2" in page
+    assert "Late: 0%" in page and "Flagged on arrival: 50%" in page

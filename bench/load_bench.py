@@ -91,14 +91,15 @@ def main() -> None:
 def backup_and_restore(work: Path) -> None:
     """How long a verified backup, and a verified restore, of this store take."""
     from carepanel.backup import backup, restore
+    from carepanel.config import load_config
 
-    data = work / "data"
+    cfg = load_config(work / "config.toml")
     t = time.monotonic()
-    result = backup(data / "carepanel.db", data / "archive", work / "backup.tar")
+    result = backup(cfg, work / "backup.tar")
     took = time.monotonic() - t
-    print(f"backup:         {took:.1f} s for {result.files} files, {result.bytes / 1e6:.1f} MB (written, read back, verified)")
+    print(f"backup:         {took:.1f} s for {result['files']} files, {result['bytes'] / 1e6:.1f} MB (written, read back, verified)")
     t = time.monotonic()
-    restore(work / "backup.tar", work / "restored")
+    restore(load_config(work / "config.toml", data_dir=work / "restored"), work / "backup.tar")
     print(f"restore:        {time.monotonic() - t:.1f} s onto an empty data dir, every hash checked")
 
 

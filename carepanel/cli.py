@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -226,6 +227,29 @@ def submissions(state: State, status: str | None, panel_date: str | None, as_jso
     _emit(rows, as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
 
 
+@main.command()
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def failures(state: State, as_json: bool) -> None:
+    """Messages that could not be processed: why, how often tried, and when they are tried again.
+
+    Refused messages (too large, not an email) are not retried; failed ones are, with backoff.
+    Example: carepanel failures --json
+    """
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = [{"sha256": e.sha256, "message_id": e.message_id, "source": e.source, "status": e.status,
+                 "attempts": e.attempts, "next_attempt_at": e.next_attempt_at.isoformat() if e.next_attempt_at else None,
+                 "code": e.error_code, "reason": e.error} for e in store.failed_messages()]
+    finally:
+        store.close()
+    human = "\n".join(f"{r['status']:<8} {r['attempts']} tries  next {r['next_attempt_at'] or '-':<25} {r['code']}: {r['reason']}"
+                      f"  ({r['message_id']})" for r in rows)
+    _emit(rows, as_json, human or "no failed messages")
+
+
 def _date(text: str, option: str) -> date:
     try:
         return date.fromisoformat(text)
@@ -289,44 +313,498 @@ def demo(state: State, folder: str, serve: bool) -> None:
     run_demo(Path(folder), profile=state.profile, serve=serve, echo=click.echo)
 
 
-# --------------------------------------------------------------------------- ops: backup, governance, status
+# --------------------------------------------------------------------------- the pack and agenda
 
 
-@main.command()
-@click.argument("file", type=click.Path(dir_okay=False))
+@main.group("pack")
+def pack_group() -> None:
+    """Build and send the panel pack."""
+
+
+@pack_group.command("build")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True, help="Print the contract's pack object.")
+@click.pass_obj
+def pack_build(state: State, panel_date: str, as_json: bool) -> None:
+    """Build the pack PDF for a panel (a new revision if one exists).
+
+    Example: carepanel pack build --panel-date 2026-12-02 --json
+    """
+    from . import packs
+    from .service import open_service
+
+    day = _date(panel_date, "--panel-date")
+    with open_service(state.config()) as service:
+        bar_state: dict[str, Any] = {}
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar = bar_state.get("bar")
+            if bar is None:
+                bar = bar_state["bar"] = click.progressbar(length=total, label="building the pack", file=sys.stderr)
+                bar.__enter__()
+            bar.label = label
+            bar.update(done - bar.pos)
+
+        try:
+            result = packs.build(service.cfg, service.store, service.processor.archive, day, progress=progress)
+        finally:
+            if "bar" in bar_state:
+                bar_state["bar"].__exit__(None, None, None)
+    human = f"{result.path} ({result.pages} pages, {len(result.cases)} cases, revision {result.revision})"
+    human += "".join(f"\n  warning: {w}" for w in result.warnings)
+    _emit(result.to_json(), as_json, human)
+
+
+@pack_group.command("send")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--rebuild", is_flag=True, help="Build a new revision first (after a change to the agenda).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def backup(state: State, file: str, as_json: bool) -> None:
-    """Write one verified backup of the database and the stored originals (safe while the service runs).
+def pack_send(state: State, panel_date: str, rebuild: bool, as_json: bool) -> None:
+    """Send the pack to the chair and members, and each case's slot to its staff.
 
-    Example: carepanel --config config.toml backup /srv/backups/carepanel-2026-11-23.tar
+    Example: carepanel pack send --panel-date 2026-12-02
     """
-    from .backup import backup as do_backup
+    from . import packs
+    from .service import open_service
+
+    day = _date(panel_date, "--panel-date")
+    with open_service(state.config()) as service:
+        result = packs.send(service.cfg, service.store, service.processor.archive, service.processor.directory, day,
+                            rebuild=rebuild)
+        service.deliver_due()
+    how = "as a link" if result["as_link"] else "attached"
+    _emit(result, as_json, f"pack revision {result['revision']} sent {how} to {result['sent_to']} people; "
+                           f"{result['slot_notices']} slot notices")
+
+
+@main.group("agenda")
+def agenda_group() -> None:
+    """See and change a panel's agenda (each change is in the audit log)."""
+
+
+def _agenda_json(state: State, day: date) -> dict[str, Any]:
+    from . import packs
+    from .store import Store
 
     cfg = state.config()
-    result = do_backup(cfg.db_path, cfg.archive_dir, Path(file))
-    _emit(result.to_json(), as_json, f"backup written: {result.path} ({result.files} files, {result.bytes} bytes, "
-                                     f"{result.submissions} submissions)\nsha256 {result.sha256}")
+    store = Store(cfg.db_path)
+    try:
+        return packs.agenda_for(cfg, store, day).to_json()
+    finally:
+        store.close()
+
+
+@agenda_group.command("show")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def agenda_show(state: State, panel_date: str, as_json: bool) -> None:
+    """The agenda with time slots; items past the sitting's end are listed as overflow."""
+    data = _agenda_json(state, _date(panel_date, "--panel-date"))
+    lines = [f"{s['slot']}-{s['ends']}  {s['ref_id']:<22} {s['kind']:<12} {s['child_ref'] or '':<24} {s['title']}"
+             for s in data["slots"]]
+    lines += [f"OVERFLOW {s['slot']}  {s['ref_id']:<22} {s['kind']:<12} {s['child_ref'] or '':<24} {s['title']}"
+              for s in data["overflow"]]
+    _emit(data, as_json, "\n".join(lines) or "nothing on the agenda")
+
+
+def _kind_of(state: State, day: date, ref: str) -> str:
+    for s in _agenda_json(state, day)["slots"] + _agenda_json(state, day)["overflow"]:
+        if s["ref_id"] == ref:
+            return str(s["kind"])
+    raise CarepanelError(f"{ref} is not on the agenda for {day}", code="panel_error")
+
+
+def _actor(by: str | None) -> str:
+    return by or f"cli:{os.environ.get('USER', 'unknown')}"
+
+
+@agenda_group.command("order")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_order(state: State, panel_date: str, refs: tuple[str, ...], by: str | None) -> None:
+    """Put these items first, in this order (the rest follow in the usual order)."""
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date")
+    kinds = [(ref, _kind_of(state, day, ref)) for ref in refs]
+    store = Store(state.config().db_path)
+    try:
+        store.set_agenda_order(day, kinds, actor=_actor(by))
+    finally:
+        store.close()
+    click.echo(f"agenda for {day}: {', '.join(refs)} first")
+
+
+@agenda_group.command("withdraw")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.argument("ref")
+@click.option("--reason", required=True)
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_withdraw(state: State, panel_date: str, ref: str, reason: str, by: str | None) -> None:
+    """Take an item off the agenda, with the reason."""
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date")
+    kind = _kind_of(state, day, ref)
+    store = Store(state.config().db_path)
+    try:
+        store.withdraw_from_agenda(day, ref, kind, actor=_actor(by), reason=reason)
+    finally:
+        store.close()
+    click.echo(f"{ref} withdrawn from {day}")
+
+
+@agenda_group.command("move")
+@click.argument("submission_id")
+@click.option("--to", "to_date", required=True, help="The other panel's date, YYYY-MM-DD.")
+@click.option("--reason", required=True)
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_move(state: State, submission_id: str, to_date: str, reason: str, by: str | None) -> None:
+    """Move a case to another panel."""
+    from .pipeline import calendar
+    from .store import Store
+
+    day = _date(to_date, "--to")
+    cfg = state.config()
+    if day not in calendar.sittings(cfg.profile, day, day):
+        raise CarepanelError(f"the panel does not sit on {day:%A %-d %B %Y}", code="panel_error")
+    store = Store(cfg.db_path)
+    try:
+        store.move_submission(submission_id, day, actor=_actor(by), reason=reason)
+    finally:
+        store.close()
+    click.echo(f"{submission_id} moved to {day}")
+
+
+@agenda_group.command("add")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.option("--title", required=True, help="What the panel is asked to consider.")
+@click.option("--kind", type=click.Choice(["manual", "ratification"]), default="manual", show_default=True)
+@click.option("--team")
+@click.option("--complex", "complex_case", is_flag=True, help="Give it the longer slot.")
+@click.option("--by", help="Who is making the change (for the audit log).")
+@click.pass_obj
+def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str | None, complex_case: bool,
+               by: str | None) -> None:
+    """Add an item by hand: an emergency decision to ratify, a late form the chair allowed."""
+    from .store import Store
+
+    day = _date(panel_date, "--panel-date")
+    store = Store(state.config().db_path)
+    try:
+        item = store.add_agenda_item(day, title, kind=kind, team=team, complex_case=complex_case, actor=_actor(by))
+    finally:
+        store.close()
+    click.echo(item)
+
+
+# --------------------------------------------------------------------------- decisions
+
+
+def _action(text: str, n: int) -> Any:
+    from .pipeline.decisions import Action
+
+    parts = [p.strip() for p in text.split("|")]
+    if len(parts) < 2 or not parts[0] or not parts[1]:
+        raise CarepanelError(f"--action {text!r}: write it as 'what|who' or 'what|who|YYYY-MM-DD'", code="panel_error")
+    return Action(n, parts[0], parts[1], _date(parts[2], "--action") if len(parts) > 2 and parts[2] else None)
+
+
+def _decision_options(f: Any) -> Any:
+    for opt in reversed([
+        click.option("--outcome", required=True, help="One of the profile's outcomes, e.g. approve, decline, defer."),
+        click.option("--rationale", required=True, help="Why: the reasons the chair will sign."),
+        click.option("--review-date", help="YYYY-MM-DD: bring the child back to the first panel on or after it."),
+        click.option("--decision", "decisions_", multiple=True, help="A numbered decision (repeat for each)."),
+        click.option("--action", "actions", multiple=True, help="'what|who|YYYY-MM-DD' (repeat for each)."),
+        click.option("--resource", help="The approved resource."),
+        click.option("--weekly-cost", type=float),
+        click.option("--total-cost", type=float),
+        click.option("--weeks", type=int, help="How many weeks the resource is approved for."),
+        click.option("--defer-to", help="YYYY-MM-DD, for a deferral."),
+        click.option("--return-date", help="YYYY-MM-DD, for return to panel."),
+        click.option("--return-frequency", help="e.g. 'every 3 months', for return to panel."),
+        click.option("--member", "members", multiple=True, help="A member present (repeat)."),
+        click.option("--conflict", "conflicts", multiple=True, help="A declared conflict of interest (repeat)."),
+        click.option("--dissent", multiple=True, help="A member's formal dissent (repeat)."),
+        click.option("--unmet-need", help="What was needed and not available (for the sufficiency report)."),
+        click.option("--by", help="Who records it (for the audit log)."),
+        click.option("--json", "as_json", is_flag=True),
+    ]):
+        f = opt(f)
+    return f
+
+
+def _record_from(opts: dict[str, Any], emergency: bool = False, decided_by: str | None = None) -> Any:
+    from .pipeline.decisions import DecisionRecord
+
+    def day(key: str, flag: str) -> date | None:
+        return _date(opts[key], flag) if opts.get(key) else None
+
+    return DecisionRecord(
+        outcome=opts["outcome"], rationale=opts["rationale"], decisions=tuple(opts["decisions_"]),
+        actions=tuple(_action(a, n) for n, a in enumerate(opts["actions"], start=1)), resource=opts["resource"],
+        weekly_cost=opts["weekly_cost"], total_cost=opts["total_cost"], period_weeks=opts["weeks"],
+        review_date=day("review_date", "--review-date"), defer_to=day("defer_to", "--defer-to"),
+        return_date=day("return_date", "--return-date"), return_frequency=opts["return_frequency"],
+        members=tuple(opts["members"]), conflicts=tuple(opts["conflicts"]), dissent=tuple(opts["dissent"]),
+        unmet_need=opts["unmet_need"], emergency=emergency, decided_by=decided_by)
 
 
 @main.command()
+@click.argument("submission_id")
+@_decision_options
+@click.pass_obj
+def decide(state: State, submission_id: str, **opts: Any) -> None:
+    """Record the panel's decision on a listed submission (a draft for the chair).
+
+    Example: carepanel decide sub-1b5f… --outcome approve --rationale "No safe adult at home" --review-date 2027-02-03 --json
+    """
+    from . import decisions
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]))
+    finally:
+        store.close()
+    _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}")
+
+
+@main.command("emergency-decision")
+@click.option("--child-id", required=True)
+@click.option("--child-name", required=True)
+@click.option("--decided-by", required=True, help="Who made the decision outside panel.")
+@click.option("--request", "request_text", help="What was agreed.")
+@_decision_options
+@click.pass_obj
+def emergency_decision(state: State, child_id: str, child_name: str, decided_by: str, request_text: str | None,
+                       **opts: Any) -> None:
+    """Record an emergency decision made outside panel; it is listed for ratification at the next panel."""
+    from . import decisions
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = decisions.record(cfg, store, None, _record_from(opts, emergency=True, decided_by=decided_by),
+                                  actor=_actor(opts["by"]),
+                                  child={"name": child_name, "child_id": child_id, "request": request_text})
+    finally:
+        store.close()
+    _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}; listed for ratification")
+
+
+@main.command()
+@click.argument("decision_id")
+@click.option("--chair", required=True, help="The chair's name, as it will appear on the sheet.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
+    """The chair's sign-off: the final sheet, its hash in the audit log, the upload folder.
+
+    Example: carepanel sign dec-1b5f…-v1 --chair "Dana Chair" --json
+    """
+    from . import decisions
+    from .directory import load_directory
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = decisions.sign(cfg, store, load_directory(cfg.directory_csv), decision_id, chair=chair)
+    finally:
+        store.close()
+    _emit(result, as_json, f"{decision_id} signed; upload folder {result['upload_dir']}")
+
+
+@main.group("decisions")
+def decisions_group() -> None:
+    """List decisions, what is overdue, and record uploads."""
+
+
+@decisions_group.command("list")
+@click.option("--panel-date", help="YYYY-MM-DD")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = store.decisions(panel_date=_date(panel_date, "--panel-date") if panel_date else None)
+    finally:
+        store.close()
+    keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
+            "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
+    rows = [{k: r[k] for k in keep} for r in rows]
+    _emit(rows, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
+                                    f" {'uploaded' if r['uploaded_at'] else ''}" for r in rows) or "no decisions")
+
+
+@decisions_group.command("overdue")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def decisions_overdue(state: State, as_json: bool) -> None:
+    """Uploads due soon or missed, reviews not brought back, decisions not drafted in time."""
+    from . import decisions
+    from .directory import load_directory
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        warnings = decisions.check_deadlines(cfg, store, load_directory(cfg.directory_csv), datetime.now().astimezone())
+    finally:
+        store.close()
+    _emit(warnings, as_json, "\n".join(f"{w['code']:<22} {w['detail']}" for w in warnings) or "nothing overdue")
+
+
+@decisions_group.command("uploaded")
+@click.argument("decision_id")
+@click.option("--by", help="Who uploaded it (for the audit log).")
+@click.pass_obj
+def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
+    """Record that the signed sheet is on the child's record."""
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        if not store.decision(decision_id):
+            raise CarepanelError(f"no decision {decision_id}", code="panel_error")
+        store.mark_uploaded(decision_id, actor=_actor(by), at=datetime.now().astimezone())
+    finally:
+        store.close()
+    click.echo(f"{decision_id}: upload recorded")
+
+
+@main.command("finance")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="A .csv or .xlsx file.")
+@click.pass_obj
+def finance(state: State, out: str) -> None:
+    """Export the log of approved expenditure for the finance officer."""
+    from . import decisions
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        n = decisions.export_finance(store, Path(out))
+    finally:
+        store.close()
+    click.echo(f"{n} approved items written to {out}")
+
+
+@main.command("unmet-need")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def unmet_need(state: State, as_json: bool) -> None:
+    """What panels needed and could not find, for the sufficiency report."""
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = store.unmet_needs()
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{r['panel_date']} {r['child_id'] or '-':<12} {r['need']}" for r in rows) or "none recorded")
+
+
+@main.command("meeting-record")
+@click.option("--panel-date", required=True, help="YYYY-MM-DD")
+@click.pass_obj
+def meeting_record(state: State, panel_date: str) -> None:
+    """The record of the whole meeting (every case, decision and action) for the chair to agree."""
+    from . import decisions
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        docx_path, pdf_path = decisions.meeting_record(cfg, store, _date(panel_date, "--panel-date"))
+    finally:
+        store.close()
+    click.echo(f"{docx_path}\n{pdf_path}")
+
+
+# --------------------------------------------------------------------------- backup
+
+
+@main.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def restore(state: State, file: str, as_json: bool) -> None:
-    """Rebuild an empty data dir from a backup, checking every hash; refuses a non-empty one.
+def backup_cmd(state: State, file: str, as_json: bool) -> None:
+    """One verified archive of the database and the stored originals (safe while the service runs).
 
-    Example: carepanel --config config.toml --data-dir /srv/carepanel/data restore carepanel-2026-11-23.tar
+    Example: carepanel backup /backups/carepanel-2026-11-23.tar
     """
-    from .backup import restore as do_restore
-    from .logs import setup_logging
+    from .backup import backup
 
-    # The config is read without State.config(): that starts logging into the data dir,
-    # which would make the empty data dir non-empty before the check.
-    cfg = load_config(state.config_path, data_dir=state.data_dir, profile=state.profile)
-    result = do_restore(Path(file), cfg.data_dir)
-    setup_logging(cfg.log_dir)
-    _emit(result, as_json, f"restored {result['files']} files ({result['submissions']} submissions) into {result['data_dir']}")
+    result = backup(state.config(), Path(file))
+    _emit(result, as_json, f"{result['path']}: {result['files']} files, verified")
+
+
+@main.command("restore")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def restore_cmd(state: State, file: str, as_json: bool) -> None:
+    """Rebuild an empty --data-dir from a backup, checking every hash first.
+
+    Example: carepanel --data-dir /srv/carepanel/data restore carepanel-2026-11-23.tar
+    """
+    from .backup import restore
+
+    result = restore(state.config(), Path(file))
+    _emit(result, as_json, f"restored {result['files']} files into {result['data_dir']}")
+
+
+# --------------------------------------------------------------------------- web accounts
+
+
+@main.group("user")
+def user_group() -> None:
+    """Local web accounts (the embedded default; councils usually sign in with Entra ID)."""
+
+
+@user_group.command("add")
+@click.argument("email")
+@click.option("--name", help="Defaults to the name in the staff directory.")
+@click.option("--role", type=click.Choice(["administrator", "chair", "panel_member", "read_only"]),
+              help="Defaults to the role in the staff directory.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 12 characters.")
+@click.pass_obj
+def user_add(state: State, email: str, name: str | None, role: str | None, password: str) -> None:
+    """Create or reset a local account."""
+    from .directory import load_directory
+    from .store import Store
+    from .web.auth import hash_password
+
+    cfg = state.config()
+    member = load_directory(cfg.directory_csv).by_email(email)
+    role = role or (member.role if member else None)
+    if role not in ("administrator", "chair", "panel_member", "read_only"):
+        raise CarepanelError(f"{email}: give --role; the staff directory gives no web role for this address", code="config_error")
+    try:
+        hashed = hash_password(password)
+    except ValueError as exc:
+        raise CarepanelError(str(exc), code="config_error") from exc
+    store = Store(cfg.db_path)
+    try:
+        store.upsert_user(email, name or (member.name if member else email), role, hashed, actor=_actor(None))
+    finally:
+        store.close()
+    click.echo(f"{email}: {role} account saved")
+
+
+# --------------------------------------------------------------------------- ops: governance, access log, status
 
 
 @main.command()

@@ -69,6 +69,10 @@ class PanelRules:
     cancelled: tuple[date, ...]
     slot_minutes: int
     complex_slot_minutes: int
+    # A case counts as complex (and gets complex_slot_minutes) when an administrator marks it,
+    # or when it asks for one of these or names at least complex_children children.
+    complex_types: tuple[str, ...] = ("care_proceedings", "secure_accommodation", "external_placement")
+    complex_children: int = 3
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,7 @@ class DecisionRules:
     pre_proceedings_review_weeks: tuple[int, ...] = ()
     draft_within_hours: int | None = None
     upload_by_weekday_after: int | None = None
+    template: str | None = None  # a council's own decision sheet (.docx with docxtpl fields)
 
 
 @dataclass(frozen=True)
@@ -196,6 +201,40 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
+class PackConfig:
+    """How packs are built and sent.  ``marking`` is the council's protective marking, printed
+    on every page; a pack over ``max_email_mb`` goes as a link to the web app (``link``) or in
+    parts that each fit (``split``)."""
+
+    marking: str
+    max_email_mb: float
+    too_large: str  # link | split
+    web_url: str
+    office_workers: int
+    office_timeout_seconds: float
+
+
+@dataclass(frozen=True)
+class OidcConfig:
+    """OpenID Connect sign-in (Microsoft Entra ID): the tenant's issuer URL, the app's client id,
+    and the name of the environment variable holding its secret (never the secret itself)."""
+
+    issuer: str
+    client_id: str
+    client_secret_env: str
+    role_claim: str = "roles"
+
+
+@dataclass(frozen=True)
+class WebConfig:
+    url: str  # how people reach it, for links in emails
+    secret_key_env: str  # environment variable with the session key; else a key file in the data dir
+    secure_cookies: bool
+    max_login_failures: int
+    oidc: OidcConfig | None
+
+
+@dataclass(frozen=True)
 class RetentionPolicy:
     """How long a child's records are kept; the council sets the periods (``[retention]``).
 
@@ -222,7 +261,42 @@ class Config:
     notices: NoticeConfig
     limits: Limits
     retry: RetryPolicy
+    pack: PackConfig
+    web: WebConfig
     retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
+
+    def stored_path(self, path: Path) -> str:
+        """How a file under the data directory is recorded: relative to it, so a restored
+        backup in another place still finds its files."""
+        try:
+            return str(path.resolve().relative_to(self.data_dir.resolve()))
+        except ValueError:
+            return str(path)
+
+    def data_path(self, stored: str) -> Path:
+        """The file a recorded path names (an absolute one is kept as it is)."""
+        return self.data_dir / stored
+
+    @property
+    def packs_dir(self) -> Path:
+        return self.data_dir / "packs"
+
+    @property
+    def decisions_dir(self) -> Path:
+        return self.data_dir / "decisions"
+
+    @property
+    def uploads_dir(self) -> Path:
+        """One folder per signed decision, laid out for the case system's upload."""
+        return self.data_dir / "uploads"
+
+    @property
+    def decisions_template(self) -> Path | None:
+        t = self.profile.decisions.template
+        if not t:
+            return None
+        path = Path(t).expanduser()
+        return path if path.is_absolute() else self.base_dir / path
 
     @property
     def archive_dir(self) -> Path:
@@ -352,6 +426,8 @@ def _panel(t: _Table) -> PanelRules:
         cancelled=tuple(_as_date(v, f"{t.where}.cancelled") for v in t.take("cancelled", list, [])),
         slot_minutes=t.take("slot_minutes", int),
         complex_slot_minutes=t.take("complex_slot_minutes", int),
+        complex_types=tuple(t.take("complex_types", list, ["care_proceedings", "secure_accommodation", "external_placement"])),
+        complex_children=t.take("complex_children", int, 3),
     )
     t.done()
     if p.ends <= p.starts:
@@ -424,6 +500,7 @@ def _decisions(t: _Table) -> DecisionRules:
         pre_proceedings_review_weeks=tuple(t.take("pre_proceedings_review_weeks", list, [])),
         draft_within_hours=t.take("draft_within_hours", int, None),
         upload_by_weekday_after=_weekday(t, "upload_by_weekday_after", None),
+        template=t.take("template", str, None),
     )
     t.done()
     return d
@@ -577,6 +654,8 @@ def build_config(
         notices=_notices(t.table("notices"), base),
         limits=_limits(t.table("limits")),
         retry=_retry(t.table("retry")),
+        pack=_pack(t.table("pack")),
+        web=_web(t.table("web")),
         retention=_retention(t.table("retention")),
     )
     t.done()
@@ -648,6 +727,47 @@ def _limits(t: _Table) -> Limits:
     )
     t.done()
     return lim
+
+
+def _pack(t: _Table) -> PackConfig:
+    pc = PackConfig(
+        marking=t.take("marking", str, "OFFICIAL-SENSITIVE"),
+        max_email_mb=float(t.take("max_email_mb", (int, float), 10)),
+        too_large=t.choice("too_large", ("link", "split"), "link"),
+        web_url=t.take("web_url", str, "http://127.0.0.1:8000").rstrip("/"),
+        office_workers=t.take("office_workers", int, 2),
+        office_timeout_seconds=float(t.take("office_timeout_seconds", (int, float), 90)),
+    )
+    t.done()
+    if pc.max_email_mb <= 0:
+        raise ConfigError("pack.max_email_mb: must be more than 0")
+    if pc.office_workers < 1:
+        raise ConfigError("pack.office_workers: must be at least 1")
+    if "\n" in pc.marking or len(pc.marking) > 80:
+        raise ConfigError("pack.marking: one line of at most 80 characters")
+    return pc
+
+
+def _web(t: _Table) -> WebConfig:
+    url = t.take("url", str, "http://127.0.0.1:8000").rstrip("/")
+    oidc_raw = t.take("oidc", dict, None)
+    w = WebConfig(
+        url=url,
+        secret_key_env=t.take("secret_key_env", str, "CAREPANEL_SECRET_KEY"),
+        secure_cookies=t.take("secure_cookies", bool, url.startswith("https://")),
+        max_login_failures=t.take("max_login_failures", int, 5),
+        oidc=None,
+    )
+    t.done()
+    if oidc_raw is not None:
+        o = _Table(oidc_raw, "web.oidc")
+        oidc = OidcConfig(issuer=o.take("issuer", str).rstrip("/"), client_id=o.take("client_id", str),
+                          client_secret_env=o.take("client_secret_env", str), role_claim=o.take("role_claim", str, "roles"))
+        o.done()
+        if not oidc.issuer.startswith("https://"):
+            raise ConfigError("web.oidc.issuer: must be an https:// URL")
+        w = WebConfig(w.url, w.secret_key_env, w.secure_cookies, w.max_login_failures, oidc)
+    return w
 
 
 def _retry(t: _Table) -> RetryPolicy:

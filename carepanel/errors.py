@@ -7,7 +7,8 @@
     │   ├── UnsafeAttachment       macros, executables, bombs    -> unsafe_attachment
     │   └── NotARequestForm        read, but it is not a form    -> no_request_form
     ├── MessageError               an email that cannot be parsed at all
-    └── StoreError                 the database refused a write
+    ├── StoreError                 the database refused a write
+    └── PanelError                 a pack or decision asked of a panel or case that cannot have one
 
 Library code raises these (wrapping third-party errors with ``from exc``); the CLI and the
 web app each turn them into a message in exactly one place.
@@ -57,3 +58,7 @@ class MessageError(CarepanelError):
 
 class StoreError(CarepanelError):
     code = "store_error"
+
+
+class PanelError(CarepanelError):
+    code = "panel_error"

@@ -92,6 +92,8 @@ def purge(store: Store, archive: Archive, policy: RetentionPolicy, today: date, 
             continue
         freed = store.purge_submission(item.submission_id, actor,
                                        f"retention period ended {item.retain_until.isoformat()}")
+        if freed is None:  # gone already, or a decision record keeps it (decisions set their own rules)
+            continue
         for sha in freed["messages"]:
             _unlink(archive.path(sha, "message"))
         for sha in freed["blobs"]:

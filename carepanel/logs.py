@@ -18,6 +18,7 @@ ALLOWED_KEYS = frozenset({
     "event", "message_sha256", "message_id_hash", "submission_id", "attachment_sha256", "status",
     "flags", "panel_date", "attempt", "delay_seconds", "error_code", "error_type", "count",
     "seconds", "path_hash", "profile", "backend", "decision_id", "role", "format", "size", "pid",
+    "pages", "cases", "revision", "warnings", "mails", "as_link", "review_id", "pack_id",
 })
 
 _configured: set[Path] = set()

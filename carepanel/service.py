@@ -14,10 +14,10 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime, timezone
-from pathlib import Path
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from types import FrameType
+from typing import Any
 
 from . import parsers
 from .clock import Clock, system_clock
@@ -26,10 +26,11 @@ from .directory import load_directory
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
-from .mailbox.outbox import FolderOutbox, build_email
+from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .pipeline.process import Outcome, Processor
+from .errors import CarepanelError, StoreError
 from .store import Store
 
 log = logging.getLogger("carepanel.service")
@@ -41,6 +42,8 @@ class Service:
     store: Store
     processor: Processor
     clock: Clock = system_clock
+    papers_retry_at: dict[date, datetime] = field(default_factory=dict)
+    deadlines_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ intake
 
@@ -57,6 +60,7 @@ class Service:
         for item in inbox.pending():
             if self._handle(inbox, item):
                 done += 1
+                self.deliver_due()  # answer each sender now, not after the whole batch
         self.deliver_due()
         return done
 
@@ -82,25 +86,58 @@ class Service:
             inbox.mark_failed(item, outcome.error.detail)
         return False
 
+    # ------------------------------------------------------------------ papers out
+
+    def send_due_papers(self) -> list[date]:
+        """At papers-out time, build and send the pack of each panel whose papers are due.
+
+        A failure is logged and tried again on the next loop; it never stops intake.
+        """
+        from . import packs
+
+        sent = []
+        now = self.clock()
+        for day in packs.due_papers(self.cfg, self.store, now):
+            if self.papers_retry_at.get(day, now) > now:
+                continue
+            try:
+                packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                sent.append(day)
+            except CarepanelError as exc:
+                self.papers_retry_at[day] = now + timedelta(minutes=5)
+                log.warning("papers-out failed; will retry", extra=safe_fields(
+                    event="papers_out_failed", panel_date=day.isoformat(), error_code=exc.code))
+        if sent:
+            self.deliver_due()
+        return sent
+
+    def check_deadlines(self, every: timedelta = timedelta(minutes=10)) -> list[dict[str, object]]:
+        """Warn the administrators of uploads due or missed and reviews not heard (each warning once)."""
+        from . import decisions
+
+        now = self.clock()
+        if self.deadlines_checked_at is not None and now - self.deadlines_checked_at < every:
+            return []
+        self.deadlines_checked_at = now
+        warnings = decisions.check_deadlines(self.cfg, self.store, self.processor.directory, now)
+        if warnings:
+            self.deliver_due()
+        return warnings
+
     # ------------------------------------------------------------------ sending
 
     def deliver_due(self) -> int:
         sent = 0
         outbox = FolderOutbox(self.cfg.outbox)
         for item in self.store.due_outgoing(self.clock()):
-            msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
-                              item.recipients.get("cc", []), item.subject, item.body,
-                              in_reply_to=item.in_reply_to, references=item.in_reply_to)
-            del msg["Message-ID"]
-            msg["Message-ID"] = _stable_message_id(item.id, self.cfg.outbox.from_address)
-            if self.store.sending_message_id(item.id) == msg["Message-ID"] and _in_folder(outbox.path, msg["Message-ID"]):
-                # a crash came between writing the email and recording it: it went out once already
-                self.store.mark_sent(item.id, msg["Message-ID"])
-                continue
             try:
-                self.store.note_sending(item.id, msg["Message-ID"])
+                files = [(a["filename"], self.cfg.data_path(a["path"]).read_bytes(), a["mime"]) for a in item.attachments]
+                msg = build_email(self.cfg.outbox.from_address, item.recipients.get("to", []),
+                                  item.recipients.get("cc", []), item.subject, item.body,
+                                  in_reply_to=item.in_reply_to, references=item.in_reply_to, attachments=files,
+                                  message_id=outgoing_message_id(item.id, self.cfg.outbox.from_address))
                 message_id = outbox.send(msg)
-            except OSError as exc:
+            except (OSError, ValueError) as exc:  # the mail server, the disk, or an unsendable item
                 delay = self.processor.backoff(item.attempts)
                 self.store.mark_send_failed(item.id, f"{type(exc).__name__}: {exc}", self.clock() + delay)
                 log.warning("sending failed; will retry", extra=safe_fields(
@@ -109,25 +146,6 @@ class Service:
             self.store.mark_sent(item.id, message_id)
             sent += 1
         return sent
-
-
-def _stable_message_id(outgoing_id: str, from_address: str) -> str:
-    """The same Message-ID on every attempt, so a retry after a crash can tell it was sent."""
-    domain = from_address.rsplit("@", 1)[-1].strip(" >") or "carepanel.invalid"
-    return f"<{sha256_hex(outgoing_id.encode())[:32]}@{domain}>"
-
-
-def _in_folder(folder: Path, message_id: str) -> bool:
-    """Whether an .eml in the outbox folder carries this Message-ID (only asked after a crash)."""
-    needle = f"Message-ID: {message_id}".encode().lower()
-    if not folder.is_dir():
-        return False
-    for path in folder.glob("*.eml"):
-        with open(path, "rb") as fh:
-            head = fh.read(16384).lower()
-        if needle in head:
-            return True
-    return False
 
 
 @contextmanager
@@ -159,34 +177,57 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
         watcher.start()
         echo(f"carepanel: watching {cfg.mailbox.path} for {cfg.profile.title} ({cfg.profile.name}); "
              f"mail out to {cfg.outbox.path}")
-        if web:
-            echo("carepanel: the web app is not built yet; running the mailbox service only (--no-web)")
+        server = _start_web(cfg, host, port, clock) if web else None
+        if server is not None:
+            echo(f"carepanel: web app on http://{host}:{port}/ (sign in at /login)")
         log.info("service started", extra=safe_fields(event="service_started", profile=cfg.profile.name,
                                                       backend=cfg.mailbox.backend))
+        failures = 0
         while not stop.is_set():
-            _sweep_once(cfg, service, inbox)
-            wake.wait(timeout=cfg.mailbox.poll_seconds)
+            try:
+                service.sweep(inbox)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                _heartbeat(cfg, inbox, None)
+            except (OSError, StoreError) as exc:
+                # The inbox share unmounted, the disk full, the database locked by a backup...:
+                # nothing is lost (mail stays in the inbox), so wait and sweep again.
+                failures += 1
+                delay = service.processor.backoff(failures).total_seconds()
+                log.warning("sweep failed; will retry", extra=safe_fields(
+                    event="sweep_failed", error_type=type(exc).__name__, delay_seconds=delay))
+                _heartbeat(cfg, inbox, type(exc).__name__)
+                stop.wait(timeout=delay)
+            # A file still being copied in is looked at again as soon as it may have settled.
+            wait = min(cfg.mailbox.poll_seconds, cfg.mailbox.settle_seconds) if inbox.settling else cfg.mailbox.poll_seconds
+            wake.wait(timeout=wait)
             wake.clear()
         watcher.join(timeout=5)
+        if server is not None:
+            server.should_exit = True
     log.info("service stopped", extra=safe_fields(event="service_stopped"))
     echo("carepanel: stopped")
 
 
-def _sweep_once(cfg: Config, service: Service, inbox: FolderInbox) -> None:
-    """One sweep that a fault cannot end: a full disk, a locked database or a refusing
-    outbox leaves the message where it is (in the inbox, on the ledger) for the next sweep."""
+def _heartbeat(cfg: Config, inbox: FolderInbox, error: str | None) -> None:
+    """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep ran, and how it went."""
     from . import health
-    from .errors import CarepanelError
 
-    try:
-        service.sweep(inbox)
-    except (OSError, CarepanelError) as exc:
-        log.warning("sweep interrupted; will retry", extra=safe_fields(
-            event="sweep_failed", error_type=type(exc).__name__, error_code=getattr(exc, "code", None)))
-        health.note_sweep(cfg, mailbox_ok=inbox.path.is_dir(),
-                          error=type(exc).__name__)
-        return
-    health.note_sweep(cfg, mailbox_ok=True)
+    health.note_sweep(cfg, mailbox_ok=inbox.path.is_dir(), error=error)
+
+
+def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:
+    """The web app in a thread beside the mailbox loop; it shares nothing but the database."""
+    import uvicorn
+
+    from .web.app import create_app
+
+    server = uvicorn.Server(uvicorn.Config(create_app(cfg, clock), host=host, port=port, log_config=None,
+                                          access_log=False, server_header=False, proxy_headers=False))
+    thread = threading.Thread(target=server.run, name="web", daemon=True)
+    thread.start()
+    return server
 
 
 def _on_signals(stop: threading.Event, wake: threading.Event) -> None:

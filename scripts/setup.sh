@@ -9,6 +9,8 @@ command -v soffice >/dev/null 2>&1 || need_apt+=(libreoffice-writer-nogui)
 # carepanel/office.py drives LibreOffice over UNO from the system Python.
 /usr/bin/python3 -c 'import uno' >/dev/null 2>&1 || need_apt+=(python3-uno)
 command -v pdftoppm >/dev/null 2>&1 || need_apt+=(poppler-utils)
+# The browser tests drive Debian's Chromium through Playwright (executablePath); nothing is downloaded.
+command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # tests/deploy checks deploy/carepanel.service with systemd-analyze (verify, security).
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -7,18 +7,31 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.pipeline.models import Flag, Signoff, Submission
+from carepanel.pipeline.models import Child, Flag, Request, Signoff, SourceFile, Submission
 from carepanel.store import SCHEMA_VERSION, Store
 from carepanel.errors import StoreError
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
 
 
+def a_request_about(child: str | None) -> Request | None:
+    """``id:X`` is a child with that ID; ``name:N|YYYY-MM-DD`` one with a name and DOB and no ID."""
+    if child is None:
+        return None
+    kind, _, value = child.partition(":")
+    if kind == "id":
+        kid = Child(name="Amelia Hart", dob=date(2014, 3, 2), child_id=value)
+    else:
+        name, _, dob = value.partition("|")
+        kid = Child(name=name, dob=date.fromisoformat(dob))
+    return Request(source=SourceFile("form.docx", "0" * 64, "docx"), form="north-somerset", children=(kid,))
+
+
 def a_submission(n: int, child: str | None = "id:LCS1", received: datetime = T0, status: str = "accepted") -> Submission:
     return Submission(
         id=f"sub-{n}", message_id=f"<m{n}@x>", message_sha256=f"{n:064d}", received_at=received, sender="a@x.gov.uk",
         subject="s", status=status, panel_date=date(2026, 11, 25), cutoff=T0, flags=(Flag("late", "x"),) if status == "flagged" else (),
-        signoff=Signoff("form_signature", "Tom"), request=None, attachments=(), child_key=child,
+        signoff=Signoff("form_signature", "Tom"), request=a_request_about(child), attachments=(), child_key=child,
     )
 
 
@@ -107,3 +120,15 @@ def test_outgoing_is_queued_with_the_submission_and_sent_once(store: Store) -> N
     store.mark_sent(due.id, "<sent@x>")
     assert store.due_outgoing(T0) == []
     assert store.outgoing_for("sub-1")[0]["status"] == "sent"
+
+
+def test_a_resubmission_that_adds_the_missing_child_id_still_supersedes(store: Store) -> None:
+    """The administrator asked for the LCS number; the corrected form replaces the first."""
+    first = a_submission(1, child="name:Amelia Hart|2014-03-02", status="flagged")
+    commit(store, first)
+    second = replace(a_submission(2, child="id:LCS1"), received_at=T0 + timedelta(hours=1))
+    commit(store, second)
+    assert store.submission("sub-1")["status"] == "superseded"
+    other = replace(a_submission(3, child="name:Amelia Hart|2015-03-02"), received_at=T0 + timedelta(hours=2))
+    commit(store, other)  # another child of the same name: not the same child
+    assert store.submission("sub-2")["status"] == "accepted"

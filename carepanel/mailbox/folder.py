@@ -84,6 +84,7 @@ class FolderInbox:
         self.settle_seconds = cfg.settle_seconds
         self._clock = clock
         self._seen: dict[str, tuple[tuple[int, int, int], float]] = {}
+        self.settling = 0  # files seen by the last listing that were still changing
         for folder in (self.path, self.processed_path, self.failed_path):
             make_dirs(folder)
 
@@ -106,6 +107,7 @@ class FolderInbox:
                 if self._settled(st, now, now_mono - first_seen):
                     items.append(_item(Path(entry.path), st))
         self._seen = seen
+        self.settling = len(seen) - len(items)
         return sorted(items, key=lambda it: (it.mtime, it.path.name))
 
     def _settled(self, st: os.stat_result, now: float, unchanged_for: float) -> bool:

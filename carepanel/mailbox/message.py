@@ -105,7 +105,29 @@ def _build(msg: MimePart, sha: str, received_at: datetime | None) -> Message:
         quoted=tuple(quoted),
         attachments=tuple(walker.attachments),
         auth=_auth_results(msg),
+        automatic=_automatic(msg, senders[0][1] if senders else ""),
     )
+
+
+_ROBOT_SENDERS = re.compile(r"^(mailer-daemon|postmaster|no-?reply|do-?not-?reply|bounces?)([+@.-]|$)", re.IGNORECASE)
+
+
+def _automatic(msg: MimePart, sender: str) -> bool:
+    """RFC 3834's signs that a message came from a machine, plus the common vendor headers.
+
+    Deliberately not List-Id or X-Auto-Response-Suppress: a panel mailbox reached through a
+    distribution list, or a client that sets the latter on ordinary mail, must still be answered.
+    """
+    auto = (_first_raw(msg, "Auto-Submitted") or "").strip().lower()
+    if auto and auto != "no":
+        return True
+    if (_first_raw(msg, "Precedence") or "").strip().lower() in {"bulk", "junk", "auto_reply"}:
+        return True
+    if any(_first_raw(msg, h) for h in ("X-Autoreply", "X-Autorespond")):
+        return True
+    if (_first_raw(msg, "Return-Path") or "").strip() == "<>":
+        return True
+    return bool(_ROBOT_SENDERS.match(sender))
 
 
 # --------------------------------------------------------------------------- the MIME tree

@@ -51,12 +51,15 @@ def build_email(
     *,
     auto_submitted: str | None = None,
     now: datetime | None = None,
+    message_id: str | None = None,
 ) -> EmailMessage:
     """One automatic email, threaded under ``in_reply_to`` when it answers a message.
 
     ``Auto-Submitted`` is ``auto-replied`` for an answer and ``auto-generated`` otherwise,
     as RFC 3834 asks; both stop well-behaved auto-responders.  Addresses in ``cc`` that are
     already in ``to`` are dropped.  A header value with a line break raises ``ValueError``.
+    A caller that may send the same item twice (after a crash) passes a stable ``message_id``
+    so the copies are recognisably one message.
     """
     msg = EmailMessage()
     recipients = _unique(_as_list(to))
@@ -69,7 +72,7 @@ def build_email(
         msg["Cc"] = ", ".join(copies)
     msg["Subject"] = " ".join(subject.split())
     msg["Date"] = format_datetime(now or datetime.now(timezone.utc))
-    msg["Message-ID"] = make_msgid(domain=_domain(from_addr))
+    msg["Message-ID"] = message_id or make_msgid(domain=_domain(from_addr))
     _thread(msg, in_reply_to, references)
     msg["Auto-Submitted"] = auto_submitted or ("auto-replied" if in_reply_to else "auto-generated")
     msg["X-Auto-Response-Suppress"] = "All"
@@ -81,6 +84,12 @@ def build_email(
         msg.add_attachment(data, maintype=maintype or "application", subtype=subtype or "octet-stream",
                            filename=safe_filename(name))
     return msg
+
+
+def outgoing_message_id(item_id: str, from_addr: str) -> str:
+    """The Message-ID of a queued outgoing item: the same on every attempt to send it."""
+    safe = re.sub(r"[^A-Za-z0-9._-]", "", item_id) or "item"
+    return f"<{safe}.carepanel@{_domain(from_addr)}>"
 
 
 def _thread(msg: EmailMessage, in_reply_to: str | None, references: str | Sequence[str] | None) -> None:
@@ -129,7 +138,11 @@ def _domain(address: str) -> str:
 
 class FolderOutbox:
     """The ``folder`` backend's ``Sender``: each message becomes
-    ``<UTC time>-<hash>.eml`` in the outbox folder, written atomically."""
+    ``<UTC time>-<hash of its Message-ID>.eml`` in the outbox folder, written atomically.
+
+    Sending a message whose Message-ID is already in the folder writes nothing: a service
+    killed between writing and recording the send does not leave two copies.
+    """
 
     def __init__(self, cfg: OutboxConfig, *, clock: Clock = system_clock) -> None:
         if cfg.path is None:
@@ -148,8 +161,12 @@ class FolderOutbox:
             msg["Date"] = format_datetime(now)
         data = msg.as_bytes(policy=_FILE_POLICY)
         digest = sha256_hex(data)
+        key = sha256_hex(str(msg["Message-ID"]).encode("utf-8"))[:16]
         make_dirs(self.path)
-        write_atomic(self.path / f"{now:%Y%m%dT%H%M%S%fZ}-{digest[:12]}.eml", data)
+        if any(self.path.glob(f"*-{key}.eml")):
+            log.info("email already in outbox", extra=safe_fields(event="outbox_duplicate_skipped", message_sha256=digest))
+            return str(msg["Message-ID"])
+        write_atomic(self.path / f"{now:%Y%m%dT%H%M%S%fZ}-{key}.eml", data)
         log.info("email written to outbox", extra=safe_fields(event="outbox_written", size=len(data),
                                                               message_sha256=digest))
         return str(msg["Message-ID"])

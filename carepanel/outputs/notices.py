@@ -8,18 +8,21 @@ named by initials and ID, never in full, since email travels further than the ca
 
 from __future__ import annotations
 
+from email.utils import parseaddr
+
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
 from ..clock import LONDON
 from ..config import Config
 from ..directory import Directory
 from ..pipeline import calendar
+from ..pipeline.identity import reference
 from ..pipeline.models import Message, Request, Submission
 
 ACTIONS = {
@@ -53,7 +56,7 @@ class Notice:
 
 
 def environment(templates_dir: Path | None) -> Environment:
-    loaders = [PackageLoader("carepanel.outputs", "templates")]
+    loaders: list[BaseLoader] = [PackageLoader("carepanel.outputs", "templates")]
     if templates_dir is not None:
         loaders.insert(0, FileSystemLoader(str(templates_dir)))
     return Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"]),
@@ -64,16 +67,16 @@ def child_reference(request: Request | None) -> str | None:
     """Initials and ID ("A.H. (LCS123456)"): enough for the worker, little for anyone else."""
     if request is None or not request.children:
         return None
-    refs = []
-    for c in request.children:
-        initials = ".".join(p[0].upper() for p in (c.name or "").split() if p[:1].isalpha())
-        initials = initials + "." if initials else "the child"
-        refs.append(f"{initials} ({c.child_id})" if c.child_id else initials)
-    return ", ".join(refs)
+    return reference([c.to_json() for c in request.children])
 
 
 def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: Directory,
-                    env: Environment | None = None) -> Notice:
+                    env: Environment | None = None) -> Notice | None:
+    """The answer to the sender, or None when nobody should be answered: a message from a
+    machine (an out-of-office reply to our own acknowledgement would otherwise start a loop),
+    with no usable sender address, or from the panel mailbox itself."""
+    if message.automatic or "@" not in message.sender or message.sender == parseaddr(cfg.outbox.from_address)[1].lower():
+        return None
     env = env or environment(cfg.notices.templates_dir)
     profile = cfg.profile
     sender = directory.by_email(message.sender)

@@ -165,8 +165,38 @@ def cutoff_for(profile: Profile, panel_date: date) -> datetime:
 
 
 def papers_out_for(profile: Profile, panel_date: date) -> datetime:
-    """When the papers for the sitting on ``panel_date`` go to members (London time)."""
-    return _deadline_at(profile.papers_out, panel_date)
+    """When the papers for the sitting on ``panel_date`` go to members (London time).
+
+    Unlike a cut-off, papers are sent, not awaited: a papers day that is not a working day
+    moves *forward* to the next working day before the panel (an Easter Monday's papers go on
+    the Tuesday), and only back when no such day is left.  Papers never go before the cut-off,
+    since forms may still arrive until then: when the moves put them there (Christmas weeks),
+    they go on the first working day after the cut-off, or at the cut-off itself if the panel
+    comes first.
+    """
+    rule = profile.papers_out
+    day = _deadline_date(rule, panel_date)
+    if not is_working_day(day):
+        ahead = _next_working_day(day)
+        day = ahead if ahead < panel_date else _on_or_before_working_day(day)
+    out = _london(day, rule.time)
+    cutoff = cutoff_for(profile, panel_date)
+    if out > cutoff:
+        return out
+    later = _next_working_day(cutoff.date())
+    while later < panel_date:
+        candidate = _london(later, rule.time)
+        if candidate > cutoff:
+            return candidate
+        later = _next_working_day(later)
+    return cutoff
+
+
+def _next_working_day(d: date) -> date:
+    d += timedelta(days=1)
+    while not is_working_day(d):
+        d += timedelta(days=1)
+    return d
 
 
 def _deadline_at(deadline: Deadline, panel_date: date) -> datetime:

@@ -14,7 +14,6 @@ commits the result after (``pipeline/process.py``).
 from __future__ import annotations
 
 import hashlib
-import re
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -25,6 +24,7 @@ from ..errors import DocumentError
 from . import calendar, checks, signoff
 from .mentions import panel_date_mentioned
 from ..clock import LONDON
+from .identity import child_key
 from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, Submission
 
 FLAG_ORDER = (
@@ -133,19 +133,6 @@ def form_flags(profile: Profile, request: Request | None, files: tuple[ReadFile,
         *checks.out_of_scope(profile, request),
         *checks.below_threshold(profile, request),
     ]
-
-
-def child_key(request: Request | None) -> str | None:
-    """Who the request is about, for superseding: child IDs if given, else name and DOB."""
-    if request is None or not request.children:
-        return None
-    keys = []
-    for c in request.children:
-        if c.child_id:
-            keys.append("id:" + re.sub(r"\s+", "", c.child_id).upper())
-        elif c.name:
-            keys.append("name:" + " ".join(c.name.lower().split()) + "|" + (c.dob.isoformat() if c.dob else ""))
-    return "+".join(sorted(keys)) or None
 
 
 def submission_id(message: Message) -> str:

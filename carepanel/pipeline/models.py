@@ -119,6 +119,9 @@ class Message:
     quoted: tuple[QuotedMessage, ...]
     attachments: tuple[Attachment, ...]
     auth: AuthResults = AuthResults()
+    # Sent by a machine (out-of-office, bounce, list): stored and judged, never answered,
+    # or two auto-responders would mail each other for ever.
+    automatic: bool = False
 
 
 # --------------------------------------------------------------------------- requests

@@ -83,7 +83,7 @@ class Processor:
                                                             code="processing_error"), now + delay)
         for att in message.attachments:
             self.archive.put(att.data, kind="blob")
-        stored = self.store.commit_submission(sub, [notice.as_row()])
+        stored = self.store.commit_submission(sub, [notice.as_row()] if notice else [])
         log.info("submission stored", extra=safe_fields(
             event="submission_stored", message_sha256=sha, submission_id=sub.id, status=stored["status"],
             flags=[f.code for f in sub.flags], panel_date=stored["panel_date"]))

@@ -108,9 +108,9 @@ def check_signoff(profile: Profile, message: Message, request: Request | None, d
 
 def _unmet_detail(req: SignoffRequirement) -> str:
     ways = {
-        "form_signature": f"the {ROLE_NAMES[req.role]} signs the form",
-        "sender_is_manager": f"the {ROLE_NAMES[req.role]} sends it from their own email address",
-        "forwarded_approval": f"the {ROLE_NAMES[req.role]}'s email agreeing to it is forwarded with the form",
+        "form_signature": "to sign the form",
+        "sender_is_manager": "to send it from their own email address",
+        "forwarded_approval": "to agree to it in an email that is forwarded with the form",
     }
     options = " or ".join(ways[k] for k in EVIDENCE_ORDER if k in req.evidence)
-    return f"No sign-off from the {ROLE_NAMES[req.role]} was found. This panel needs {options}."
+    return f"No sign-off from the {ROLE_NAMES[req.role]} was found. This panel needs the {ROLE_NAMES[req.role]} {options}."

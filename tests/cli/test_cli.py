@@ -137,3 +137,14 @@ def test_calendar_lists_cutoffs(project: Path) -> None:
     code, out, _ = cli(project, "calendar", "--from", "2026-11-23", "--count", "2")
     assert code == 0
     assert out.splitlines()[0].startswith("Wed 25 Nov 2026  cut-off Fri 20 Nov 2026 12:00")
+
+
+def test_failures_lists_what_could_not_be_processed_with_its_reason(project: Path) -> None:
+    junk = project / "junk.eml"
+    junk.write_bytes(bytes(range(256)) * 2)
+    code, out, _ = cli(project, "ingest", str(junk), "--json")
+    assert code == 1 and json.loads(out)["error"]["code"] == "unreadable_message"
+    code, out, _ = cli(project, "failures", "--json")
+    [row] = json.loads(out)
+    assert (code, row["status"], row["code"], row["next_attempt_at"]) == (0, "refused", "unreadable_message", None)
+    assert "not an email" in row["reason"]

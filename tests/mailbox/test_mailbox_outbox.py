@@ -69,7 +69,7 @@ def test_outbox_writes_a_parseable_eml_atomically(tmp_path: Path) -> None:
                       text="Received.", in_reply_to="<req-1@mail.example.gov.uk>")
     message_id = box.send(msg)
     [path] = list((tmp_path / "outbox").iterdir())
-    assert re.fullmatch(r"20261120T120509123456Z-[0-9a-f]{12}\.eml", path.name)
+    assert re.fullmatch(r"20261120T120509123456Z-[0-9a-f]{16}\.eml", path.name)
     data = path.read_bytes()
     assert b"\r\n" in data and b"\n" not in data.replace(b"\r\n", b"")
     parsed = BytesParser(policy=policy.default).parsebytes(data)
@@ -77,6 +77,17 @@ def test_outbox_writes_a_parseable_eml_atomically(tmp_path: Path) -> None:
     assert parsed["Message-ID"] == message_id
     ours = parse_message(data)
     assert (ours.subject, ours.body, ours.to) == ("Re: CRP request – A Hart", "Received.", ("sam.carter@example.gov.uk",))
+
+
+def test_sending_the_same_message_id_again_writes_no_second_copy(tmp_path: Path) -> None:
+    """A service killed after writing but before recording the send sends again on restart."""
+    box = outbox(tmp_path)
+    first = build_email(PANEL, "sam.carter@example.gov.uk", subject="s", text="t", message_id="<out-1.carepanel@example.gov.uk>")
+    again = build_email(PANEL, "sam.carter@example.gov.uk", subject="s", text="t", message_id="<out-1.carepanel@example.gov.uk>")
+    other = build_email(PANEL, "sam.carter@example.gov.uk", subject="s", text="t", message_id="<out-2.carepanel@example.gov.uk>")
+    assert box.send(first) == box.send(again) == "<out-1.carepanel@example.gov.uk>"
+    box.send(other)
+    assert len(list((tmp_path / "outbox").iterdir())) == 2
 
 
 def test_send_fills_in_a_missing_message_id_and_date(tmp_path: Path) -> None:

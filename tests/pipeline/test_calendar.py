@@ -101,10 +101,10 @@ def test_north_somerset_cutoff_in_gmt_and_papers_in_bst_over_the_march_change() 
     assert p.starts_at.astimezone(timezone.utc) == datetime(2026, 4, 1, 12, 30, tzinfo=timezone.utc)
 
 
-def test_north_somerset_easter_2027_moves_cutoff_and_papers_to_maundy_thursday() -> None:
+def test_north_somerset_easter_2027_cutoff_moves_back_and_papers_forward() -> None:
     p = calendar.panel(PROFILES["north-somerset"], date(2027, 3, 31))
-    assert p.cutoff == london(2027, 3, 25, 12)  # Good Friday -> Thursday
-    assert p.papers_out == london(2027, 3, 25, 12)  # Easter Monday -> Good Friday -> Thursday
+    assert p.cutoff == london(2027, 3, 25, 12)  # Good Friday -> Maundy Thursday
+    assert p.papers_out == london(2027, 3, 30, 12)  # Easter Monday -> the Tuesday before panel
     assert p.starts_at.utcoffset() == BST
 
 
@@ -164,12 +164,13 @@ def test_care_planning_easter_monday_cutoff_goes_back_to_thursday() -> None:
     assert p.papers_out.utcoffset() == BST
 
 
-def test_care_planning_christmas_week_papers_fall_before_the_cutoff() -> None:
-    # Mon 27 and Tue 28 Dec 2027 are both substitute days: the Monday cut-off and the
-    # Tuesday papers both go back to Friday 24th, papers at noon, cut-off at five.
+def test_care_planning_christmas_week_papers_go_at_the_cutoff_not_before_it() -> None:
+    # Mon 27 and Tue 28 Dec 2027 are both substitute days: the Monday cut-off goes back to
+    # Friday 24th at five; the Tuesday papers cannot go forward (the panel is next) and must
+    # not go before the cut-off, so they go at the cut-off.
     p = calendar.panel(PROFILES["care-planning-resources"], date(2027, 12, 29))
     assert p.cutoff == london(2027, 12, 24, 17)
-    assert p.papers_out == london(2027, 12, 24, 12)
+    assert p.papers_out == p.cutoff
 
 
 # --------------------------------------------------------------------------- south-gloucestershire
@@ -352,9 +353,10 @@ def test_every_sitting_2020_2040_keeps_the_rules(name: str) -> None:
         p = calendar.panel(profile, day)
         for deadline, rule in ((p.cutoff, profile.cutoff), (p.papers_out, profile.papers_out)):
             assert deadline.tzinfo is LONDON
-            assert deadline.time() == rule.time
+            assert deadline.time() == rule.time or deadline == p.cutoff
             assert calendar.is_working_day(deadline.date())
             assert deadline < p.starts_at
+        assert p.papers_out >= p.cutoff, day
 
 
 @pytest.mark.parametrize("name", ["bexley", "south-gloucestershire", "swindon"])
@@ -365,21 +367,27 @@ def test_papers_go_out_after_the_cutoff(name: str) -> None:
         assert p.papers_out > p.cutoff, day
 
 
-def test_north_somerset_papers_go_out_at_the_cutoff_after_a_bank_holiday_monday() -> None:
+def test_north_somerset_papers_after_a_bank_holiday_monday_go_on_the_tuesday() -> None:
     # Friday noon cut-off, Monday noon papers: when the Monday is a bank holiday the papers
-    # move back to the Friday and fall at the very instant of the cut-off, never before it.
+    # go forward to the Tuesday, not back to the Friday cut-off.
     profile = PROFILES["north-somerset"]
     for day in all_sittings(profile):
         p = calendar.panel(profile, day)
+        monday = day - timedelta(days=2)
+        if not calendar.is_working_day(monday) and calendar.is_working_day(day - timedelta(days=1)):
+            assert p.papers_out == london(day.year, (day - timedelta(days=1)).month, (day - timedelta(days=1)).day, 12), day
         assert p.papers_out >= p.cutoff, day
-        assert (p.papers_out == p.cutoff) is (not calendar.is_working_day(day - timedelta(days=2))), day
+        if p.papers_out == p.cutoff:  # only when no working day is left between them (Christmas)
+            between = [p.cutoff.date() + timedelta(days=n) for n in range(1, (day - p.cutoff.date()).days)]
+            assert not any(calendar.is_working_day(d) for d in between), day
 
 
-def test_care_planning_papers_before_cutoff_only_around_christmas() -> None:
+def test_care_planning_papers_never_before_the_cutoff() -> None:
     profile = PROFILES["care-planning-resources"]
-    early = [d for d in all_sittings(profile) if calendar.panel(profile, d).papers_out < calendar.cutoff_for(profile, d)]
-    assert early  # the policy's Monday cut-off / Tuesday papers cross when both are holidays
-    assert all((d.month, d.day) >= (12, 27) or (d.month, d.day) <= (1, 2) for d in early), early
+    at_cutoff = [d for d in all_sittings(profile) if calendar.panel(profile, d).papers_out == calendar.cutoff_for(profile, d)]
+    assert all(calendar.panel(profile, d).papers_out >= calendar.cutoff_for(profile, d) for d in all_sittings(profile))
+    assert at_cutoff  # the policy's Monday cut-off / Tuesday papers meet when both are holidays
+    assert all((d.month, d.day) >= (12, 27) or (d.month, d.day) <= (1, 2) for d in at_cutoff), at_cutoff
 
 
 # --------------------------------------------------------------------------- properties

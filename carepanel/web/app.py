@@ -1,0 +1,645 @@
+"""The web app: server-rendered pages for administrators and chairs.
+
+Plain HTML forms that work without JavaScript.  Every page and file needs a signed-in session
+(``/login`` otherwise); every form carries a CSRF token; every view of a child's documents and
+every change is written to the audit log with the person's address.  The pages call the same
+functions as the command line (``packs``, ``decisions``, the store), so the two never disagree.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import secrets
+import threading
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.datastructures import FormData
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import decisions, packs
+from ..clock import LONDON, Clock, system_clock
+from ..config import Config
+from ..directory import Directory, load_directory
+from ..errors import CarepanelError
+from ..logs import safe_fields
+from ..mailbox.archive import Archive
+from ..office import Converter, OfficeError, OfficeUnavailable
+from ..parsers.sniff import sniff_format
+from ..pipeline import calendar
+from ..pipeline.decisions import Action, DecisionRecord
+from ..store import Store
+from .auth import LoginLimiter, User, check_password, role_for, session_secret
+
+log = logging.getLogger("carepanel.web")
+HERE = Path(__file__).resolve().parent
+FLAG_TEXT = {
+    "late": "Arrived after the cut-off",
+    "missing_fields": "Required answers are empty",
+    "no_manager_signoff": "No manager sign-off found",
+    "no_request_form": "No request form attached",
+    "unreadable_attachment": "An attachment cannot be read",
+    "unsafe_attachment": "An attachment may be harmful",
+    "missing_documents": "Required papers are missing",
+    "out_of_scope": "Not a request this panel considers",
+    "below_threshold": "Under the panel's spending threshold",
+}
+
+
+class SignInRequired(Exception):
+    pass
+
+
+class SecurityHeaders:
+    """Headers for every response: no framing, no sniffing, no third-party anything."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", []))
+                headers += [
+                    (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+                                                 b"frame-src 'self'; object-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"),
+                    (b"x-frame-options", b"SAMEORIGIN"),
+                    (b"x-content-type-options", b"nosniff"),
+                    (b"referrer-policy", b"no-referrer"),
+                    (b"cache-control", b"no-store"),
+                    (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
+                ]
+                message["headers"] = headers
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class WebApp:
+    """The state the pages share: config, one store per thread, the directory, a converter."""
+
+    def __init__(self, cfg: Config, clock: Clock = system_clock) -> None:
+        self.cfg = cfg
+        self.clock = clock
+        self.directory: Directory = load_directory(cfg.directory_csv)
+        self.archive = Archive(cfg.archive_dir)
+        self.limiter = LoginLimiter(cfg.web.max_login_failures)
+        self._local = threading.local()
+        self._converter: Converter | None = None
+        self._converter_lock = threading.Lock()
+        self.templates = Jinja2Templates(directory=str(HERE / "templates"))
+        self.templates.env.globals.update(flag_text=FLAG_TEXT, panel_title=cfg.profile.title, council=cfg.profile.council)
+
+    @property
+    def store(self) -> Store:
+        store = getattr(self._local, "store", None)
+        if store is None:
+            store = self._local.store = Store(self.cfg.db_path)
+        return store
+
+    def converter(self) -> Converter:
+        with self._converter_lock:
+            if self._converter is None:
+                self._converter = Converter(workers=1, timeout=self.cfg.pack.office_timeout_seconds)
+            return self._converter
+
+    def close(self) -> None:
+        if self._converter is not None:
+            self._converter.close()
+
+    # -------------------------------------------------------------- helpers for handlers
+
+    def user(self, request: Request) -> User:
+        email = request.session.get("user")
+        if not email:
+            raise SignInRequired()
+        user = role_for(email, self.directory, self.store)
+        if user is None:
+            request.session.clear()
+            raise SignInRequired()
+        return user
+
+    def need(self, request: Request, permission: str) -> User:
+        user = self.user(request)
+        if not user.can(permission):
+            self.store.audit(user.email, "refused", "page", request.url.path, permission)
+            raise HTTPException(403, "You do not have permission to do this.")
+        return user
+
+    async def form(self, request: Request) -> FormData:
+        form = await request.form()
+        token = request.session.get("csrf")
+        if not token or not secrets.compare_digest(str(form.get("csrf", "")), token):
+            raise HTTPException(403, "This form has expired or did not come from this site. Reload the page and try again.")
+        return form
+
+    def page(self, request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
+        if "csrf" not in request.session:
+            request.session["csrf"] = secrets.token_urlsafe(32)
+        return self.templates.TemplateResponse(request, name, {"user": user, "csrf": request.session["csrf"], **context})
+
+    def submission(self, sub_id: str) -> dict[str, Any]:
+        sub = self.store.submission(sub_id)
+        if sub is None:
+            raise HTTPException(404, "No such submission.")
+        return sub
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(LONDON)
+
+
+def _day(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise HTTPException(404, "No such date.") from exc
+
+
+def _back(path: str, note: str | None = None) -> RedirectResponse:
+    return RedirectResponse(path + (f"?note={quote(note)}" if note else ""), status_code=303)
+
+
+def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
+    web = WebApp(cfg, clock)
+
+    # ------------------------------------------------------------------ signing in
+
+    async def login_page(request: Request) -> Response:
+        return web.page(request, "login.html", None, error=None, oidc=cfg.web.oidc is not None)
+
+    async def login(request: Request) -> Response:
+        form = await web.form(request)
+        email = str(form.get("email", "")).strip().lower()
+        password = str(form.get("password", ""))
+        client = request.client.host if request.client else "?"
+        keys = (f"ip:{client}", f"user:{email}")
+        if web.limiter.blocked(*keys):
+            log.warning("sign-in rate limited", extra=safe_fields(event="login_limited"))
+            limited = web.page(request, "login.html", None, error="Too many attempts. Wait 15 minutes and try again.",
+                               oidc=cfg.web.oidc is not None)
+            limited.status_code = 429
+            return limited
+        account = web.store.user(email)
+        user = role_for(email, web.directory, web.store) if account else None
+        if user is None or not check_password(account["password_hash"] if account else None, password):
+            web.limiter.failed(*keys)
+            web.store.audit(email or "?", "login_failed", "user", email or "?", None)
+            resp = web.page(request, "login.html", None, error="That email address and password do not match.",
+                            oidc=cfg.web.oidc is not None)
+            resp.status_code = 401
+            return resp
+        web.limiter.succeeded(*keys)
+        request.session.clear()  # a new session on sign-in: no fixation
+        request.session.update({"user": user.email, "csrf": secrets.token_urlsafe(32)})
+        web.store.audit(user.email, "login", "user", user.email, None, {"role": user.role})
+        return _back("/")
+
+    async def logout(request: Request) -> Response:
+        await web.form(request)
+        email = request.session.get("user")
+        request.session.clear()
+        if email:
+            web.store.audit(email, "logout", "user", email, None)
+        return _back("/login")
+
+    async def oidc_start(request: Request) -> Response:
+        if cfg.web.oidc is None:
+            raise HTTPException(404)
+        client = _oidc_client(cfg)
+        return await client.authorize_redirect(request, f"{cfg.web.url}/auth/callback")
+
+    async def oidc_callback(request: Request) -> Response:
+        if cfg.web.oidc is None:
+            raise HTTPException(404)
+        client = _oidc_client(cfg)
+        token = await client.authorize_access_token(request)
+        claims = token.get("userinfo") or {}
+        email = str(claims.get("email") or claims.get("preferred_username") or "").lower()
+        user = role_for(email, web.directory, web.store) if email else None
+        if user is None:
+            web.store.audit(email or "?", "login_refused", "user", email or "?", "not in the staff directory with a web role")
+            raise HTTPException(403, "Your account is not allowed to use this service.")
+        request.session.clear()
+        request.session.update({"user": user.email, "csrf": secrets.token_urlsafe(32)})
+        web.store.audit(user.email, "login", "user", user.email, "oidc", {"role": user.role})
+        return _back("/")
+
+    # ------------------------------------------------------------------ dashboard
+
+    async def dashboard(request: Request) -> Response:
+        user = web.user(request)
+        if user.role == "panel_member":
+            return _back("/panels")
+        user = web.need(request, "read")
+        today = web.now().date()
+        week_start = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=LONDON)
+        summary = web.store.received_summary(week_start)
+        total = summary["total"]
+        reviews = [r for p in calendar.sittings(cfg.profile, today, today + timedelta(days=56))
+                   for r in web.store.reviews_for(p)]
+        overdue = [d for d in web.store.decisions(status="signed")
+                   if not d["uploaded_at"] and not d["superseded_by"] and d["upload_due"]
+                   and datetime.fromisoformat(d["upload_due"]) < web.now()]
+        spend: dict[str, float] = defaultdict(float)
+        for row in web.store.finance_log():
+            spend[row["decision_date"][:7]] += float(row["total_cost"] or 0)
+        return web.page(request, "dashboard.html", user, by_status=summary["by_status"], total=total,
+                        late_rate=summary["late"] / total if total else 0.0,
+                        flagged_rate=summary["flagged"] / total if total else 0.0,
+                        reviews=reviews, overdue=overdue, unmet=web.store.unmet_needs()[-10:],
+                        chart=_bar_chart(sorted(spend.items())), next_panel=calendar.next_open_panel(cfg.profile, web.now()))
+
+    # ------------------------------------------------------------------ review queue
+
+    async def queue(request: Request) -> Response:
+        user = web.need(request, "read")
+        status = request.query_params.get("status") or None
+        rows = web.store.submissions_page(status=status if status in ("flagged", "accepted", "superseded", "rejected") else None)
+        return web.page(request, "queue.html", user, rows=rows, status=status, note=request.query_params.get("note"))
+
+    async def submission_page(request: Request) -> Response:
+        user = web.need(request, "read")
+        sub = web.submission(request.path_params["sub_id"])
+        web.store.audit(user.email, "viewed", "submission", sub["id"], None)
+        sittings = calendar.sittings(cfg.profile, web.now().date(), web.now().date() + timedelta(days=63))
+        ask_body = _ask_text(cfg, sub)
+        return web.page(request, "submission.html", user, sub=sub, corrections=web.store.corrections(sub["id"]),
+                        sittings=sittings, ask_body=ask_body, note=request.query_params.get("note"),
+                        audit=[a for a in web.store.audit_log(sub["id"])][-15:],
+                        decision_rows=web.store.decisions_for_submission(sub["id"]))
+
+    async def submission_file(request: Request) -> Response:
+        user = web.need(request, "documents")
+        sub = web.submission(request.path_params["sub_id"])
+        index = int(request.path_params["index"])
+        atts = sub.get("attachments") or []
+        if not 0 <= index < len(atts):
+            raise HTTPException(404, "No such document.")
+        att = atts[index]
+        if not att.get("readable", True):
+            raise HTTPException(404, "This file was flagged as unreadable or unsafe and is not shown.")
+        data = web.archive.get(att["sha256"], kind="blob")
+        web.store.audit(user.email, "viewed_document", "submission", sub["id"], None, {"attachment_sha256": att["sha256"]})
+        fmt = sniff_format(data)
+        if fmt in ("docx", "doc", "odt", "rtf"):
+            preview = cfg.data_dir / "previews" / f"{att['sha256']}.pdf"
+            if not preview.exists():
+                try:
+                    pdf = web.converter().to_pdf(data, "." + fmt)
+                except (OfficeError, OfficeUnavailable) as exc:
+                    raise HTTPException(503, f"The Word document could not be shown as PDF: {exc.detail}") from exc
+                preview.parent.mkdir(parents=True, exist_ok=True)
+                preview.write_bytes(pdf)
+                os.chmod(preview, 0o600)
+            data, fmt = preview.read_bytes(), "pdf"
+        if fmt != "pdf":
+            raise HTTPException(415, "This kind of file cannot be shown in the browser.")
+        return Response(data, media_type="application/pdf",
+                        headers={"content-disposition": f"inline; filename=\"document-{index + 1}.pdf\""})
+
+    async def submission_action(request: Request) -> Response:
+        user = web.need(request, "review")
+        form = await web.form(request)
+        sub = web.submission(request.path_params["sub_id"])
+        action = request.path_params["action"]
+        reason = str(form.get("reason", "")).strip()
+        path = f"/submissions/{sub['id']}"
+        try:
+            if action == "correct":
+                field, value = str(form.get("field", "")).strip(), str(form.get("value", "")).strip()
+                if not field or not reason:
+                    return _back(path, "Say which field, the corrected value and why.")
+                web.store.add_correction(sub["id"], field, value or None, actor=user.email, reason=reason)
+                return _back(path, "Correction recorded; the original stays as it was read.")
+            if not reason:
+                return _back(path, "A reason is required: it goes in the audit log.")
+            if action == "signoff":
+                by = str(form.get("manager", "")).strip() or "(not named)"
+                web.store.amend_submission(sub["id"], actor=user.email, action="signoff_recorded", reason=reason,
+                                           remove_flags=("no_manager_signoff",),
+                                           signoff={"source": "admin_override", "by": user.email}, data={"manager": by})
+                return _back(path, "Manager sign-off recorded.")
+            if action == "accept-late":
+                chair, when = str(form.get("chair", "")).strip(), str(form.get("when", "")).strip()
+                if not chair or not when:
+                    return _back(path, "Say which chair agreed, and when.")
+                day = _day(str(form.get("panel_date") or sub["panel_date"]))
+                web.store.amend_submission(sub["id"], actor=user.email, action="late_accepted", reason=reason,
+                                           remove_flags=("late",), panel_date=day, data={"chair": chair, "when": when})
+                return _back(path, f"Accepted late for {day:%d %B} with the chair's agreement.")
+            if action == "accept":
+                codes = tuple(f["code"] for f in sub["flags"])
+                web.store.amend_submission(sub["id"], actor=user.email, action="accepted_by_administrator", reason=reason,
+                                           remove_flags=codes)
+                return _back(path, "Accepted for panel.")
+            if action == "move":
+                day = _day(str(form.get("panel_date", "")))
+                if day not in calendar.sittings(cfg.profile, day, day):
+                    return _back(path, "The panel does not sit on that day.")
+                web.store.move_submission(sub["id"], day, actor=user.email, reason=reason)
+                return _back(path, f"Moved to the panel on {day:%d %B %Y}.")
+            if action == "reject":
+                mail = _mail(cfg, sub, f"reject-{sub['id']}", f"Re: {sub['subject']}",
+                             f"Your request to the {cfg.profile.title} (reference {sub['id']}) has not been accepted.\n\n"
+                             f"Reason: {reason}\n\nPlease speak to your Team Manager.\n")
+                web.store.amend_submission(sub["id"], actor=user.email, action="rejected", reason=reason, status="rejected",
+                                           outgoing=[mail])
+                return _back(path, "Rejected; the sender has been told why.")
+            if action == "ask":
+                body = str(form.get("body", "")).strip()
+                mail = _mail(cfg, sub, f"ask-{sub['id']}-{secrets.token_hex(4)}", f"Re: {sub['subject']}", body)
+                web.store.queue_outgoing([mail], actor=user.email)
+                web.store.audit(user.email, "sender_asked", "submission", sub["id"], reason)
+                return _back(path, "Email queued to the sender.")
+        except CarepanelError as exc:
+            return _back(path, exc.detail)
+        raise HTTPException(404)
+
+    # ------------------------------------------------------------------ panels
+
+    async def panels(request: Request) -> Response:
+        user = web.user(request)
+        if not (user.can("read") or user.can("packs_sat_on")):
+            raise HTTPException(403)
+        today = web.now().date()
+        days = calendar.sittings(cfg.profile, today - timedelta(days=28), today + timedelta(days=56))
+        if user.role == "panel_member":
+            days = [d for d in days if user.email in web.store.pack_recipients(d)]
+        return web.page(request, "panels.html", user, days=days, today=today)
+
+    async def panel_page(request: Request) -> Response:
+        user = web.need(request, "read")
+        day = _day(request.path_params["day"])
+        try:
+            agenda = packs.agenda_for(cfg, web.store, day)
+        except CarepanelError as exc:
+            raise HTTPException(404, exc.detail) from exc
+        decided = {d["submission_id"]: d for d in web.store.decisions(panel_date=day) if d["submission_id"]}
+        return web.page(request, "panel.html", user, day=day, agenda=agenda, packs_built=web.store.packs(day),
+                        decided=decided, note=request.query_params.get("note"),
+                        sittings=calendar.sittings(cfg.profile, day + timedelta(days=1), day + timedelta(days=63)))
+
+    async def panel_action(request: Request) -> Response:
+        user = web.need(request, "panel")
+        form = await web.form(request)
+        day = _day(request.path_params["day"])
+        action = request.path_params["action"]
+        path = f"/panels/{day.isoformat()}"
+        try:
+            if action == "build":
+                result = packs.build(cfg, web.store, web.archive, day, converter=web.converter())
+                return _back(path, f"Pack built: {result.pages} pages" + (f", {len(result.warnings)} warnings" if result.warnings else ""))
+            if action == "send":
+                sent = packs.send(cfg, web.store, web.archive, web.directory, day, converter=web.converter(),
+                                  rebuild=bool(form.get("rebuild")))
+                return _back(path, f"Pack revision {sent['revision']} queued for {sent['sent_to']} people.")
+            ref, reason = str(form.get("ref", "")), str(form.get("reason", "")).strip() or "administrator"
+            agenda = packs.agenda_for(cfg, web.store, day)
+            kinds = {c.ref_id: c.kind for c in agenda.cases} | {c.ref_id: c.kind for c in agenda.withdrawn}
+            if action == "up" and ref in kinds:
+                order = [c.ref_id for c in agenda.cases]
+                i = order.index(ref)
+                if i > 0:
+                    order[i - 1], order[i] = order[i], order[i - 1]
+                web.store.set_agenda_order(day, [(r, kinds[r]) for r in order], actor=user.email)
+                return _back(path)
+            if action == "withdraw" and ref in kinds:
+                web.store.withdraw_from_agenda(day, ref, kinds[ref], actor=user.email, reason=reason)
+                return _back(path, "Withdrawn from this panel.")
+            if action == "add":
+                title = str(form.get("title", "")).strip()
+                if not title:
+                    return _back(path, "Say what the item is.")
+                kind = "ratification" if form.get("kind") == "ratification" else "manual"
+                web.store.add_agenda_item(day, title, kind=kind, actor=user.email, reason=reason)
+                return _back(path, "Item added.")
+        except CarepanelError as exc:
+            return _back(path, exc.detail)
+        raise HTTPException(404)
+
+    async def pack_file(request: Request) -> Response:
+        user = web.user(request)
+        day = _day(request.path_params["day"])
+        if not user.can("packs") and not (user.can("packs_sat_on") and user.email in web.store.pack_recipients(day)):
+            web.store.audit(user.email, "refused", "pack", day.isoformat(), "not a member of this panel")
+            raise HTTPException(403, "You do not sit on this panel.")
+        built = web.store.packs(day)
+        if not built:
+            raise HTTPException(404, "No pack has been built for this panel.")
+        web.store.audit(user.email, "viewed_pack", "pack", built[-1]["id"], None)
+        return Response(cfg.data_path(built[-1]["path"]).read_bytes(), media_type="application/pdf",
+                        headers={"content-disposition": f"inline; filename=\"pack-{day.isoformat()}.pdf\""})
+
+    # ------------------------------------------------------------------ decisions
+
+    async def decision_form(request: Request) -> Response:
+        user = web.need(request, "decide")
+        sub = web.submission(request.path_params["sub_id"])
+        return web.page(request, "decide.html", user, sub=sub, outcomes=cfg.profile.decisions.outcomes,
+                        labels=cfg.profile.decisions.labels, note=request.query_params.get("note"))
+
+    async def decision_save(request: Request) -> Response:
+        user = web.need(request, "decide")
+        form = await web.form(request)
+        sub = web.submission(request.path_params["sub_id"])
+        try:
+            record = _record_from_form(form)
+            drafted = decisions.record(cfg, web.store, sub["id"], record, actor=user.email, converter=web.converter())
+        except (CarepanelError, ValueError) as exc:
+            return _back(f"/submissions/{sub['id']}/decision", getattr(exc, "detail", str(exc)))
+        return _back(f"/decisions/{drafted['decision_id']}", "Draft saved for the chair.")
+
+    async def decision_page(request: Request) -> Response:
+        user = web.need(request, "read")
+        row = web.store.decision(request.path_params["decision_id"])
+        if row is None:
+            raise HTTPException(404, "No such decision.")
+        web.store.audit(user.email, "viewed", "decision", row["id"], None)
+        return web.page(request, "decision.html", user, d=row, record=json.loads(row["record"]),
+                        labels=cfg.profile.decisions.labels, note=request.query_params.get("note"))
+
+    async def decision_pdf(request: Request) -> Response:
+        user = web.need(request, "documents")
+        row = web.store.decision(request.path_params["decision_id"])
+        if row is None:
+            raise HTTPException(404)
+        web.store.audit(user.email, "viewed_document", "decision", row["id"], None)
+        return Response(cfg.data_path(row["pdf_path"]).read_bytes(), media_type="application/pdf",
+                        headers={"content-disposition": "inline; filename=\"decision.pdf\""})
+
+    async def decision_sign(request: Request) -> Response:
+        user = web.need(request, "sign")
+        form = await web.form(request)
+        decision_id = request.path_params["decision_id"]
+        row = web.store.decision(decision_id)
+        if row is None:
+            raise HTTPException(404)
+        if str(form.get("sha256", "")) != row["pdf_sha256"]:
+            return _back(f"/decisions/{decision_id}", "The draft changed since you opened it; read it again before signing.")
+        try:
+            decisions.sign(cfg, web.store, web.directory, decision_id, chair=user.name, actor=user.email,
+                           converter=web.converter())
+        except CarepanelError as exc:
+            return _back(f"/decisions/{decision_id}", exc.detail)
+        return _back(f"/decisions/{decision_id}", "Signed. The upload folder is ready.")
+
+    # ------------------------------------------------------------------ health
+
+    async def healthz(request: Request) -> Response:
+        counts = web.store.counts()
+        failed = len(web.store.failed_messages())
+        nxt = calendar.next_open_panel(cfg.profile, web.now())
+        return JSONResponse({"status": "ok", "submissions": counts, "failed_messages": failed,
+                             "next_panel": nxt.date.isoformat(), "next_papers_out": nxt.papers_out.isoformat()})
+
+    async def not_signed_in(request: Request, exc: Exception) -> Response:
+        return RedirectResponse("/login", status_code=303)
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, HTTPException)
+        user = None
+        try:
+            user = web.user(request)
+        except SignInRequired:
+            pass
+        return web.templates.TemplateResponse(request, "error.html", {"user": user, "status": exc.status_code,
+                                                                      "detail": exc.detail, "csrf": request.session.get("csrf", "")},
+                                              status_code=exc.status_code)
+
+    routes = [
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/login/oidc", oidc_start),
+        Route("/auth/callback", oidc_callback),
+        Route("/healthz", healthz),
+        Route("/", dashboard),
+        Route("/queue", queue),
+        Route("/submissions/{sub_id}", submission_page),
+        Route("/submissions/{sub_id}/files/{index:int}", submission_file),
+        Route("/submissions/{sub_id}/decision", decision_form, methods=["GET"]),
+        Route("/submissions/{sub_id}/decision", decision_save, methods=["POST"]),
+        Route("/submissions/{sub_id}/{action}", submission_action, methods=["POST"]),
+        Route("/panels", panels),
+        Route("/panels/{day}", panel_page),
+        Route("/panels/{day}/pack", pack_file, methods=["GET"]),
+        Route("/panels/{day}/{action}", panel_action, methods=["POST"]),
+        Route("/decisions/{decision_id}", decision_page),
+        Route("/decisions/{decision_id}/pdf", decision_pdf),
+        Route("/decisions/{decision_id}/sign", decision_sign, methods=["POST"]),
+    ]
+    secret = session_secret(os.environ.get(cfg.web.secret_key_env), cfg.data_dir)
+    app = Starlette(
+        routes=routes,
+        middleware=[Middleware(SecurityHeaders),
+                    Middleware(SessionMiddleware, secret_key=secret, session_cookie="carepanel_session",
+                               max_age=8 * 3600, same_site="lax", https_only=cfg.web.secure_cookies)],
+        exception_handlers={SignInRequired: not_signed_in, HTTPException: http_error},
+        lifespan=_lifespan(web),
+    )
+    app.state.web = web
+    return app
+
+
+def _lifespan(web: WebApp) -> Any:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        web.close()
+
+    return lifespan
+
+
+def _oidc_client(cfg: Config) -> Any:
+    from authlib.integrations.starlette_client import OAuth
+
+    assert cfg.web.oidc is not None
+    oauth = OAuth()
+    oauth.register("entra", client_id=cfg.web.oidc.client_id,
+                   client_secret=os.environ.get(cfg.web.oidc.client_secret_env, ""),
+                   server_metadata_url=f"{cfg.web.oidc.issuer}/.well-known/openid-configuration",
+                   client_kwargs={"scope": "openid email profile"})
+    return oauth.create_client("entra")
+
+
+def _mail(cfg: Config, sub: dict[str, Any], item_id: str, subject: str, body: str) -> dict[str, Any]:
+    return {"id": item_id, "kind": "admin", "submission_id": sub["id"], "recipients": {"to": [sub["sender"]], "cc": []},
+            "subject": subject, "body": body, "in_reply_to": sub.get("message_id")}
+
+
+def _ask_text(cfg: Config, sub: dict[str, Any]) -> str:
+    lines = [f"Thank you for your request to the {cfg.profile.title} (reference {sub['id']}).", "",
+             "Before it can be listed, please send:"]
+    for f in sub["flags"]:
+        lines.append(f"- {f['detail']}")
+    lines += ["", "Please reply with the complete form and papers as a new email.", "", "Panel administrator"]
+    return "\n".join(lines)
+
+
+def _record_from_form(form: FormData) -> DecisionRecord:
+    def text(name: str) -> str | None:
+        value = str(form.get(name, "")).strip()
+        return value or None
+
+    def day(name: str) -> date | None:
+        value = text(name)
+        return date.fromisoformat(value) if value else None
+
+    def money(name: str) -> float | None:
+        value = text(name)
+        return float(value.replace("£", "").replace(",", "")) if value else None
+
+    actions = []
+    for n, line in enumerate([ln for ln in (text("actions") or "").splitlines() if ln.strip()], start=1):
+        parts = [p.strip() for p in line.split("|")]
+        actions.append(Action(n, parts[0], parts[1] if len(parts) > 1 else "-",
+                              date.fromisoformat(parts[2]) if len(parts) > 2 and parts[2] else None))
+    return DecisionRecord(
+        outcome=str(form.get("outcome", "")), rationale=text("rationale") or "",
+        decisions=tuple(ln.strip() for ln in (text("decisions") or "").splitlines() if ln.strip()),
+        actions=tuple(actions), resource=text("resource"), weekly_cost=money("weekly_cost"), total_cost=money("total_cost"),
+        review_date=day("review_date"), defer_to=day("defer_to"), return_date=day("return_date"),
+        return_frequency=text("return_frequency"),
+        members=tuple(m.strip() for m in (text("members") or "").split(",") if m.strip()),
+        conflicts=tuple(c.strip() for c in (text("conflicts") or "").splitlines() if c.strip()),
+        dissent=tuple(c.strip() for c in (text("dissent") or "").splitlines() if c.strip()),
+        unmet_need=text("unmet_need"))
+
+
+def _bar_chart(points: list[tuple[str, float]]) -> str:
+    """Approved spending by month as a small server-drawn SVG (no script, no library)."""
+    if not points:
+        return ""
+    width, height, pad = 560, 180, 30
+    top = max(v for _, v in points) or 1.0
+    bar = (width - pad) / len(points)
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" role="img" '
+             f'aria-label="Approved expenditure by month">']
+    for i, (month, value) in enumerate(points):
+        h = (height - pad) * value / top
+        x = pad + i * bar
+        parts.append(f'<rect x="{x + 4:.1f}" y="{height - h:.1f}" width="{bar - 8:.1f}" height="{h:.1f}" fill="#1d70b8">'
+                     f"<title>{month}: £{value:,.0f}</title></rect>")
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height + 15}" font-size="11" text-anchor="middle">{month}</text>')
+        parts.append(f'<text x="{x + bar / 2:.1f}" y="{height - h - 4:.1f}" font-size="10" text-anchor="middle">£{value:,.0f}</text>')
+    parts.append("</svg>")
+    return "".join(parts)

@@ -170,6 +170,12 @@ class MailboxConfig:
     username: str | None = None
     password_env: str | None = None
     folder: str = "INBOX"
+    password_file: Path | None = None  # alternative to password_env: a file only the service can read
+    processed_folder: str = "carepanel/processed"
+    failed_folder: str = "carepanel/failed"
+    on_processed: str = "move"  # move | flag
+    idle: bool = True
+    ca_file: Path | None = None  # trust a council's private CA for the server's certificate
 
 
 @dataclass(frozen=True)
@@ -177,6 +183,13 @@ class OutboxConfig:
     backend: str
     path: Path | None
     from_address: str
+    host: str | None = None
+    port: int | None = None
+    tls: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -668,13 +681,25 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         username=t.take("username", str, None),
         password_env=t.take("password_env", str, None),
         folder=t.take("folder", str, "INBOX"),
+        password_file=_optional_path(base, t.take("password_file", str, None)),
+        processed_folder=t.take("processed_folder", str, "carepanel/processed"),
+        failed_folder=t.take("failed_folder", str, "carepanel/failed"),
+        on_processed=t.choice("on_processed", ("move", "flag"), "move"),
+        idle=t.take("idle", bool, True),
+        ca_file=_optional_path(base, t.take("ca_file", str, None)),
     )
     t.done()
     if backend == "imap":
-        for key in ("host", "username", "password_env"):
+        for key in ("host", "username"):
             if getattr(m, key) is None:
                 raise ConfigError(f"mailbox.{key}: required for backend = \"imap\"")
+        if m.password_env is None and m.password_file is None:
+            raise ConfigError("mailbox.password_env: required for backend = \"imap\" (or password_file)")
     return m
+
+
+def _optional_path(base: Path, value: str | None) -> Path | None:
+    return _path(base, value) if value else None
 
 
 def _outbox(t: _Table, base: Path, data: Path) -> OutboxConfig:
@@ -684,8 +709,17 @@ def _outbox(t: _Table, base: Path, data: Path) -> OutboxConfig:
         backend=backend,
         path=_path(base, path) if path else (data / "outbox" if backend == "folder" else None),
         from_address=t.take("from_address", str, "panel@example.gov.uk"),
+        host=t.take("host", str, None),
+        port=t.take("port", int, None),
+        tls=t.choice("tls", ("ssl", "starttls", "none"), "starttls"),
+        username=t.take("username", str, None),
+        password_env=t.take("password_env", str, None),
+        password_file=_optional_path(base, t.take("password_file", str, None)),
+        ca_file=_optional_path(base, t.take("ca_file", str, None)),
     )
     t.done()
+    if backend == "smtp" and o.host is None:
+        raise ConfigError("outbox.host: required for backend = \"smtp\"")
     return o
 
 

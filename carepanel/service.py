@@ -26,12 +26,13 @@ from .directory import load_directory
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
+from .mailbox.imap import ImapInbox, MailboxUnavailable
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .pipeline.process import Outcome, Processor
 from .errors import CarepanelError, StoreError
-from .store import Store
+from .store import Store, Watermark
 
 log = logging.getLogger("carepanel.service")
 
@@ -86,6 +87,42 @@ class Service:
             inbox.mark_failed(item, outcome.error.detail)
         return False
 
+    # ------------------------------------------------------------------ a server mailbox
+
+    def sweep_imap(self, inbox: ImapInbox, batch: int = 50) -> int:
+        """Read on from the committed watermark; after each commit, file the message on the server."""
+        inbox._c()
+        state = self.store.mailbox_state(inbox.key)
+        if state and state["uidvalidity"] is not None and state["uidvalidity"] != inbox.uidvalidity:
+            log.warning("mailbox renumbered; reading it again", extra=safe_fields(event="uidvalidity_changed", backend="imap"))
+            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=state["uidvalidity"])
+            state = self.store.mailbox_state(inbox.key)
+        after = int(state["last_uid"]) if state and state["uidvalidity"] == inbox.uidvalidity else 0
+        if state is None or state["uidvalidity"] is None:
+            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=None)
+        done = 0
+        for m in inbox.new_messages(after, limit=batch):
+            outcome = self.processor.process(
+                m.raw, source="imap", source_key=f"{m.uidvalidity}:{m.uid}", fallback_received_at=m.internal_date,
+                now=self.clock(), watermark=Watermark(inbox.key, m.uidvalidity, m.uid))
+            if outcome.submission is not None:
+                inbox.mark_processed(m.uid)
+                done += 1
+                self.deliver_due()
+            elif outcome.retry_at is None:
+                inbox.mark_failed(m.uid)
+        for entry in self.store.retry_due(self.clock(), "imap"):
+            raw = self.processor.archive.get(entry.sha256)
+            outcome = self.processor.process(raw, source="imap", source_key=entry.source_key, now=self.clock())
+            if outcome.submission is not None:
+                uid = inbox.find_uid(entry.message_id)
+                if uid is not None:
+                    inbox.mark_processed(uid)
+                done += 1
+        self.store.mailbox_health(inbox.key, ok=True)
+        self.deliver_due()
+        return done
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -128,7 +165,7 @@ class Service:
 
     def deliver_due(self) -> int:
         sent = 0
-        outbox = FolderOutbox(self.cfg.outbox)
+        outbox = make_outbox(self.cfg)
         for item in self.store.due_outgoing(self.clock()):
             try:
                 files = [(a["filename"], self.cfg.data_path(a["path"]).read_bytes(), a["mime"]) for a in item.attachments]
@@ -167,10 +204,14 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     stop = stop or threading.Event()
     wake = threading.Event()
     _on_signals(stop, wake)
-    if cfg.mailbox.backend != "folder":
+    if cfg.mailbox.backend not in ("folder", "imap"):
         from .errors import ConfigError
 
-        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available yet; use \"folder\"")
+        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available in this version; "
+                          "use \"folder\" or \"imap\"")
+    if cfg.mailbox.backend == "imap":
+        _run_imap(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+        return
     inbox = FolderInbox(cfg.mailbox)
     watcher = threading.Thread(target=watch, args=(cfg.mailbox, wake.set, stop), name="inbox-watch", daemon=True)
     with open_service(cfg, clock) as service:
@@ -206,6 +247,47 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
             server.should_exit = True
     log.info("service stopped", extra=safe_fields(event="service_stopped"))
     echo("carepanel: stopped")
+
+
+def _run_imap(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None], stop: threading.Event,
+              clock: Clock) -> None:
+    """The loop for a server mailbox: read on, wait (IDLE), and on any connection trouble back off
+    and reconnect; nothing is skipped, since reading resumes from the committed watermark."""
+    inbox = ImapInbox(cfg.mailbox)
+    with open_service(cfg, clock) as service:
+        server = _start_web(cfg, host, port, clock) if web else None
+        echo(f"carepanel: watching {cfg.mailbox.folder} on {cfg.mailbox.host} for {cfg.profile.title}")
+        failures = 0
+        while not stop.is_set():
+            try:
+                service.sweep_imap(inbox)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                inbox.wait(cfg.mailbox.poll_seconds, stop.is_set)
+            except MailboxUnavailable as exc:
+                failures += 1
+                service.store.mailbox_health(inbox.key, ok=False, error=exc.detail)
+                delay = min(300.0, 2.0 * 2 ** min(failures, 8))
+                log.warning("mailbox unavailable; will retry", extra=safe_fields(
+                    event="mailbox_unavailable", backend="imap", attempt=failures, delay_seconds=delay))
+                stop.wait(timeout=delay)
+            except (OSError, StoreError) as exc:
+                failures += 1
+                log.warning("sweep failed; will retry", extra=safe_fields(event="sweep_failed", error_type=type(exc).__name__))
+                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
+        inbox.close()
+        if server is not None:
+            server.should_exit = True
+    echo("carepanel: stopped")
+
+
+def make_outbox(cfg: Config) -> Any:
+    if cfg.outbox.backend == "smtp":
+        from .mailbox.smtp import SmtpOutbox
+
+        return SmtpOutbox(cfg.outbox)
+    return FolderOutbox(cfg.outbox)
 
 
 def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:

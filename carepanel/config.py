@@ -176,6 +176,12 @@ class MailboxConfig:
     on_processed: str = "move"  # move | flag
     idle: bool = True
     ca_file: Path | None = None  # trust a council's private CA for the server's certificate
+    # backend = "graph": the panel mailbox in Exchange Online, through an Entra app registration
+    address: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    graph_url: str = "https://graph.microsoft.com/v1.0"
 
 
 @dataclass(frozen=True)
@@ -687,8 +693,17 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         on_processed=t.choice("on_processed", ("move", "flag"), "move"),
         idle=t.take("idle", bool, True),
         ca_file=_optional_path(base, t.take("ca_file", str, None)),
+        address=t.take("address", str, None),
+        tenant_id=t.take("tenant_id", str, None),
+        client_id=t.take("client_id", str, None),
+        client_secret_env=t.take("client_secret_env", str, None),
+        graph_url=t.take("graph_url", str, "https://graph.microsoft.com/v1.0").rstrip("/"),
     )
     t.done()
+    if backend == "graph":
+        for key in ("address", "tenant_id", "client_id", "client_secret_env"):
+            if getattr(m, key) is None:
+                raise ConfigError(f"mailbox.{key}: required for backend = \"graph\"")
     if backend == "imap":
         for key in ("host", "username"):
             if getattr(m, key) is None:

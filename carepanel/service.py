@@ -123,6 +123,23 @@ class Service:
         self.deliver_due()
         return done
 
+    def sweep_graph(self, mailbox: Any, key: str) -> int:
+        """One delta round: each new message archived, judged and committed, then moved on the
+        server; the round's delta link saved last."""
+        state = self.store.mailbox_state(key)
+        messages, link = mailbox.messages(state["token"] if state else None)
+        done = 0
+        for m in messages:
+            outcome = self.processor.process(m.raw, source="graph", source_key=m.id, fallback_received_at=m.received,
+                                             now=self.clock())
+            if outcome.submission is not None:
+                mailbox.mark_processed(m.id)
+                done += 1
+                self.deliver_due()
+        self.store.set_sync_token(key, link)
+        self.store.mailbox_health(key, ok=True)
+        return done
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -204,11 +221,14 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     stop = stop or threading.Event()
     wake = threading.Event()
     _on_signals(stop, wake)
-    if cfg.mailbox.backend not in ("folder", "imap"):
+    if cfg.mailbox.backend not in ("folder", "imap", "graph"):
         from .errors import ConfigError
 
         raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available in this version; "
-                          "use \"folder\" or \"imap\"")
+                          "use \"folder\", \"imap\" or \"graph\"")
+    if cfg.mailbox.backend == "graph":
+        _run_graph(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+        return
     if cfg.mailbox.backend == "imap":
         _run_imap(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
         return
@@ -282,7 +302,47 @@ def _run_imap(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[s
     echo("carepanel: stopped")
 
 
+def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None], stop: threading.Event,
+               clock: Clock) -> None:
+    """Delta polling every poll_seconds (change notifications need a public HTTPS endpoint that
+    most councils will not open to a case-management server)."""
+    mailbox = graph_mailbox(cfg)
+    key = f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    with open_service(cfg, clock) as service:
+        server = _start_web(cfg, host, port, clock) if web else None
+        echo(f"carepanel: reading {cfg.mailbox.address} through Microsoft Graph for {cfg.profile.title}")
+        failures = 0
+        while not stop.is_set():
+            try:
+                service.sweep_graph(mailbox, key)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                stop.wait(timeout=cfg.mailbox.poll_seconds)
+            except MailboxUnavailable as exc:
+                failures += 1
+                service.store.mailbox_health(key, ok=False, error=exc.detail)
+                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
+        mailbox.close()
+        if server is not None:
+            server.should_exit = True
+    echo("carepanel: stopped")
+
+
+def graph_mailbox(cfg: Config) -> Any:
+    from .mailbox.graph import GraphMailbox, GraphSettings, msal_token_provider
+    from .mailbox.secrets import read_secret
+
+    m = cfg.mailbox
+    secret = read_secret(m.client_secret_env, m.password_file, what="Graph client secret")
+    return GraphMailbox(GraphSettings(str(m.address), folder=m.folder if m.folder != "INBOX" else "inbox",
+                                      processed_folder=m.processed_folder.replace("/", "-"), base_url=m.graph_url),
+                        msal_token_provider(str(m.tenant_id), str(m.client_id), secret))
+
+
 def make_outbox(cfg: Config) -> Any:
+    if cfg.outbox.backend == "graph":
+        return graph_mailbox(cfg)
     if cfg.outbox.backend == "smtp":
         from .mailbox.smtp import SmtpOutbox
 

@@ -904,6 +904,14 @@ class Store:
             self._audit("carepanel", "mailbox_first_read" if previous is None else "mailbox_uidvalidity_changed",
                         "mailbox", key, None, {"previous": previous, "uidvalidity": uidvalidity})
 
+    def set_sync_token(self, key: str, token: str) -> None:
+        """A delta link or sync state, saved once every message of its round is committed."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO mailbox_state (key, token, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+                (key, token, _now()))
+
     def mailbox_health(self, key: str, *, ok: bool, error: str | None = None) -> None:
         now = _now()
         if ok:

@@ -155,7 +155,8 @@ class Service:
             if self.papers_retry_at.get(day, now) > now:
                 continue
             try:
-                packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                result = packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                packs.tell_administrators(self.cfg, self.store, self.processor.directory, day, result)
                 sent.append(day)
             except CarepanelError as exc:
                 self.papers_retry_at[day] = now + timedelta(minutes=5)
@@ -173,7 +174,10 @@ class Service:
         if self.deadlines_checked_at is not None and now - self.deadlines_checked_at < every:
             return []
         self.deadlines_checked_at = now
+        from . import packs
+
         warnings = decisions.check_deadlines(self.cfg, self.store, self.processor.directory, now)
+        warnings += packs.agenda_warnings(self.cfg, self.store, self.processor.directory, now)
         if warnings:
             self.deliver_due()
         return warnings

@@ -796,7 +796,8 @@ def _web(t: _Table) -> WebConfig:
         oidc = OidcConfig(issuer=o.take("issuer", str).rstrip("/"), client_id=o.take("client_id", str),
                           client_secret_env=o.take("client_secret_env", str), role_claim=o.take("role_claim", str, "roles"))
         o.done()
-        if not oidc.issuer.startswith("https://"):
+        loopback = oidc.issuer.startswith(("http://127.0.0.1", "http://localhost"))
+        if not oidc.issuer.startswith("https://") and not loopback:
             raise ConfigError("web.oidc.issuer: must be an https:// URL")
         w = WebConfig(w.url, w.secret_key_env, w.secure_cookies, w.max_login_failures, oidc)
     return w

@@ -211,6 +211,7 @@ class Limits:
     max_pages: int
     max_decompressed_bytes: int
     parse_timeout_seconds: float
+    reader_memory_mb: int = 1536  # the address-space cap of the process that reads attachments
 
 
 @dataclass(frozen=True)
@@ -756,6 +757,7 @@ def _limits(t: _Table) -> Limits:
         max_pages=t.take("max_pages", int, 300),
         max_decompressed_bytes=int(float(t.take("max_decompressed_mb", (int, float), 200)) * mb),
         parse_timeout_seconds=float(t.take("parse_timeout_seconds", (int, float), 60)),
+        reader_memory_mb=t.take("reader_memory_mb", int, 1536),
     )
     t.done()
     return lim

@@ -14,6 +14,7 @@ commits the result after (``pipeline/process.py``).
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -39,6 +40,8 @@ class IntakeContext:
     directory: Directory
     limits: Limits
     forms: tuple[FormSpec, ...]
+    # How a file is read: in the service, a sandboxed worker process (parsers/sandbox.py).
+    reader: Callable[..., Request] = parsers.read_request
 
 
 @dataclass(frozen=True)
@@ -60,8 +63,8 @@ def read_files(message: Message, ctx: IntakeContext, today: date) -> tuple[ReadF
 def read_file(att: Attachment, ctx: IntakeContext, today: date) -> ReadFile:
     fmt = parsers.sniff_format(att.data)
     try:
-        request = parsers.read_request(att.filename, att.data, profile=ctx.profile, forms=ctx.forms,
-                                       limits=ctx.limits, today=today)
+        request = ctx.reader(att.filename, att.data, profile=ctx.profile, forms=ctx.forms,
+                             limits=ctx.limits, today=today)
     except DocumentError as exc:
         code = exc.code or "unreadable_attachment"
         if code == "no_request_form":

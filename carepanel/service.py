@@ -28,6 +28,7 @@ from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
 from .mailbox.imap import ImapInbox, MailboxUnavailable
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
+from .office import LazyConverter
 from .parsers.sandbox import SandboxedReader
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
@@ -213,12 +214,14 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     store = Store(cfg.db_path)
     directory = load_directory(cfg.directory_csv)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader)
+    office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx)
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     try:
         yield Service(cfg, store, processor, clock)
     finally:
         reader.close()
+        office.close()
         store.close()
 
 

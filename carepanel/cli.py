@@ -804,6 +804,74 @@ def user_add(state: State, email: str, name: str | None, role: str | None, passw
     click.echo(f"{email}: {role} account saved")
 
 
+# --------------------------------------------------------------------------- mailbox and status
+
+
+@main.group("mailbox")
+def mailbox_group() -> None:
+    """The panel mailbox connection."""
+
+
+@mailbox_group.command("check")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def mailbox_check(state: State, as_json: bool) -> None:
+    """Connect, sign in, open the folder and the processed/failed folders, and say what is wrong."""
+    cfg = state.config()
+    m = cfg.mailbox
+    result: dict[str, object]
+    if m.backend == "folder":
+        from .mailbox.folder import FolderInbox
+
+        inbox = FolderInbox(m)
+        result = {"backend": "folder", "ok": True, "detail": f"can read {inbox.path} ({len(inbox.pending())} waiting)"}
+    elif m.backend == "imap":
+        from .mailbox.imap import ImapInbox
+
+        inbox_i = ImapInbox(m)
+        inbox_i.connect()  # MailboxUnavailable says why, in words
+        waiting = len(inbox_i.new_messages(0, limit=10_000))
+        inbox_i.close()
+        result = {"backend": "imap", "ok": True,
+                  "detail": f"signed in to {m.host} as {m.username}; can read {m.folder} ({waiting} messages in it) "
+                            f"and file into {m.processed_folder}"}
+    else:
+        raise CarepanelError(f"mailbox.backend {m.backend!r} is not available in this version", code="config_error")
+    _emit(result, as_json, str(result["detail"]))
+
+
+@main.command("status")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def status(state: State, as_json: bool) -> None:
+    """Mailbox connection, queue depth, last message, next papers-out, overdue items."""
+    from .pipeline import calendar
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        mailbox = list(store.db.query("SELECT key, connected, last_ok_at, last_error, last_error_at FROM mailbox_state"))
+        last = store.conn.execute("SELECT MAX(first_seen_at) FROM messages").fetchone()[0]
+        pending_out = store.conn.execute("SELECT COUNT(*) FROM outgoing WHERE status != 'sent'").fetchone()[0]
+        failed = len(store.failed_messages())
+        now = datetime.now().astimezone()
+        overdue = sum(1 for d in store.decisions(status="signed")
+                      if not d["uploaded_at"] and not d["superseded_by"] and d["upload_due"]
+                      and datetime.fromisoformat(d["upload_due"]) < now)
+        nxt = calendar.next_open_panel(cfg.profile, now)
+        result = {"profile": cfg.profile.name, "backend": cfg.mailbox.backend, "mailbox": mailbox,
+                  "last_message_at": last, "failed_messages": failed, "outgoing_queue": pending_out,
+                  "submissions": store.counts(), "overdue_uploads": overdue, "next_panel": nxt.date.isoformat(),
+                  "next_papers_out": nxt.papers_out.isoformat()}
+    finally:
+        store.close()
+    human = (f"{cfg.profile.title} ({cfg.mailbox.backend}); last message {last or 'none'}; "
+             f"{failed} failed, {pending_out} mails waiting to go; {overdue} overdue uploads; "
+             f"next panel {result['next_panel']}, papers out {result['next_papers_out']}")
+    for m in mailbox:
+        human += f"\n  {m['key']}: {'connected' if m['connected'] else 'NOT connected: ' + str(m['last_error'])}"
+    _emit(result, as_json, human)
 # --------------------------------------------------------------------------- ops: governance, access log, status
 
 
@@ -953,13 +1021,14 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
                                     f"  {r['reason'] or ''}" for r in rows) or "no views recorded")
 
 
-@main.command()
+@main.command("health")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def status(state: State, as_json: bool) -> None:
-    """Mailbox, queue depth, last message, next papers-out, overdue items. Exit 2 when unhealthy.
+def health_cmd(state: State, as_json: bool) -> None:
+    """Healthy or not, and why: mailbox, last sweep, queue depth, next papers-out, overdue. Exit 2 when unhealthy.
 
-    Example: carepanel status --json
+    The same figures as the web app's /healthz (carepanel/health.py), for a monitoring agent.
+    Example: carepanel health --json
     """
     from .health import status as get_status
     from .health import status_text

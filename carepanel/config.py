@@ -170,6 +170,18 @@ class MailboxConfig:
     username: str | None = None
     password_env: str | None = None
     folder: str = "INBOX"
+    password_file: Path | None = None  # alternative to password_env: a file only the service can read
+    processed_folder: str = "carepanel/processed"
+    failed_folder: str = "carepanel/failed"
+    on_processed: str = "move"  # move | flag
+    idle: bool = True
+    ca_file: Path | None = None  # trust a council's private CA for the server's certificate
+    # backend = "graph": the panel mailbox in Exchange Online, through an Entra app registration
+    address: str | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    graph_url: str = "https://graph.microsoft.com/v1.0"
 
 
 @dataclass(frozen=True)
@@ -177,6 +189,13 @@ class OutboxConfig:
     backend: str
     path: Path | None
     from_address: str
+    host: str | None = None
+    port: int | None = None
+    tls: str = "starttls"
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    ca_file: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -192,6 +211,7 @@ class Limits:
     max_pages: int
     max_decompressed_bytes: int
     parse_timeout_seconds: float
+    reader_memory_mb: int = 1536  # the address-space cap of the process that reads attachments
 
 
 @dataclass(frozen=True)
@@ -685,13 +705,34 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         username=t.take("username", str, None),
         password_env=t.take("password_env", str, None),
         folder=t.take("folder", str, "INBOX"),
+        password_file=_optional_path(base, t.take("password_file", str, None)),
+        processed_folder=t.take("processed_folder", str, "carepanel/processed"),
+        failed_folder=t.take("failed_folder", str, "carepanel/failed"),
+        on_processed=t.choice("on_processed", ("move", "flag"), "move"),
+        idle=t.take("idle", bool, True),
+        ca_file=_optional_path(base, t.take("ca_file", str, None)),
+        address=t.take("address", str, None),
+        tenant_id=t.take("tenant_id", str, None),
+        client_id=t.take("client_id", str, None),
+        client_secret_env=t.take("client_secret_env", str, None),
+        graph_url=t.take("graph_url", str, "https://graph.microsoft.com/v1.0").rstrip("/"),
     )
     t.done()
+    if backend == "graph":
+        for key in ("address", "tenant_id", "client_id", "client_secret_env"):
+            if getattr(m, key) is None:
+                raise ConfigError(f"mailbox.{key}: required for backend = \"graph\"")
     if backend == "imap":
-        for key in ("host", "username", "password_env"):
+        for key in ("host", "username"):
             if getattr(m, key) is None:
                 raise ConfigError(f"mailbox.{key}: required for backend = \"imap\"")
+        if m.password_env is None and m.password_file is None:
+            raise ConfigError("mailbox.password_env: required for backend = \"imap\" (or password_file)")
     return m
+
+
+def _optional_path(base: Path, value: str | None) -> Path | None:
+    return _path(base, value) if value else None
 
 
 def _outbox(t: _Table, base: Path, data: Path) -> OutboxConfig:
@@ -701,8 +742,17 @@ def _outbox(t: _Table, base: Path, data: Path) -> OutboxConfig:
         backend=backend,
         path=_path(base, path) if path else (data / "outbox" if backend == "folder" else None),
         from_address=t.take("from_address", str, "panel@example.gov.uk"),
+        host=t.take("host", str, None),
+        port=t.take("port", int, None),
+        tls=t.choice("tls", ("ssl", "starttls", "none"), "starttls"),
+        username=t.take("username", str, None),
+        password_env=t.take("password_env", str, None),
+        password_file=_optional_path(base, t.take("password_file", str, None)),
+        ca_file=_optional_path(base, t.take("ca_file", str, None)),
     )
     t.done()
+    if backend == "smtp" and o.host is None:
+        raise ConfigError("outbox.host: required for backend = \"smtp\"")
     return o
 
 
@@ -724,6 +774,7 @@ def _limits(t: _Table) -> Limits:
         max_pages=t.take("max_pages", int, 300),
         max_decompressed_bytes=int(float(t.take("max_decompressed_mb", (int, float), 200)) * mb),
         parse_timeout_seconds=float(t.take("parse_timeout_seconds", (int, float), 60)),
+        reader_memory_mb=t.take("reader_memory_mb", int, 1536),
     )
     t.done()
     return lim
@@ -764,7 +815,8 @@ def _web(t: _Table) -> WebConfig:
         oidc = OidcConfig(issuer=o.take("issuer", str).rstrip("/"), client_id=o.take("client_id", str),
                           client_secret_env=o.take("client_secret_env", str), role_claim=o.take("role_claim", str, "roles"))
         o.done()
-        if not oidc.issuer.startswith("https://"):
+        loopback = oidc.issuer.startswith(("http://127.0.0.1", "http://localhost"))
+        if not oidc.issuer.startswith("https://") and not loopback:
             raise ConfigError("web.oidc.issuer: must be an https:// URL")
         w = WebConfig(w.url, w.secret_key_env, w.secure_cookies, w.max_login_failures, oidc)
     return w

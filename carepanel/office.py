@@ -92,10 +92,11 @@ IMPORT_FILTERS = {
     ".odt": "writer8",
     ".rtf": "Rich Text Format",
 }
-EXPORT_FILTERS = {"pdf": "writer_pdf_Export", "docx": "MS Word 2007 XML"}
+EXPORT_FILTERS = {"pdf": "writer_pdf_Export", "docx": "MS Word 2007 XML", "doc": "MS Word 97", "odt": "writer8",
+                  "rtf": "Rich Text Format"}
 # Form fields drawn as their values rather than exported as live PDF widgets, which merge
 # badly into a pack and can be edited by whoever receives it.
-EXPORT_OPTIONS: dict[str, dict[str, Any]] = {"pdf": {"ExportFormFields": False}, "docx": {}}
+EXPORT_OPTIONS: dict[str, dict[str, Any]] = {"pdf": {"ExportFormFields": False}, "docx": {}, "doc": {}, "odt": {}, "rtf": {}}
 START_SECONDS = 45.0  # LibreOffice start-up, separate from the per-conversion timeout
 STOP_SECONDS = 3.0  # a graceful stop before the process group is killed
 RECYCLE_AFTER = 200  # conversions before a worker's LibreOffice is replaced, so leaks cannot pile up
@@ -637,6 +638,12 @@ class Converter:
         """A PDF of one ``.docx``/``.doc``/``.odt``/``.rtf`` file; :class:`OfficeError` says why not."""
         return self._convert(data, suffix, "pdf")
 
+    def convert(self, data: bytes, suffix: str, target: str) -> bytes:
+        """Any supported conversion (``target`` one of pdf, docx, doc, odt)."""
+        if target not in EXPORT_FILTERS:
+            raise OfficeError(f"cannot convert to {target}")
+        return self._convert(data, suffix, target)
+
     def to_docx(self, data: bytes, suffix: str) -> bytes:
         """The file as ``.docx`` (for reading ``.doc``/``.odt`` forms with python-docx)."""
         return self._convert(data, suffix, "docx")
@@ -739,3 +746,28 @@ def _soffice_convert(data: bytes, kind: str, tmp: Path, profile: Path, timeout: 
     if not out.is_file() or out.stat().st_size == 0:
         raise OfficeError(f"LibreOffice could not convert the file (exit status {proc.returncode})")
     return out.read_bytes()
+
+
+class LazyConverter:
+    """A converter started on first use: the service reads a .doc a month, and need not keep
+    LibreOffice running for it.  Thread-safe; ``close`` stops it if it was started."""
+
+    def __init__(self, workers: int = 1, timeout: float = 60.0) -> None:
+        self._workers, self._timeout = workers, timeout
+        self._conv: Converter | None = None
+        self._lock = threading.Lock()
+
+    def get(self) -> Converter:
+        with self._lock:
+            if self._conv is None:
+                self._conv = Converter(workers=self._workers, timeout=self._timeout)
+            return self._conv
+
+    def to_docx(self, data: bytes, suffix: str) -> bytes:
+        return self.get().to_docx(data, suffix)
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conv is not None:
+                self._conv.close()
+                self._conv = None

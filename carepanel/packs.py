@@ -290,3 +290,51 @@ def due_papers(cfg: Config, store: Store, now: datetime) -> list[date]:
         if p.papers_out <= now < p.starts_at and not any(pk["sent_at"] for pk in store.packs(day)):
             due.append(day)
     return due
+
+
+def agenda_warnings(cfg: Config, store: Store, directory: Directory, now: datetime) -> list[dict[str, Any]]:
+    """Before papers go out: tell the administrators, once, when the next panel's cases do not fit
+    the sitting (between the cut-off and papers-out, when the list is settled but can still change)."""
+    from .outputs.notices import environment
+
+    warnings: list[dict[str, Any]] = []
+    today = now.astimezone(LONDON).date()
+    for day in calendar.sittings(cfg.profile, today, today + timedelta(days=14)):
+        p = calendar.panel(cfg.profile, day)
+        if not (p.cutoff <= now < p.papers_out) or any(pk["sent_at"] for pk in store.packs(day)):
+            continue
+        agenda = agenda_for(cfg, store, day)
+        if agenda.overflow:
+            cases = ", ".join(f"{s.case.child_ref or s.case.title} ({s.starts:%H:%M})" for s in agenda.overflow)
+            warnings.append({"code": "agenda_overflow", "id": day.isoformat(), "due": p.papers_out.isoformat(),
+                             "detail": f"the panel on {day:%A %-d %B} has more cases than fit between "
+                                       f"{p.starts_at:%H:%M} and {p.ends_at:%H:%M}: {cases} run past the end. "
+                                       "Reorder, move or withdraw before the papers go out."})
+    admins = [m.email for m in directory.with_role("administrator")]
+    if warnings and admins:
+        env = environment(cfg.notices.templates_dir)
+        store.queue_outgoing([{"id": f"warn-{w['code']}-{w['id']}-{len(w['detail'])}", "kind": "warning",
+                               "submission_id": None, "recipients": {"to": admins, "cc": []},
+                               "subject": f"{cfg.profile.title}: the agenda for {w['id']} is over-full",
+                               "body": env.get_template("warning.txt.j2").render(warning=w, panel_title=cfg.profile.title),
+                               "in_reply_to": None} for w in warnings])
+    return warnings
+
+
+def tell_administrators(cfg: Config, store: Store, directory: Directory, day: date, sent: dict[str, Any]) -> None:
+    """After a scheduled papers-out: what went, and any paper that could not be included."""
+    admins = [m.email for m in directory.with_role("administrator")]
+    built = store.packs(day)
+    if not admins or not built:
+        return
+    warnings = json.loads(built[-1]["warnings"] or "[]")
+    lines = [f"The papers for the {cfg.profile.title} on {day:%A %-d %B %Y} went out automatically "
+             f"(revision {sent['revision']}, {built[-1]['pages']} pages, to {sent['sent_to']} people, "
+             f"{sent['slot_notices']} slot notices)."]
+    if warnings:
+        lines += ["", "Please check:"] + [f"- {w}" for w in warnings]
+    store.queue_outgoing([{"id": f"papers-out-{built[-1]['id']}", "kind": "warning", "submission_id": None,
+                           "recipients": {"to": admins, "cc": []},
+                           "subject": f"{cfg.profile.title} papers sent for {day:%d/%m/%Y}"
+                                      + (f" – {len(warnings)} to check" if warnings else ""),
+                           "body": "\n".join(lines) + "\n", "in_reply_to": None}])

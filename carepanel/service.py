@@ -26,12 +26,15 @@ from .directory import load_directory
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
+from .mailbox.imap import ImapInbox, MailboxUnavailable
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
+from .office import LazyConverter
+from .parsers.sandbox import SandboxedReader
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .pipeline.process import Outcome, Processor
 from .errors import CarepanelError, StoreError
-from .store import Store
+from .store import Store, Watermark
 
 log = logging.getLogger("carepanel.service")
 
@@ -86,6 +89,59 @@ class Service:
             inbox.mark_failed(item, outcome.error.detail)
         return False
 
+    # ------------------------------------------------------------------ a server mailbox
+
+    def sweep_imap(self, inbox: ImapInbox, batch: int = 50) -> int:
+        """Read on from the committed watermark; after each commit, file the message on the server."""
+        inbox._c()
+        state = self.store.mailbox_state(inbox.key)
+        if state and state["uidvalidity"] is not None and state["uidvalidity"] != inbox.uidvalidity:
+            log.warning("mailbox renumbered; reading it again", extra=safe_fields(event="uidvalidity_changed", backend="imap"))
+            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=state["uidvalidity"])
+            state = self.store.mailbox_state(inbox.key)
+        after = int(state["last_uid"]) if state and state["uidvalidity"] == inbox.uidvalidity else 0
+        if state is None or state["uidvalidity"] is None:
+            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=None)
+        done = 0
+        for m in inbox.new_messages(after, limit=batch):
+            outcome = self.processor.process(
+                m.raw, source="imap", source_key=f"{m.uidvalidity}:{m.uid}", fallback_received_at=m.internal_date,
+                now=self.clock(), watermark=Watermark(inbox.key, m.uidvalidity, m.uid))
+            if outcome.submission is not None:
+                inbox.mark_processed(m.uid)
+                done += 1
+                self.deliver_due()
+            elif outcome.retry_at is None:
+                inbox.mark_failed(m.uid)
+        for entry in self.store.retry_due(self.clock(), "imap"):
+            raw = self.processor.archive.get(entry.sha256)
+            outcome = self.processor.process(raw, source="imap", source_key=entry.source_key, now=self.clock())
+            if outcome.submission is not None:
+                uid = inbox.find_uid(entry.message_id)
+                if uid is not None:
+                    inbox.mark_processed(uid)
+                done += 1
+        self.store.mailbox_health(inbox.key, ok=True)
+        self.deliver_due()
+        return done
+
+    def sweep_graph(self, mailbox: Any, key: str) -> int:
+        """One delta round: each new message archived, judged and committed, then moved on the
+        server; the round's delta link saved last."""
+        state = self.store.mailbox_state(key)
+        messages, link = mailbox.messages(state["token"] if state else None)
+        done = 0
+        for m in messages:
+            outcome = self.processor.process(m.raw, source="graph", source_key=m.id, fallback_received_at=m.received,
+                                             now=self.clock())
+            if outcome.submission is not None:
+                mailbox.mark_processed(m.id)
+                done += 1
+                self.deliver_due()
+        self.store.set_sync_token(key, link)
+        self.store.mailbox_health(key, ok=True)
+        return done
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -101,7 +157,8 @@ class Service:
             if self.papers_retry_at.get(day, now) > now:
                 continue
             try:
-                packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                result = packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                packs.tell_administrators(self.cfg, self.store, self.processor.directory, day, result)
                 sent.append(day)
             except CarepanelError as exc:
                 self.papers_retry_at[day] = now + timedelta(minutes=5)
@@ -119,7 +176,10 @@ class Service:
         if self.deadlines_checked_at is not None and now - self.deadlines_checked_at < every:
             return []
         self.deadlines_checked_at = now
+        from . import packs
+
         warnings = decisions.check_deadlines(self.cfg, self.store, self.processor.directory, now)
+        warnings += packs.agenda_warnings(self.cfg, self.store, self.processor.directory, now)
         if warnings:
             self.deliver_due()
         return warnings
@@ -128,7 +188,7 @@ class Service:
 
     def deliver_due(self) -> int:
         sent = 0
-        outbox = FolderOutbox(self.cfg.outbox)
+        outbox = make_outbox(self.cfg)
         for item in self.store.due_outgoing(self.clock()):
             try:
                 files = [(a["filename"], self.cfg.data_path(a["path"]).read_bytes(), a["mime"]) for a in item.attachments]
@@ -153,11 +213,15 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     setup_logging(cfg.log_dir)
     store = Store(cfg.db_path)
     directory = load_directory(cfg.directory_csv)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms())
+    reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
+    office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx)
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     try:
         yield Service(cfg, store, processor, clock)
     finally:
+        reader.close()
+        office.close()
         store.close()
 
 
@@ -167,10 +231,17 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     stop = stop or threading.Event()
     wake = threading.Event()
     _on_signals(stop, wake)
-    if cfg.mailbox.backend != "folder":
+    if cfg.mailbox.backend not in ("folder", "imap", "graph"):
         from .errors import ConfigError
 
-        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available yet; use \"folder\"")
+        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available in this version; "
+                          "use \"folder\", \"imap\" or \"graph\"")
+    if cfg.mailbox.backend == "graph":
+        _run_graph(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+        return
+    if cfg.mailbox.backend == "imap":
+        _run_imap(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+        return
     inbox = FolderInbox(cfg.mailbox)
     watcher = threading.Thread(target=watch, args=(cfg.mailbox, wake.set, stop), name="inbox-watch", daemon=True)
     with open_service(cfg, clock) as service:
@@ -210,6 +281,85 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     echo("carepanel: stopped")
 
 
+def _run_imap(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None], stop: threading.Event,
+              clock: Clock) -> None:
+    """The loop for a server mailbox: read on, wait (IDLE), and on any connection trouble back off
+    and reconnect; nothing is skipped, since reading resumes from the committed watermark."""
+    inbox = ImapInbox(cfg.mailbox)
+    with open_service(cfg, clock) as service:
+        server = _start_web(cfg, host, port, clock) if web else None
+        echo(f"carepanel: watching {cfg.mailbox.folder} on {cfg.mailbox.host} for {cfg.profile.title}")
+        failures = 0
+        while not stop.is_set():
+            try:
+                service.sweep_imap(inbox)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                inbox.wait(cfg.mailbox.poll_seconds, stop.is_set)
+            except MailboxUnavailable as exc:
+                failures += 1
+                service.store.mailbox_health(inbox.key, ok=False, error=exc.detail)
+                delay = min(300.0, 2.0 * 2 ** min(failures, 8))
+                log.warning("mailbox unavailable; will retry", extra=safe_fields(
+                    event="mailbox_unavailable", backend="imap", attempt=failures, delay_seconds=delay))
+                stop.wait(timeout=delay)
+            except (OSError, StoreError) as exc:
+                failures += 1
+                log.warning("sweep failed; will retry", extra=safe_fields(event="sweep_failed", error_type=type(exc).__name__))
+                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
+        inbox.close()
+        if server is not None:
+            server.should_exit = True
+    echo("carepanel: stopped")
+
+
+def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None], stop: threading.Event,
+               clock: Clock) -> None:
+    """Delta polling every poll_seconds (change notifications need a public HTTPS endpoint that
+    most councils will not open to a case-management server)."""
+    mailbox = graph_mailbox(cfg)
+    key = f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    with open_service(cfg, clock) as service:
+        server = _start_web(cfg, host, port, clock) if web else None
+        echo(f"carepanel: reading {cfg.mailbox.address} through Microsoft Graph for {cfg.profile.title}")
+        failures = 0
+        while not stop.is_set():
+            try:
+                service.sweep_graph(mailbox, key)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                stop.wait(timeout=cfg.mailbox.poll_seconds)
+            except MailboxUnavailable as exc:
+                failures += 1
+                service.store.mailbox_health(key, ok=False, error=exc.detail)
+                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
+        mailbox.close()
+        if server is not None:
+            server.should_exit = True
+    echo("carepanel: stopped")
+
+
+def graph_mailbox(cfg: Config) -> Any:
+    from .mailbox.graph import GraphMailbox, GraphSettings, msal_token_provider
+    from .mailbox.secrets import read_secret
+
+    m = cfg.mailbox
+    secret = read_secret(m.client_secret_env, m.password_file, what="Graph client secret")
+    return GraphMailbox(GraphSettings(str(m.address), folder=m.folder if m.folder != "INBOX" else "inbox",
+                                      processed_folder=m.processed_folder.replace("/", "-"), base_url=m.graph_url),
+                        msal_token_provider(str(m.tenant_id), str(m.client_id), secret))
+
+
+def make_outbox(cfg: Config) -> Any:
+    if cfg.outbox.backend == "graph":
+        return graph_mailbox(cfg)
+    if cfg.outbox.backend == "smtp":
+        from .mailbox.smtp import SmtpOutbox
+
+        return SmtpOutbox(cfg.outbox)
+    return FolderOutbox(cfg.outbox)
 def _heartbeat(cfg: Config, inbox: FolderInbox, error: str | None) -> None:
     """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep ran, and how it went."""
     from . import health

@@ -249,7 +249,21 @@ MIGRATIONS: tuple[str, ...] = (
         at TEXT NOT NULL
     );
     """,
-    # 6: legal holds on a child's records (ops: records governance)
+    # 6: where a server mailbox has been read up to (committed with the submissions), and its health
+    """
+    CREATE TABLE mailbox_state (
+        key TEXT PRIMARY KEY,
+        uidvalidity INTEGER,
+        last_uid INTEGER NOT NULL DEFAULT 0,
+        token TEXT,
+        connected INTEGER NOT NULL DEFAULT 0,
+        last_ok_at TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        updated_at TEXT NOT NULL
+    );
+    """,
+    # 7: legal holds on a child's records (ops: records governance)
     """
     CREATE TABLE holds (
         key TEXT PRIMARY KEY,
@@ -279,6 +293,15 @@ class LedgerEntry:
     error_code: str | None
     error: str | None
     submission_id: str | None
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """How far a server mailbox has been read: committed with the message it moves past."""
+
+    key: str
+    uidvalidity: int
+    uid: int
 
 
 @dataclass(frozen=True)
@@ -367,8 +390,10 @@ class Store:
         assert entry is not None
         return entry
 
-    def note_failure(self, sha256: str, code: str, error: str, next_attempt_at: datetime | None, *, refused: bool = False) -> None:
+    def note_failure(self, sha256: str, code: str, error: str, next_attempt_at: datetime | None, *, refused: bool = False,
+                     watermark: Watermark | None = None) -> None:
         with self.transaction():
+            self._advance(watermark)
             self.conn.execute(
                 "UPDATE messages SET status = ?, attempts = attempts + 1, error_code = ?, error = ?, next_attempt_at = ?"
                 " WHERE sha256 = ?",
@@ -377,9 +402,10 @@ class Store:
             )
             self._audit("carepanel", "message_refused" if refused else "message_failed", "message", sha256, code, None)
 
-    def commit_submission_seen(self, sha256: str, submission_id: str) -> None:
+    def commit_submission_seen(self, sha256: str, submission_id: str, watermark: Watermark | None = None) -> None:
         """A message whose submission already exists (a redelivery) is simply processed."""
         with self.transaction():
+            self._advance(watermark)
             self._mark_processed(sha256, submission_id)
 
     def failed_messages(self) -> list[LedgerEntry]:
@@ -397,10 +423,13 @@ class Store:
 
     # ------------------------------------------------------------------ submissions
 
-    def commit_submission(self, sub: Submission, outgoing: list[dict[str, Any]], actor: str = "carepanel") -> dict[str, Any]:
+    def commit_submission(self, sub: Submission, outgoing: list[dict[str, Any]], actor: str = "carepanel",
+                          watermark: Watermark | None = None) -> dict[str, Any]:
         """Store a judged submission, supersede earlier ones for the same child and panel,
-        queue its notices and mark the message processed: all in one transaction."""
+        queue its notices, mark the message processed and move the mailbox's watermark past it:
+        all in one transaction."""
         with self.transaction():
+            self._advance(watermark)
             existing = self.conn.execute(
                 "SELECT id FROM submissions WHERE message_sha256 = ? OR message_id = ?", (sub.message_sha256, sub.message_id)
             ).fetchone()
@@ -958,6 +987,59 @@ class Store:
         last_received = q("SELECT max(received_at) FROM submissions").fetchone()[0]
         return {"ledger": ledger, "outgoing": out, "last_message_seen_at": last, "last_received_at": last_received,
                 "submissions": self.counts(), "schema_version": self.schema_version}
+
+    # ------------------------------------------------------------------ server mailboxes
+
+    def _advance(self, w: Watermark | None) -> None:
+        if w is None:
+            return
+        self.conn.execute(
+            "INSERT INTO mailbox_state (key, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT(key) DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid), updated_at = excluded.updated_at"
+            " WHERE uidvalidity = excluded.uidvalidity", (w.key, w.uidvalidity, w.uid, _now()))
+
+    def mailbox_state(self, key: str) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM mailbox_state WHERE key = ?", [key]))
+        return rows[0] if rows else None
+
+    def reset_watermark(self, key: str, uidvalidity: int, *, previous: int | None) -> None:
+        """The server renumbered the folder (UIDVALIDITY changed): read it again from the start;
+        what was already processed is recognised by its hash and Message-ID and not repeated."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO mailbox_state (key, uidvalidity, last_uid, updated_at) VALUES (?, ?, 0, ?)"
+                " ON CONFLICT(key) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at",
+                (key, uidvalidity, _now()))
+            self._audit("carepanel", "mailbox_first_read" if previous is None else "mailbox_uidvalidity_changed",
+                        "mailbox", key, None, {"previous": previous, "uidvalidity": uidvalidity})
+
+    def set_sync_token(self, key: str, token: str) -> None:
+        """A delta link or sync state, saved once every message of its round is committed."""
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO mailbox_state (key, token, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+                (key, token, _now()))
+
+    def mailbox_health(self, key: str, *, ok: bool, error: str | None = None) -> None:
+        now = _now()
+        if ok:
+            self.conn.execute(
+                "INSERT INTO mailbox_state (key, connected, last_ok_at, updated_at) VALUES (?, 1, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET connected = 1, last_ok_at = excluded.last_ok_at, updated_at = excluded.updated_at",
+                (key, now, now))
+        else:
+            self.conn.execute(
+                "INSERT INTO mailbox_state (key, connected, last_error, last_error_at, updated_at) VALUES (?, 0, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET connected = 0, last_error = excluded.last_error,"
+                " last_error_at = excluded.last_error_at, updated_at = excluded.updated_at",
+                (key, (error or "")[:500], now, now))
+
+    def retry_due(self, now: datetime, source: str) -> list[LedgerEntry]:
+        rows = self.conn.execute(
+            "SELECT * FROM messages WHERE status = 'failed' AND source = ? AND next_attempt_at <= ? ORDER BY first_seen_at",
+            (source, now.isoformat())).fetchall()
+        return [_ledger(self._row(r, "messages")) for r in rows]
 
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
         cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]

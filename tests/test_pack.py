@@ -144,9 +144,11 @@ def test_papers_go_out_at_the_right_london_time_across_a_clock_change(tmp_path: 
         assert svc.send_due_papers() == [panel_date]
         assert svc.send_due_papers() == []  # once only
         mails = sent_mail(svc)
-    pack_mail = [m for m in mails if "papers" in str(m["Subject"])]
+    pack_mail = [m for m in mails if "papers –" in str(m["Subject"])]
     slot_mail = [m for m in mails if "your time is 13:30" in str(m["Subject"])]
-    assert len(pack_mail) == 1 and len(slot_mail) == 1
+    admin_mail = [m for m in mails if "papers sent for" in str(m["Subject"])]
+    assert len(pack_mail) == 1 and len(slot_mail) == 1 and len(admin_mail) == 1
+    assert admin_mail[0]["To"].addresses[0].addr_spec == "pat.admin@example.gov.uk"
     assert sorted(pack_mail[0]["To"].addresses[i].addr_spec for i in range(2)) == ["chris.member@example.gov.uk", "dana.chair@example.gov.uk"]
     [attachment] = list(pack_mail[0].iter_attachments())
     assert attachment.get_content_type() == "application/pdf"
@@ -164,7 +166,7 @@ def test_resending_after_a_change_is_marked_as_a_revision_and_a_large_pack_goes_
     assert (first["revision"], first["as_link"], again["revision"], again["as_link"]) == (1, False, 2, True)
     revised = [m for m in mails if str(m["Subject"]).startswith("REVISION 2:")]
     assert len(revised) == 2  # the pack and the slot notice
-    body = next(m for m in revised if "papers" in str(m["Subject"])).get_body().get_content()
+    body = next(m for m in revised if "papers –" in str(m["Subject"])).get_body().get_content()
     assert "/panels/2026-12-02/pack" in body and not list(revised[0].iter_attachments())
 
 
@@ -175,7 +177,7 @@ def test_a_pack_too_large_to_email_can_be_split_between_cases(tmp_path: Path) ->
         cfg = replace(svc.cfg, pack=replace(svc.cfg.pack, too_large="split", max_email_mb=0.03))
         result = packs.send(cfg, svc.store, svc.processor.archive, svc.processor.directory, PANEL_DATE)
         svc.deliver_due()
-        mails = [m for m in sent_mail(svc) if "papers" in str(m["Subject"])]
+        mails = [m for m in sent_mail(svc) if "papers –" in str(m["Subject"])]
     assert result["parts"] == len(mails) > 1
     seen = set()
     for mail in mails:

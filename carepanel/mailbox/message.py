@@ -187,7 +187,50 @@ class _Walker:
             target = texts.plain if ctype == "text/plain" else texts.html
             target.append(_decode_text(_payload(part), _charset(part)))
             return
-        self.attachments.append(Attachment.of(safe_filename(name), ctype, _payload(part), forwarded))
+        data = _payload(part)
+        inner_files = unzip_attachment(name, data)
+        if inner_files is not None:
+            self.attachments.extend(inner_files)
+            return
+        self.attachments.append(Attachment.of(safe_filename(name), ctype, data, forwarded))
+
+
+# A .zip of papers is opened, within limits no real bundle of forms comes near; anything past
+# them (or encrypted, or nested) stays one attachment, which the vetting then flags.
+ZIP_MAX_ENTRIES = 50
+ZIP_MAX_TOTAL = 100 * 1024 * 1024
+ZIP_MAX_RATIO = 100
+
+
+def unzip_attachment(name: str | None, data: bytes) -> list[Attachment] | None:
+    """The files in a plain .zip attachment, or None to keep it whole (not a plain zip, an
+    Office or ODF document, encrypted, nested archives, or beyond the limits)."""
+    import io
+    import zipfile
+
+    if not data.startswith(b"PK\x03\x04"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = [i for i in zf.infolist() if not i.is_dir()]
+            names = {i.filename.lower() for i in infos}
+            if "[content_types].xml" in names or "mimetype" in names:
+                return None  # a Word or LibreOffice document, which is a zip inside
+            total = sum(i.file_size for i in infos)
+            if (not infos or len(infos) > ZIP_MAX_ENTRIES or total > ZIP_MAX_TOTAL
+                    or any(i.flag_bits & 0x1 for i in infos)
+                    or any(i.compress_size and i.file_size / i.compress_size > ZIP_MAX_RATIO for i in infos)):
+                return None
+            out = []
+            for info in infos:
+                content = zf.read(info)
+                if content.startswith(b"PK\x03\x04") and unzip_attachment(info.filename, content) is not None:
+                    return None  # an archive inside an archive: kept whole, and flagged by the vetting
+                base = info.filename.replace("\\", "/").rsplit("/", 1)[-1]
+                out.append(Attachment.of(safe_filename(base), "application/octet-stream", content, False))
+            return out
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, NotImplementedError, EOFError):
+        return None
 
 
 def _children(part: MimePart) -> list[MimePart]:

@@ -14,18 +14,19 @@ commits the result after (``pipeline/process.py``).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from .. import parsers
 from ..config import FormSpec, Limits, Profile
 from ..directory import Directory
-from ..errors import DocumentError
+from ..errors import DocumentError, UnreadableAttachment
 from . import calendar, checks, signoff
 from .mentions import panel_date_mentioned
 from ..clock import LONDON
 from .identity import child_key
-from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, Submission
+from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, SourceFile, Submission
 
 FLAG_ORDER = (
     "no_request_form", "unsafe_attachment", "unreadable_attachment", "late", "missing_fields",
@@ -39,6 +40,13 @@ class IntakeContext:
     directory: Directory
     limits: Limits
     forms: tuple[FormSpec, ...]
+    # How a file is read: in the service, a sandboxed worker process (parsers/sandbox.py).
+    reader: Callable[..., Request] = parsers.read_request
+    # How an old .doc, an .odt or an .rtf becomes a .docx to read (LibreOffice, in the service).
+    to_docx: Callable[[bytes, str], bytes] | None = None
+
+
+CONVERTED = ("doc", "odt", "rtf")
 
 
 @dataclass(frozen=True)
@@ -60,8 +68,11 @@ def read_files(message: Message, ctx: IntakeContext, today: date) -> tuple[ReadF
 def read_file(att: Attachment, ctx: IntakeContext, today: date) -> ReadFile:
     fmt = parsers.sniff_format(att.data)
     try:
-        request = parsers.read_request(att.filename, att.data, profile=ctx.profile, forms=ctx.forms,
-                                       limits=ctx.limits, today=today)
+        if fmt in CONVERTED and ctx.to_docx is not None:
+            request = _read_converted(att, fmt, ctx, today)
+        else:
+            request = ctx.reader(att.filename, att.data, profile=ctx.profile, forms=ctx.forms,
+                                 limits=ctx.limits, today=today)
     except DocumentError as exc:
         code = exc.code or "unreadable_attachment"
         if code == "no_request_form":
@@ -72,6 +83,21 @@ def read_file(att: Attachment, ctx: IntakeContext, today: date) -> ReadFile:
         detail = f"{att.filename}: {exc.detail}"
         return ReadFile(AttachmentInfo(att.filename, att.sha256, role, False, fmt, code), None, Flag(code, detail))
     return ReadFile(AttachmentInfo(att.filename, att.sha256, "request_form", True, fmt), request, None)
+
+
+def _read_converted(att: Attachment, fmt: str, ctx: IntakeContext, today: date) -> Request:
+    """Vet first (a quarantined file never reaches LibreOffice), convert, then read the .docx;
+    the request still names the file and format that were sent."""
+    assert ctx.to_docx is not None
+    parsers.vet(att.filename, att.data, ctx.limits)
+    try:
+        data = ctx.to_docx(att.data, "." + fmt)
+    except DocumentError as exc:  # LibreOffice itself missing is not the file's fault: that is retried
+        raise UnreadableAttachment(f"LibreOffice could not open it ({exc.detail})") from exc
+    name = att.filename.rsplit(".", 1)[0] + ".docx"
+    request = ctx.reader(name, data, profile=ctx.profile, forms=ctx.forms, limits=ctx.limits, today=today)
+    return replace(request, source=SourceFile(att.filename, att.sha256, fmt),
+                   warnings=(*request.warnings, f"read from a {fmt} file converted by LibreOffice"))
 
 
 def choose_request(files: tuple[ReadFile, ...]) -> tuple[Request | None, tuple[ReadFile, ...]]:

@@ -23,7 +23,7 @@ from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..mailbox.message import parse_message
 from ..outputs import notices
-from ..store import Store
+from ..store import Store, Watermark
 from .intake import IntakeContext, intake
 
 log = logging.getLogger("carepanel.process")
@@ -50,21 +50,21 @@ class Processor:
 
     def process(self, raw: bytes, *, source: str, source_key: str | None = None,
                 received_at: datetime | None = None, fallback_received_at: datetime | None = None,
-                now: datetime) -> Outcome:
+                now: datetime, watermark: Watermark | None = None) -> Outcome:
         sha = self.archive.put(raw)
         try:
             message = parse_message(raw, received_at=received_at, max_bytes=self.cfg.limits.max_message_bytes)
         except MessageError as exc:
             self.store.note_message(sha, f"<{sha}@carepanel.invalid>", source, source_key, len(raw))
-            self.store.note_failure(sha, exc.code or "unreadable_message", exc.detail, None, refused=True)
+            self.store.note_failure(sha, exc.code or "unreadable_message", exc.detail, None, refused=True, watermark=watermark)
             log.warning("message refused", extra=safe_fields(event="message_refused", message_sha256=sha,
                                                              error_code=exc.code))
             return Outcome(sha, None, False, exc)
         entry = self.store.note_message(sha, message.message_id, source, source_key, len(raw))
         existing = self.store.submission_for_message(sha, message.message_id)
         if existing is not None:
-            if entry.status != "processed":
-                self.store.commit_submission_seen(sha, existing["id"])
+            if entry.status != "processed" or watermark is not None:
+                self.store.commit_submission_seen(sha, existing["id"], watermark=watermark)
             log.info("message already judged", extra=safe_fields(event="duplicate", message_sha256=sha,
                                                                  submission_id=existing["id"]))
             return Outcome(sha, existing, False)
@@ -74,7 +74,7 @@ class Processor:
             notice = notices.acknowledgement(sub, message, self.cfg, self.directory)
         except Exception as exc:  # noqa: BLE001 - the one place a bug must not lose a message
             delay = self.backoff(entry.attempts)
-            self.store.note_failure(sha, "processing_error", f"{type(exc).__name__}: {exc}", now + delay)
+            self.store.note_failure(sha, "processing_error", f"{type(exc).__name__}: {exc}", now + delay, watermark=watermark)
             log.exception("processing failed; will retry",
                           extra=safe_fields(event="processing_failed", message_sha256=sha,
                                             error_type=type(exc).__name__, attempt=entry.attempts + 1,
@@ -83,7 +83,7 @@ class Processor:
                                                             code="processing_error"), now + delay)
         for att in message.attachments:
             self.archive.put(att.data, kind="blob")
-        stored = self.store.commit_submission(sub, [notice.as_row()] if notice else [])
+        stored = self.store.commit_submission(sub, [notice.as_row()] if notice else [], watermark=watermark)
         log.info("submission stored", extra=safe_fields(
             event="submission_stored", message_sha256=sha, submission_id=sub.id, status=stored["status"],
             flags=[f.code for f in sub.flags], panel_date=stored["panel_date"]))

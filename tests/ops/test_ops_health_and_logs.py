@@ -36,6 +36,7 @@ def test_no_childs_name_or_date_of_birth_reaches_the_logs(tmp_path: Path) -> Non
     subs = json.loads(cli(config, "submissions", "--json")[1])
     read = {c["name"] for s in subs for c in (s["request"] or {}).get("children", [])}
     assert read >= {c.name for c, _, _ in forms}  # every child's name was read, so it was there to leak
+    cli(config, "health", "--json")
     cli(config, "status", "--json")
     cli(config, "export-child", forms[0][0].child_id, "--out", str(tmp_path / "x.zip"))
 
@@ -83,7 +84,7 @@ def test_status_counts_queue_and_next_papers_out(tmp_path: Path) -> None:
     if os.geteuid() != 0:  # root writes anyway; the failing-outbox fault test covers it
         data = health.status(cfg, fixed_clock(datetime(2026, 12, 31, tzinfo=UTC)))
         assert data["queue"]["outgoing_pending"] == 1 and data["overdue"]["outgoing"] == 1
-    code, out = cli(config, "status")
+    code, out = cli(config, "health")
     assert "queue depth" in out and "next papers out" in out
 
 
@@ -96,5 +97,5 @@ def test_a_stale_heartbeat_from_a_live_service_is_a_problem(tmp_path: Path) -> N
     assert health.status(cfg, fixed_clock(then))["healthy"]
     late = health.status(cfg, fixed_clock(datetime(2026, 11, 18, 12, 10, tzinfo=UTC)))
     assert not late["healthy"] and late["service"]["stale"]
-    code, out = cli(config, "status", "--json")
+    code, out = cli(config, "health", "--json")
     assert code == 2 and json.loads(out)["healthy"] is False

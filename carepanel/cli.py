@@ -872,6 +872,171 @@ def status(state: State, as_json: bool) -> None:
     for m in mailbox:
         human += f"\n  {m['key']}: {'connected' if m['connected'] else 'NOT connected: ' + str(m['last_error'])}"
     _emit(result, as_json, human)
+# --------------------------------------------------------------------------- ops: governance, access log, status
+
+
+@main.command()
+@click.option("--purge", is_flag=True, help="Delete what is due (never anything on hold).")
+@click.option("--as-of", "as_of", help="Judge as on this date (YYYY-MM-DD); default today.")
+@click.option("--actor", default="administrator", show_default=True, help="Who is purging, for the audit log.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def retention(state: State, purge: bool, as_of: str | None, actor: str, as_json: bool) -> None:
+    """Show the records past their retention period; with --purge, delete them (audited).
+
+    Example: carepanel retention --json ; carepanel retention --purge --actor "J Smith (IG lead)"
+    """
+    from . import governance
+    from .mailbox.archive import Archive
+    from .store import Store
+
+    cfg = state.config()
+    today = _date(as_of, "--as-of") if as_of else date.today()
+    store = Store(cfg.db_path)
+    try:
+        due = governance.due_for_purge(store, cfg.retention, today)
+        purged = governance.purge(store, Archive(cfg.archive_dir), cfg.retention, today, actor) if purge else []
+    finally:
+        store.close()
+    data = {"as_of": today.isoformat(), "policy": {"years_after_birth": cfg.retention.years_after_birth,
+                                                   "years_after_receipt": cfg.retention.years_after_receipt},
+            "due": [d.to_json() for d in due], "purged": [d.submission_id for d in purged]}
+    lines = [f"{d.submission_id}  retain until {d.retain_until}  {'ON HOLD' if d.held else ''}" for d in due]
+    lines.append(f"{len(due)} due, {sum(d.held for d in due)} on hold" + (f", {len(purged)} purged" if purge else
+                                                                         " (nothing deleted; use --purge)"))
+    _emit(data, as_json, "\n".join(lines))
+
+
+@main.group("hold")
+def hold_group() -> None:
+    """Legal holds: a child's records that no purge may touch."""
+
+
+@hold_group.command("add")
+@click.argument("child")
+@click.option("--reason", required=True, help="Why (e.g. the inquiry's reference).")
+@click.option("--actor", default="administrator", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -> None:
+    """Put a child's records on hold, by child ID (LCS123456) or child key.
+
+    Example: carepanel hold add LCS123456 --reason "IICSA request 2026/14"
+    """
+    from .governance import normalise_key
+    from .store import Store
+
+    key = normalise_key(child)
+    store = Store(state.config().db_path)
+    try:
+        store.add_hold(key, reason, actor)
+    finally:
+        store.close()
+    _emit({"key": key, "held": True}, as_json, f"on hold: {key}")
+
+
+@hold_group.command("remove")
+@click.argument("child")
+@click.option("--reason", required=True)
+@click.option("--actor", default="administrator", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hold_remove(state: State, child: str, reason: str, actor: str, as_json: bool) -> None:
+    """Lift a hold. Example: carepanel hold remove LCS123456 --reason "inquiry closed" """
+    from .governance import normalise_key
+    from .store import Store
+
+    key = normalise_key(child)
+    store = Store(state.config().db_path)
+    try:
+        removed = store.remove_hold(key, reason, actor)
+    finally:
+        store.close()
+    _emit({"key": key, "held": False, "removed": removed}, as_json,
+          f"hold lifted: {key}" if removed else f"there was no hold on {key}")
+
+
+@hold_group.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def hold_list(state: State, as_json: bool) -> None:
+    """List the holds. Example: carepanel hold list --json"""
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        rows = store.holds()
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{h['key']}  since {h['placed_at']} by {h['placed_by']}: {h['reason']}"
+                                    for h in rows) or "no holds")
+
+
+@main.command("export-child")
+@click.argument("child")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The zip to write.")
+@click.option("--actor", default="administrator", show_default=True)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def export_child_cmd(state: State, child: str, out: str, actor: str, as_json: bool) -> None:
+    """Everything held about one child, as a zip, for a subject access request.
+
+    Example: carepanel export-child LCS123456 --out sar-LCS123456.zip
+    """
+    from .governance import export_child
+    from .mailbox.archive import Archive
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        result = export_child(store, Archive(cfg.archive_dir), child, Path(out), actor)
+    finally:
+        store.close()
+    _emit(result, as_json, f"{len(result['submissions'])} submission(s) exported to {result['path']}")
+
+
+@main.command("access-log")
+@click.option("--child", help="Only this child's records (child ID or key).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
+    """Who viewed or exported which records, oldest first.
+
+    Example: carepanel access-log --child LCS123456 --json
+    """
+    from .governance import key_parts, normalise_key
+    from .store import Store
+
+    store = Store(state.config().db_path)
+    try:
+        ids = None
+        if child:
+            key = normalise_key(child)
+            ids = [key] + [r["id"] for r in store.submission_rows() if key in key_parts(r["child_key"])]
+        rows = store.access_log(ids)
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{r['at']}  {r['actor']:<30} {r['action']:<15} {r['entity']} {r['entity_id']}"
+                                    f"  {r['reason'] or ''}" for r in rows) or "no views recorded")
+
+
+@main.command("health")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def health_cmd(state: State, as_json: bool) -> None:
+    """Healthy or not, and why: mailbox, last sweep, queue depth, next papers-out, overdue. Exit 2 when unhealthy.
+
+    The same figures as the web app's /healthz (carepanel/health.py), for a monitoring agent.
+    Example: carepanel health --json
+    """
+    from .health import status as get_status
+    from .health import status_text
+
+    data = get_status(state.config())
+    _emit(data, as_json, status_text(data))
+    if not data["healthy"]:
+        sys.exit(2)
 
 
 def entry() -> None:  # pragma: no cover - console script shim

@@ -255,6 +255,21 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class RetentionPolicy:
+    """How long a child's records are kept; the council sets the periods (``[retention]``).
+
+    None of the panels' policies states a period, so the defaults follow the longest
+    statutory one that can apply: a looked-after child's case record is kept until the
+    75th anniversary of the child's birth (Care Planning, Placement and Case Review (England)
+    Regulations 2010, reg. 50).  Keeping too long is the recoverable mistake; purging early
+    is not.
+    """
+
+    years_after_birth: int = 75
+    years_after_receipt: int = 75  # where no child's date of birth is known
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None
     base_dir: Path
@@ -268,6 +283,7 @@ class Config:
     retry: RetryPolicy
     pack: PackConfig
     web: WebConfig
+    retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -660,6 +676,7 @@ def build_config(
         retry=_retry(t.table("retry")),
         pack=_pack(t.table("pack")),
         web=_web(t.table("web")),
+        retention=_retention(t.table("retention")),
     )
     t.done()
     return cfg
@@ -811,6 +828,18 @@ def _retry(t: _Table) -> RetryPolicy:
         max_delay_seconds=float(t.take("max_delay_seconds", (int, float), 3600)),
     )
     t.done()
+    return r
+
+
+def _retention(t: _Table) -> RetentionPolicy:
+    r = RetentionPolicy(
+        years_after_birth=t.take("years_after_birth", int, 75),
+        years_after_receipt=t.take("years_after_receipt", int, 75),
+    )
+    t.done()
+    for key in ("years_after_birth", "years_after_receipt"):
+        if getattr(r, key) < 1:
+            raise ConfigError(f"retention.{key}: must be at least 1 year")
     return r
 
 

@@ -260,6 +260,7 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
                 service.send_due_papers()
                 service.check_deadlines()
                 failures = 0
+                _heartbeat(cfg, inbox, None)
             except (OSError, StoreError) as exc:
                 # The inbox share unmounted, the disk full, the database locked by a backup...:
                 # nothing is lost (mail stays in the inbox), so wait and sweep again.
@@ -267,6 +268,7 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
                 delay = service.processor.backoff(failures).total_seconds()
                 log.warning("sweep failed; will retry", extra=safe_fields(
                     event="sweep_failed", error_type=type(exc).__name__, delay_seconds=delay))
+                _heartbeat(cfg, inbox, type(exc).__name__)
                 stop.wait(timeout=delay)
             # A file still being copied in is looked at again as soon as it may have settled.
             wait = min(cfg.mailbox.poll_seconds, cfg.mailbox.settle_seconds) if inbox.settling else cfg.mailbox.poll_seconds
@@ -358,6 +360,11 @@ def make_outbox(cfg: Config) -> Any:
 
         return SmtpOutbox(cfg.outbox)
     return FolderOutbox(cfg.outbox)
+def _heartbeat(cfg: Config, inbox: FolderInbox, error: str | None) -> None:
+    """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep ran, and how it went."""
+    from . import health
+
+    health.note_sweep(cfg, mailbox_ok=inbox.path.is_dir(), error=error)
 
 
 def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:

@@ -12,6 +12,7 @@ of it, so nothing is silently skipped: a failure keeps its reason and its next r
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -228,7 +229,8 @@ MIGRATIONS: tuple[str, ...] = (
         panel_date TEXT NOT NULL,
         created_at TEXT NOT NULL
     );
-    """,    # 5: the web app: local accounts, and administrators' corrections laid over what was read
+    """,
+    # 5: the web app: local accounts, and administrators' corrections laid over what was read
     """
     CREATE TABLE users (
         email TEXT PRIMARY KEY,
@@ -260,6 +262,15 @@ MIGRATIONS: tuple[str, ...] = (
         last_error TEXT,
         last_error_at TEXT,
         updated_at TEXT NOT NULL
+    );
+    """,
+    # 7: legal holds on a child's records (ops: records governance)
+    """
+    CREATE TABLE holds (
+        key TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        placed_by TEXT NOT NULL,
+        placed_at TEXT NOT NULL
     );
     """,
 )
@@ -312,6 +323,7 @@ class Store:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _private_db_file(path)
         try:
             conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
             conn.execute("PRAGMA journal_mode=WAL")
@@ -878,6 +890,104 @@ class Store:
         sql += " ORDER BY CASE status WHEN 'flagged' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, cutoff, received_at LIMIT ?"
         args.append(limit)
         return [_doc(r) for r in self.conn.execute(sql, args).fetchall()]
+    # ---- ops: records governance (holds, retention purge, per-child export)
+
+    def add_hold(self, key: str, reason: str, actor: str) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "INSERT INTO holds (key, reason, placed_by, placed_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET reason = excluded.reason",
+                (key, reason, actor, _now()))
+            self._audit(actor, "hold_added", "hold", key, reason, None)
+
+    def remove_hold(self, key: str, reason: str, actor: str) -> bool:
+        with self.transaction():
+            gone = self.conn.execute("DELETE FROM holds WHERE key = ?", (key,)).rowcount
+            if gone:
+                self._audit(actor, "hold_removed", "hold", key, reason, None)
+        return bool(gone)
+
+    def holds(self) -> list[dict[str, Any]]:
+        cols = ("key", "reason", "placed_by", "placed_at")
+        rows = self.conn.execute("SELECT key, reason, placed_by, placed_at FROM holds ORDER BY placed_at, key")
+        return [dict(zip(cols, r)) for r in rows.fetchall()]
+
+    def submission_rows(self) -> list[dict[str, Any]]:
+        """Every submission with what governance needs: ids, hashes, child key, receipt, document."""
+        cols = ("id", "message_sha256", "message_id", "child_key", "received_at", "status", "doc")
+        rows = self.conn.execute(
+            "SELECT id, message_sha256, message_id, child_key, received_at, status, doc FROM submissions"
+            " ORDER BY received_at, id").fetchall()
+        return [dict(zip(cols, r)) for r in rows]
+
+    def message_shas_for(self, sub_id: str, message_sha256: str) -> list[str]:
+        rows = self.conn.execute("SELECT sha256 FROM messages WHERE submission_id = ? OR sha256 = ?",
+                                 (sub_id, message_sha256)).fetchall()
+        return sorted({r[0] for r in rows})
+
+    def audit_for(self, entity_ids: list[str]) -> list[dict[str, Any]]:
+        if not entity_ids:
+            return []
+        marks = ",".join("?" for _ in entity_ids)
+        cols = ("seq", "at", "actor", "action", "entity", "entity_id", "reason", "data")
+        rows = self.conn.execute(
+            f"SELECT seq, at, actor, action, entity, entity_id, reason, data FROM audit WHERE entity_id IN ({marks})"
+            " ORDER BY seq", entity_ids).fetchall()
+        return [dict(zip(cols, r)) for r in rows]
+
+    def purge_submission(self, sub_id: str, actor: str, reason: str) -> dict[str, list[str]] | None:
+        """Delete one submission and everything recorded with it, in one transaction.
+
+        Returns the hashes of originals no remaining row refers to, for the caller to
+        remove from the archive after the commit (side effects last).  The audit entry
+        keeps ids and hashes only: the record of a purge must not keep what was purged.
+        """
+        with self.transaction():
+            row = self.conn.execute("SELECT message_sha256 FROM submissions WHERE id = ?", (sub_id,)).fetchone()
+            if row is None or self.conn.execute("SELECT 1 FROM decisions WHERE submission_id = ?", (sub_id,)).fetchone():
+                # a decision record (signed ones are final by trigger) keeps its submission with it
+                return None
+            messages = self.message_shas_for(sub_id, row[0])
+            blobs = sorted({r[0] for r in self.conn.execute(
+                "SELECT sha256 FROM attachments WHERE submission_id = ?", (sub_id,)).fetchall()})
+            self.conn.execute("DELETE FROM flags WHERE submission_id = ?", (sub_id,))
+            self.conn.execute("DELETE FROM attachments WHERE submission_id = ?", (sub_id,))
+            self.conn.execute("DELETE FROM outgoing WHERE submission_id = ?", (sub_id,))
+            self.conn.execute("DELETE FROM corrections WHERE submission_id = ?", (sub_id,))
+            self.conn.execute("DELETE FROM agenda_items WHERE ref_id = ?", (sub_id,))
+            self.conn.execute("UPDATE submissions SET superseded_by = NULL WHERE superseded_by = ?", (sub_id,))
+            self.conn.execute("DELETE FROM submissions WHERE id = ?", (sub_id,))
+            marks = ",".join("?" for _ in messages)
+            self.conn.execute(f"DELETE FROM messages WHERE sha256 IN ({marks})", messages)
+            still = {r[0] for r in self.conn.execute(
+                f"SELECT sha256 FROM attachments WHERE sha256 IN ({','.join('?' for _ in blobs)})", blobs).fetchall()}
+            free_blobs = [b for b in blobs if b not in still]
+            self._audit(actor, "submission_purged", "submission", sub_id, reason,
+                        {"message_sha256": messages, "attachment_sha256": blobs})
+        return {"messages": messages, "blobs": free_blobs}
+
+    def record_view(self, actor: str, entity: str, entity_id: str, what: str) -> None:
+        """Who looked at which record (the web app calls this per page or file served).
+
+        ``what`` names the view ("submission", "original", "attachment:2", "pack"), never
+        its content; the entry is in the append-only audit log beside every change.
+        """
+        self.audit(actor, "viewed", entity, entity_id, what, None)
+
+    def access_log(self, entity_ids: list[str] | None = None) -> list[dict[str, Any]]:
+        """Views and exports, oldest first; for some records only when ``entity_ids`` is given."""
+        rows = self.audit_for(entity_ids) if entity_ids is not None else self.audit_log()
+        return [r for r in rows if r["action"] in ("viewed", "child_exported")]
+
+    def ops_figures(self) -> dict[str, Any]:
+        """Counts for ``carepanel status`` and the health check, in one read."""
+        q = self.conn.execute
+        ledger = {r[0]: r[1] for r in q("SELECT status, count(*) FROM messages GROUP BY status").fetchall()}
+        out = {r[0]: r[1] for r in q("SELECT status, count(*) FROM outgoing GROUP BY status").fetchall()}
+        last = q("SELECT max(first_seen_at) FROM messages").fetchone()[0]
+        last_received = q("SELECT max(received_at) FROM submissions").fetchone()[0]
+        return {"ledger": ledger, "outgoing": out, "last_message_seen_at": last, "last_received_at": last_received,
+                "submissions": self.counts(), "schema_version": self.schema_version}
 
     # ------------------------------------------------------------------ server mailboxes
 
@@ -935,6 +1045,22 @@ class Store:
     def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
         cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]
         return dict(zip(cols, row))
+
+
+def _private_db_file(path: Path) -> None:
+    """The database and its folder are the service account's alone (0600 / 0700).
+
+    The file is created here, before SQLite opens it, so it is never world-readable even
+    for a moment; SQLite gives its -wal and -shm files the database file's mode.
+    """
+    if os.name != "posix":
+        return
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+        os.chmod(path, 0o600)
+        os.chmod(path.parent, 0o700)
+    except OSError as exc:
+        raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from exc
 
 
 def _statements(script: str) -> list[str]:

@@ -1,0 +1,170 @@
+"""Is the service doing its job?  One answer for ``carepanel status`` and the web app's ``/healthz``.
+
+The running service writes a heartbeat (``DATA_DIR/run/heartbeat.json``) after every sweep of
+the mailbox; the check reads it with the store's counts, so it works from another process
+(the CLI, a monitoring agent) without talking to the service.  ``healthy`` is false when the
+mailbox cannot be reached, the last sweep is stale while the service claims to run, or
+anything is overdue: the figures say which, for the person on call.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .clock import Clock, system_clock
+from .config import Config
+from .mailbox.durable import make_dirs, write_atomic
+from .pipeline import calendar
+from .store import Store
+
+OVERDUE_AFTER = timedelta(hours=1)  # a message or email still not done after this is overdue
+
+
+def heartbeat_path(cfg: Config) -> Path:
+    return cfg.data_dir / "run" / "heartbeat.json"
+
+
+def note_sweep(cfg: Config, *, mailbox_ok: bool, error: str | None = None, clock: Clock = system_clock) -> None:
+    """Called by the service loop after each sweep; never lets a write failure stop the loop."""
+    beat = {"pid": os.getpid(), "last_sweep_at": clock().isoformat(timespec="seconds"),
+            "mailbox_ok": mailbox_ok, "error": error, "poll_seconds": cfg.mailbox.poll_seconds}
+    try:
+        make_dirs(heartbeat_path(cfg).parent)
+        write_atomic(heartbeat_path(cfg), json.dumps(beat).encode())
+    except OSError:
+        pass  # a full disk shows as a stale heartbeat, which the check reports
+
+
+def mailbox_reachable(cfg: Config) -> tuple[bool, str | None]:
+    if cfg.mailbox.backend == "folder":
+        path = cfg.mailbox.path
+        if path is None or not path.is_dir():
+            return False, "the inbox folder does not exist"
+        if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+            return False, "the inbox folder is not readable and writable by this account"
+        return True, None
+    return False, f"no reachability check for mailbox backend {cfg.mailbox.backend!r} yet"
+
+
+def _inbox_waiting(cfg: Config) -> int:
+    if cfg.mailbox.backend != "folder" or cfg.mailbox.path is None or not cfg.mailbox.path.is_dir():
+        return 0
+    return sum(1 for e in os.scandir(cfg.mailbox.path) if e.is_file() and not e.name.startswith("."))
+
+
+def _service_state(cfg: Config, now: datetime) -> dict[str, Any]:
+    try:
+        beat = json.loads(heartbeat_path(cfg).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {"running": False, "last_sweep_at": None, "stale": False}
+    last = datetime.fromisoformat(beat["last_sweep_at"])
+    alive = _pid_alive(int(beat.get("pid", 0)))
+    limit = timedelta(seconds=max(60.0, 5 * float(beat.get("poll_seconds") or 10)))
+    return {"running": alive, "pid": beat.get("pid") if alive else None, "last_sweep_at": beat["last_sweep_at"],
+            "stale": alive and now - last > limit, "mailbox_ok_at_last_sweep": beat.get("mailbox_ok"),
+            "last_error": beat.get("error")}
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _overdue(store: Store, now: datetime) -> dict[str, int]:
+    before = (now - OVERDUE_AFTER).isoformat()
+    q = store.conn.execute
+    messages = q("SELECT count(*) FROM messages WHERE status IN ('received', 'failed') AND first_seen_at < ?",
+                 (before,)).fetchone()[0]
+    mail = q("SELECT count(*) FROM outgoing WHERE status != 'sent' AND created_at < ?", (before,)).fetchone()[0]
+    reviews = 0
+    if q("SELECT 1 FROM sqlite_master WHERE name = 'reviews'").fetchone():
+        reviews = q("SELECT count(*) FROM reviews WHERE status = 'due' AND panel_date < ?",
+                    (now.date().isoformat(),)).fetchone()[0]
+    return {"messages": messages, "outgoing": mail, "reviews": reviews}
+
+
+def _next_papers_out(cfg: Config, now: datetime) -> dict[str, str] | None:
+    today = now.date()
+    for d in calendar.sittings(cfg.profile, today, today + timedelta(days=120)):
+        p = calendar.panel(cfg.profile, d)
+        if p.papers_out > now:
+            return {"panel_date": d.isoformat(), "papers_out": p.papers_out.isoformat()}
+    return None
+
+
+def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
+    """Every figure ``carepanel status`` and ``/healthz`` show; ``healthy`` sums them up."""
+    now = clock()
+    reachable, why = mailbox_reachable(cfg)
+    service = _service_state(cfg, now)
+    problems: list[str] = []
+    if not reachable:
+        problems.append(f"mailbox: {why}")
+    if service["stale"]:
+        problems.append("service: no mailbox sweep recently")
+    store = Store(cfg.db_path)
+    try:
+        figures = store.ops_figures()
+        overdue = _overdue(store, now)
+    finally:
+        store.close()
+    ledger, out = figures["ledger"], figures["outgoing"]
+    queue = {"inbox_files": _inbox_waiting(cfg), "messages_received": ledger.get("received", 0),
+             "messages_failed": ledger.get("failed", 0), "messages_refused": ledger.get("refused", 0),
+             "outgoing_pending": out.get("pending", 0) + out.get("failed", 0)}
+    queue["depth"] = queue["messages_received"] + queue["messages_failed"] + queue["outgoing_pending"]
+    overdue["total"] = sum(overdue.values())
+    if overdue["total"]:
+        problems.append(f"overdue: {overdue['total']} item(s)")
+    return {
+        "healthy": not problems,
+        "problems": problems,
+        "checked_at": now.isoformat(timespec="seconds"),
+        "profile": cfg.profile.name,
+        "mailbox": {"backend": cfg.mailbox.backend, "reachable": reachable, "detail": why},
+        "service": service,
+        "queue": queue,
+        "last_message_at": figures["last_message_seen_at"],
+        "last_received_at": figures["last_received_at"],
+        "next_papers_out": _next_papers_out(cfg, now),
+        "overdue": overdue,
+        "submissions": figures["submissions"],
+        "schema_version": figures["schema_version"],
+    }
+
+
+def healthz(cfg: Config, clock: Clock = system_clock) -> tuple[int, dict[str, Any]]:
+    """For the web app: HTTP 200 with the figures when healthy, 503 when not."""
+    try:
+        data = status(cfg, clock)
+    except Exception as exc:  # noqa: BLE001 - a health check that crashes is itself the answer
+        return 503, {"healthy": False, "problems": [f"status failed: {type(exc).__name__}"]}
+    return (200 if data["healthy"] else 503), data
+
+
+def status_text(data: dict[str, Any]) -> str:
+    q, o, s = data["queue"], data["overdue"], data["service"]
+    nxt = data["next_papers_out"]
+    lines = [
+        f"health:         {'ok' if data['healthy'] else 'PROBLEM: ' + '; '.join(data['problems'])}",
+        f"mailbox:        {data['mailbox']['backend']} {'reachable' if data['mailbox']['reachable'] else 'UNREACHABLE'}",
+        (f"service:        {'running (pid ' + str(s.get('pid')) + ')' if s['running'] else 'not running'}"
+         f", last sweep {s['last_sweep_at'] or 'never'}"),
+        (f"queue depth:    {q['depth']} (inbox files {q['inbox_files']}, failed {q['messages_failed']},"
+         f" outgoing {q['outgoing_pending']})"),
+        f"last message:   {data['last_message_at'] or 'none yet'}",
+        f"next papers out: {nxt['papers_out'] + ' for panel ' + nxt['panel_date'] if nxt else 'no sitting ahead'}",
+        f"overdue:        {o['total']}",
+    ]
+    return "\n".join(lines)

@@ -279,7 +279,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
     async def submission_page(request: Request) -> Response:
         user = web.need(request, "read")
         sub = web.submission(request.path_params["sub_id"])
-        web.store.audit(user.email, "viewed", "submission", sub["id"], None)
+        web.store.record_view(user.email, "submission", sub["id"], "submission")
         sittings = calendar.sittings(cfg.profile, web.now().date(), web.now().date() + timedelta(days=63))
         ask_body = _ask_text(cfg, sub)
         return web.page(request, "submission.html", user, sub=sub, corrections=web.store.corrections(sub["id"]),
@@ -298,7 +298,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         if not att.get("readable", True):
             raise HTTPException(404, "This file was flagged as unreadable or unsafe and is not shown.")
         data = web.archive.get(att["sha256"], kind="blob")
-        web.store.audit(user.email, "viewed_document", "submission", sub["id"], None, {"attachment_sha256": att["sha256"]})
+        web.store.record_view(user.email, "submission", sub["id"], f"attachment:{index}")
         fmt = sniff_format(data)
         if fmt in ("docx", "doc", "odt", "rtf"):
             preview = cfg.data_dir / "previews" / f"{att['sha256']}.pdf"
@@ -445,7 +445,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         built = web.store.packs(day)
         if not built:
             raise HTTPException(404, "No pack has been built for this panel.")
-        web.store.audit(user.email, "viewed_pack", "pack", built[-1]["id"], None)
+        web.store.record_view(user.email, "pack", built[-1]["id"], "pack")
         return Response(cfg.data_path(built[-1]["path"]).read_bytes(), media_type="application/pdf",
                         headers={"content-disposition": f"inline; filename=\"pack-{day.isoformat()}.pdf\""})
 
@@ -473,7 +473,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         row = web.store.decision(request.path_params["decision_id"])
         if row is None:
             raise HTTPException(404, "No such decision.")
-        web.store.audit(user.email, "viewed", "decision", row["id"], None)
+        web.store.record_view(user.email, "decision", row["id"], "decision")
         return web.page(request, "decision.html", user, d=row, record=json.loads(row["record"]),
                         labels=cfg.profile.decisions.labels, note=request.query_params.get("note"))
 
@@ -482,7 +482,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         row = web.store.decision(request.path_params["decision_id"])
         if row is None:
             raise HTTPException(404)
-        web.store.audit(user.email, "viewed_document", "decision", row["id"], None)
+        web.store.record_view(user.email, "decision", row["id"], "decision sheet")
         return Response(cfg.data_path(row["pdf_path"]).read_bytes(), media_type="application/pdf",
                         headers={"content-disposition": "inline; filename=\"decision.pdf\""})
 

@@ -14,6 +14,8 @@ command -v chromium >/dev/null 2>&1 || need_apt+=(chromium)
 # The IMAP tests run a real Dovecot on loopback (started by the tests, not as a system service).
 [ -x /usr/sbin/dovecot ] || need_apt+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
+# Scans and photos of forms are read by OCR.
+command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 # tests/deploy checks deploy/carepanel.service with systemd-analyze (verify, security).
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -18,6 +18,7 @@ import logging
 import time
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from functools import cache
 
@@ -25,7 +26,7 @@ from ..config import PROFILE_NAMES, FormSpec, Limits, Profile, load_profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment
 from ..logs import safe_fields
 from ..pipeline.models import Request, SourceFile, sha256_hex
-from . import docx_reader, pdf_reader
+from . import docx_reader, ocr, pdf_reader
 from .forms import read_form, recognise, specs_with_names, to_request
 from .generic import read_generic
 from .layout import Layout, Paragraph
@@ -52,6 +53,9 @@ READERS: dict[str, Callable[[bytes, float | None, int | None], Layout]] = {
     "docx": lambda data, deadline, max_pages: docx_reader.read(data),
     "pdf": lambda data, deadline, max_pages: pdf_reader.read(data, deadline=deadline, max_pages=max_pages),
     "text": lambda data, deadline, max_pages: _read_text(data),
+    "png": lambda data, deadline, max_pages: ocr.read_image(data, deadline, max_pages),
+    "jpeg": lambda data, deadline, max_pages: ocr.read_image(data, deadline, max_pages),
+    "tiff": lambda data, deadline, max_pages: ocr.read_image(data, deadline, max_pages),
 }
 NOT_FORMS = {
     "eml": "an email message, not a request form",
@@ -69,10 +73,7 @@ UNREADABLE = {
     "odt": "OpenDocument (.odt) files cannot be read yet; please send the form as .docx or PDF",
     "rtf": "RTF files cannot be read yet; please send the form as .docx or PDF",
     "zip": "archives are not opened; please attach the form itself",
-    "png": "a picture has no text to read; it may be a scan",
-    "jpeg": "a picture has no text to read; it may be a scan",
     "gif": "a picture has no text to read; it may be a scan",
-    "tiff": "a picture has no text to read; it may be a scan",
 }
 
 
@@ -97,7 +98,10 @@ def read_request(
         specs = specs_with_names(builtin_forms() if forms is None else forms, profile)
         found = recognise(layout, specs)
         reading = read_form(layout, found[0], found[1], today) if found else read_generic(layout, today)
-        return to_request(reading, source, profile, today)
+        request = to_request(reading, source, profile, today)
+        if layout.format == "ocr":
+            request = replace(request, warnings=(*request.warnings, ocr.OCR_WARNING))
+        return request
     except DocumentError:
         raise
     except Exception as exc:  # the one boundary: whatever a library raised, the file is unreadable

@@ -46,7 +46,9 @@ def read(data: bytes, *, deadline: float | None = None, max_pages: int | None = 
         raise UnreadableAttachment("the PDF is damaged and cannot be read") from exc
     layout = Layout("pdf", tuple(_without_furniture(pages)))
     if not layout.text().strip(" |\n"):
-        raise UnreadableAttachment("no text to read; it may be a scan")
+        from . import ocr
+
+        return ocr.read_pdf(data, deadline, max_pages)  # a scan: read by OCR, with a warning
     return layout
 
 

@@ -44,12 +44,35 @@ def read(data: bytes, *, deadline: float | None = None, max_pages: int | None = 
                 pages.append(_page_blocks(page))
     except PDF_ERRORS as exc:
         raise UnreadableAttachment("the PDF is damaged and cannot be read") from exc
-    layout = Layout("pdf", tuple(_without_furniture(pages)))
+    layout = Layout("pdf", tuple(_without_furniture(pages)) + _form_fields(data))
     if not layout.text().strip(" |\n"):
         from . import ocr
 
         return ocr.read_pdf(data, deadline, max_pages)  # a scan: read by OCR, with a warning
     return layout
+
+
+def _form_fields(data: bytes) -> tuple[Paragraph, ...]:
+    """A fillable PDF's answers live in its form fields, not its page text: each filled field
+    becomes a "Label: value" line (the field's tooltip as the label where it has one)."""
+    if b"/AcroForm" not in data:
+        return ()
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
+    try:
+        fields = PdfReader(io.BytesIO(data)).get_fields() or {}
+    except (PyPdfError, *PDF_ERRORS):
+        return ()
+    out = []
+    for name, field in fields.items():
+        value = field.get("/V")
+        if value is None or str(value).strip() in ("", "/Off"):
+            continue
+        label = str(field.get("/TU") or name).strip()
+        text = "Yes" if str(value) in ("/Yes", "/On") else str(value).strip()
+        out.append(Paragraph(f"{label}: {text}"))
+    return tuple(out)
 
 
 def _without_furniture(pages: list[list[tuple[bool, Block]]]) -> list[Block]:

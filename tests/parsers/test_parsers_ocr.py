@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import shutil
-import subprocess
 from datetime import date
 from pathlib import Path
 
@@ -57,3 +56,4 @@ def test_a_photo_or_scan_of_a_form_is_read_with_a_warning(tmp_path: Path, kind: 
     [child] = req.children
     assert child.name == "Poppy Example" and child.child_id == "LCS900101" and child.dob == date(2012, 5, 14)
     assert req.request and "Section 20" in req.request
+

@@ -47,7 +47,18 @@ def mailbox_reachable(cfg: Config) -> tuple[bool, str | None]:
         if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
             return False, "the inbox folder is not readable and writable by this account"
         return True, None
-    return False, f"no reachability check for mailbox backend {cfg.mailbox.backend!r} yet"
+    # A server mailbox: what the running service last found (it records each connect and failure).
+    store = Store(cfg.db_path)
+    try:
+        rows = list(store.db.query("SELECT connected, last_error FROM mailbox_state WHERE key LIKE ?",
+                                   [f"{cfg.mailbox.backend}:%"]))
+    finally:
+        store.close()
+    if not rows:
+        return False, "the service has not connected to the mailbox yet"
+    if any(r["connected"] for r in rows):
+        return True, None
+    return False, str(rows[0]["last_error"] or "the mailbox cannot be reached")
 
 
 def _inbox_waiting(cfg: Config) -> int:

@@ -505,11 +505,11 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
     # ------------------------------------------------------------------ health
 
     async def healthz(request: Request) -> Response:
-        counts = web.store.counts()
-        failed = len(web.store.failed_messages())
-        nxt = calendar.next_open_panel(cfg.profile, web.now())
-        return JSONResponse({"status": "ok", "submissions": counts, "failed_messages": failed,
-                             "next_panel": nxt.date.isoformat(), "next_papers_out": nxt.papers_out.isoformat()})
+        """Mailbox, last sweep, queue, next papers-out, overdue items: figures only, no names."""
+        from ..health import healthz as health_check
+
+        code, data = health_check(cfg, clock)
+        return JSONResponse(data, status_code=code)
 
     async def not_signed_in(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/login", status_code=303)

@@ -124,7 +124,7 @@ def test_clearing_a_flag_is_audited_with_the_user(project, client: TestClient) -
 
 def test_health_endpoint_needs_no_session_and_shows_no_personal_data(client: TestClient) -> None:
     resp = client.get("/healthz")
-    assert resp.status_code == 200 and resp.json()["status"] == "ok"
+    assert resp.status_code in (200, 503) and "healthy" in resp.json() and "queue" in resp.json()
     assert "Example" not in resp.text and "@" not in resp.text
 
 

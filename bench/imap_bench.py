@@ -46,26 +46,10 @@ def run(idle: bool, messages: int, gap: float) -> list[float]:
         server = Dovecot(root / "dovecot")
         server.start()
         try:
-            (root / "staff.csv").write_text(STAFF)
-            (root / "config.toml").write_text(f"""
-profile = "north-somerset"
-data_dir = "data"
-[directory]
-csv = "staff.csv"
-[mailbox]
-backend = "imap"
-host = "127.0.0.1"
-port = {server.imaps_port}
-tls = "ssl"
-username = "{server.user}"
-password_env = "BENCH_IMAP_PASSWORD"
-ca_file = "{server.cert}"
-idle = {"true" if idle else "false"}
-[outbox]
-backend = "folder"
-""")
+            config = server.project(root, STAFF, password_env="BENCH_IMAP_PASSWORD",
+                                    extra=f"idle = {'true' if idle else 'false'}")
             env = {**os.environ, "BENCH_IMAP_PASSWORD": server.password}
-            proc = subprocess.Popen([sys.executable, "-m", "carepanel.cli", "--config", str(root / "config.toml"), "run",
+            proc = subprocess.Popen([sys.executable, "-m", "carepanel.cli", "--config", str(config), "run",
                                      "--no-web"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             outbox = root / "data" / "outbox"
             time.sleep(3)

@@ -146,6 +146,30 @@ namespace inbox {{
                 self.proc.wait()
             self.proc = None
 
+    def project(self, folder: Path, staff_csv: str, *, password_env: str, extra: str = "") -> Path:
+        """A carepanel project folder whose mailbox is this server (IMAPS, our own CA)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "staff.csv").write_text(staff_csv)
+        (folder / "config.toml").write_text(f"""
+profile = "north-somerset"
+data_dir = "data"
+[directory]
+csv = "staff.csv"
+[mailbox]
+backend = "imap"
+host = "127.0.0.1"
+port = {self.imaps_port}
+tls = "ssl"
+username = "{self.user}"
+password_env = "{password_env}"
+ca_file = "{self.cert}"
+{extra}
+[outbox]
+backend = "folder"
+from_address = "panel@example.gov.uk"
+""")
+        return folder / "config.toml"
+
     def client(self) -> imaplib.IMAP4_SSL:
         ctx = ssl.create_default_context(cafile=str(self.cert))
         c = imaplib.IMAP4_SSL("127.0.0.1", self.imaps_port, ssl_context=ctx)

@@ -38,29 +38,9 @@ def dovecot(tmp_path: Path):
 
 
 def project(folder: Path, server: Dovecot, *, on_processed: str = "move") -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "staff.csv").write_text(STAFF)
-    (folder / "config.toml").write_text(f"""
-profile = "north-somerset"
-data_dir = "data"
-[directory]
-csv = "staff.csv"
-[mailbox]
-backend = "imap"
-host = "127.0.0.1"
-port = {server.imaps_port}
-tls = "ssl"
-username = "{server.user}"
-password_env = "{PASSWORD_ENV}"
-ca_file = "{server.cert}"
-on_processed = "{on_processed}"
-poll_seconds = 1
-[outbox]
-backend = "folder"
-from_address = "panel@example.gov.uk"
-""")
     os.environ[PASSWORD_ENV] = server.password
-    return folder / "config.toml"
+    return server.project(folder, STAFF, password_env=PASSWORD_ENV,
+                          extra=f'on_processed = "{on_processed}"\npoll_seconds = 1')
 
 
 def message(n: int) -> bytes:

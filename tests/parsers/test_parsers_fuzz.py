@@ -1,0 +1,75 @@
+"""Fuzzing the form reader: real forms with bytes flipped, cut short or spliced, in Word and PDF.
+Every outcome must be a request or one of our flagged errors: never a crash, never a hang past
+the limits (Hypothesis, bounded so it runs in CI)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from datetime import date
+from functools import cache
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from carepanel.config import default_config, load_profile
+from carepanel.errors import DocumentError
+from carepanel.parsers import read_request
+from carepanel.pipeline.models import Request
+from carepanel.samples import CASES, bexley_form, north_somerset_form
+
+PROFILE = load_profile("north-somerset")
+
+
+@cache
+def seeds() -> tuple[tuple[str, bytes], ...]:
+    return (("ns.docx", north_somerset_form(CASES["ns-s20-single"])),
+            ("bexley.docx", bexley_form(CASES["bexley-residential"])),
+            ("shared.docx", (Path(__file__).resolve().parents[3] / "shared" / "forms" / "north-somerset-request-form.docx").read_bytes()))
+
+
+def _mutate(draw: st.DrawFn, data: bytes) -> bytes:
+    buf = bytearray(data)
+    for _ in range(draw(st.integers(1, 8))):
+        kind = draw(st.sampled_from(["flip", "cut", "splice", "zero"]))
+        at = draw(st.integers(0, len(buf) - 1))
+        if kind == "flip":
+            buf[at] ^= draw(st.integers(1, 255))
+        elif kind == "cut":
+            del buf[at:]
+            if not buf:
+                buf = bytearray(b"PK")
+        elif kind == "splice":
+            buf[at:at] = draw(st.binary(min_size=1, max_size=64))
+        else:
+            buf[at:at + draw(st.integers(1, 512))] = b"\0" * 16
+    return bytes(buf)
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> tuple[str, bytes]:
+    """Either the file's bytes, or (to get past the zip's checksums) the document XML inside it."""
+    name, data = draw(st.sampled_from(seeds()))
+    if not draw(st.booleans()):
+        return name, _mutate(draw, data)
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            content = src.read(item)
+            dst.writestr(item.filename, _mutate(draw, content) if item.filename == "word/document.xml" else content)
+    return name, out.getvalue()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(mutated())
+def test_a_mutated_form_is_read_or_flagged_never_crashes(tmp_path_factory, case: tuple[str, bytes]) -> None:
+    name, data = case
+    limits = default_config(tmp_path_factory.mktemp("fuzz") / "d").limits
+    try:
+        result = read_request(name, data, profile=PROFILE, limits=limits, today=date(2026, 11, 23))
+    except DocumentError as exc:
+        assert exc.code in ("unreadable_attachment", "unsafe_attachment", "no_request_form")
+        return
+    assert isinstance(result, Request)

@@ -232,6 +232,9 @@ class PackConfig:
     web_url: str
     office_workers: int
     office_timeout_seconds: float
+    # At papers-out, a pack whose papers LibreOffice hung or died on is built again every few
+    # minutes for this long before it goes with those papers listed as missing.
+    retry_incomplete_minutes: float = 60.0
 
 
 @dataclass(frozen=True)
@@ -788,12 +791,15 @@ def _pack(t: _Table) -> PackConfig:
         web_url=t.take("web_url", str, "http://127.0.0.1:8000").rstrip("/"),
         office_workers=t.take("office_workers", int, 2),
         office_timeout_seconds=float(t.take("office_timeout_seconds", (int, float), 90)),
+        retry_incomplete_minutes=float(t.take("retry_incomplete_minutes", (int, float), 60)),
     )
     t.done()
     if pc.max_email_mb <= 0:
         raise ConfigError("pack.max_email_mb: must be more than 0")
     if pc.office_workers < 1:
         raise ConfigError("pack.office_workers: must be at least 1")
+    if pc.retry_incomplete_minutes < 0:
+        raise ConfigError("pack.retry_incomplete_minutes: must be 0 or more")
     if "\n" in pc.marking or len(pc.marking) > 80:
         raise ConfigError("pack.marking: one line of at most 80 characters")
     return pc

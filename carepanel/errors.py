@@ -9,6 +9,7 @@
     ├── MessageError               an email that cannot be parsed at all
     ├── StoreError                 the database refused a write
     └── PanelError                 a pack or decision asked of a panel or case that cannot have one
+        └── PackDeferred           the pack cannot be finished now (LibreOffice hung, disk full): retry
 
 Library code raises these (wrapping third-party errors with ``from exc``); the CLI and the
 web app each turn them into a message in exactly one place.
@@ -62,3 +63,10 @@ class StoreError(CarepanelError):
 
 class PanelError(CarepanelError):
     code = "panel_error"
+
+
+class PackDeferred(PanelError):
+    """Nothing was written or sent: the fault is of the machine, not of the papers, so the
+    scheduled papers-out tries again rather than send a pack with papers missing."""
+
+    code = "pack_deferred"

@@ -28,7 +28,7 @@ from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
 from .mailbox.imap import ImapInbox, MailboxUnavailable
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
-from .office import LazyConverter
+from .office import Converter, LazyConverter
 from .parsers.sandbox import SandboxedReader
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
@@ -46,6 +46,9 @@ class Service:
     processor: Processor
     clock: Clock = system_clock
     papers_retry_at: dict[date, datetime] = field(default_factory=dict)
+    papers_first_try: dict[date, datetime] = field(default_factory=dict)
+    # The LibreOffice workers packs are converted on; None starts a converter for each build.
+    pack_converter: Converter | None = None
     deadlines_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ intake
@@ -156,14 +159,18 @@ class Service:
         for day in packs.due_papers(self.cfg, self.store, now):
             if self.papers_retry_at.get(day, now) > now:
                 continue
+            first_try = self.papers_first_try.setdefault(day, now)
+            settle = now >= first_try + timedelta(minutes=self.cfg.pack.retry_incomplete_minutes)
             try:
-                result = packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                result = packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day,
+                                    now=now, converter=self.pack_converter, settle_for_missing=settle)
                 packs.tell_administrators(self.cfg, self.store, self.processor.directory, day, result)
                 sent.append(day)
-            except CarepanelError as exc:
+            except (CarepanelError, OSError) as exc:
                 self.papers_retry_at[day] = now + timedelta(minutes=5)
                 log.warning("papers-out failed; will retry", extra=safe_fields(
-                    event="papers_out_failed", panel_date=day.isoformat(), error_code=exc.code))
+                    event="papers_out_failed", panel_date=day.isoformat(),
+                    error_code=getattr(exc, "code", None) or type(exc).__name__))
         if sent:
             self.deliver_due()
         return sent

@@ -104,7 +104,9 @@ def _overdue(cfg: Config, store: Store, now: datetime) -> dict[str, int]:
                     (now.date().isoformat(),)).fetchone()[0]
     from .packs import due_papers  # late here, so health does not load the pack builder unless asked
 
-    papers = sum(1 for d in due_papers(cfg, store, now) if calendar.panel(cfg.profile, d).papers_out < now - OVERDUE_AFTER)
+    papers = sum(1 for d in due_papers(cfg, store, now)  # sittings with cases whose papers have not gone
+                 if calendar.panel(cfg.profile, d).papers_out < now - OVERDUE_AFTER
+                 and (store.submissions(status="accepted", panel_date=d) or store.reviews_for(d)))
     return {"messages": messages, "outgoing": mail, "reviews": reviews, "papers": papers}
 
 

@@ -20,21 +20,22 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from email import policy
 from pathlib import Path
 
 import pytest
 from pypdf import PdfReader
-
-from carepanel.office import Converter
-from carepanel.service import Service, open_service
 from test_intake_e2e import NOW, config_for
 from test_pack import ingest_case
 
+from carepanel import health
+from carepanel.office import Converter
+from carepanel.service import Service, open_service
+
 pytestmark = pytest.mark.slow
 PANEL_DATE = date(2026, 12, 2)
-PAPERS_OUT = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)  # Monday noon, GMT
+PAPERS_OUT = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)  # Monday noon, GMT
 
 
 @pytest.fixture
@@ -111,11 +112,14 @@ def test_a_full_disk_at_papers_out_sends_nothing_half_written_and_the_pack_goes_
 
         clock["t"] = PAPERS_OUT + timedelta(minutes=3)
         assert service.send_due_papers() == []  # waits before trying again, and the disk is still full
+        later = PAPERS_OUT + timedelta(hours=2)
+        assert health.status(service.cfg, lambda: later)["overdue"]["papers"] == 1  # `carepanel status` says so
         filler.unlink()  # space comes back
         clock["t"] = PAPERS_OUT + timedelta(minutes=6)
         assert service.send_due_papers() == [PANEL_DATE]
         assert service.send_due_papers() == []
         assert_one_whole_pack_sent(service, children=2)
+        assert health.status(service.cfg, lambda: later)["overdue"]["papers"] == 0
     finally:
         subprocess.run(["umount", "-l", str(packs_dir)], check=False)
 

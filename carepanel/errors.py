@@ -8,6 +8,7 @@
     │   └── NotARequestForm        read, but it is not a form    -> no_request_form
     ├── MessageError               an email that cannot be parsed at all
     ├── StoreError                 the database refused a write
+    ├── RetryLater                 the machine failed, not the message (LibreOffice hung): try again
     └── PanelError                 a pack or decision asked of a panel or case that cannot have one
         └── PackDeferred           the pack cannot be finished now (LibreOffice hung, disk full): retry
 
@@ -59,6 +60,13 @@ class MessageError(CarepanelError):
 
 class StoreError(CarepanelError):
     code = "store_error"
+
+
+class RetryLater(CarepanelError):
+    """Raised where a fault of this machine (a LibreOffice that hung or died) would otherwise be
+    blamed on the sender's file: the message stays on the ledger and is tried again."""
+
+    code = "retry_later"
 
 
 class PanelError(CarepanelError):

@@ -49,6 +49,8 @@ class Service:
     papers_first_try: dict[date, datetime] = field(default_factory=dict)
     # The LibreOffice workers packs are converted on; None starts a converter for each build.
     pack_converter: Converter | None = None
+    # The LibreOffice that reads old .doc/.odt/.rtf forms, started on first need.
+    office: LazyConverter | None = None
     deadlines_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ intake
@@ -225,7 +227,7 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx)
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     try:
-        yield Service(cfg, store, processor, clock)
+        yield Service(cfg, store, processor, clock, office=office)
     finally:
         reader.close()
         office.close()

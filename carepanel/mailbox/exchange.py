@@ -181,6 +181,13 @@ class ExchangeMailbox:
                 raise MailboxUnavailable(plain_reason(f))
         return found[0] if found else None
 
+    def check(self) -> int:
+        """For ``carepanel mailbox check``: sign in, open the folder and the processed folder
+        (creating it, as the service would); the number of messages in the folder."""
+        folder = self.folder()
+        self.processed_folder()
+        return int(folder.total_count or 0)
+
     # -------------------------------------------------------------- reading
 
     def pages(self, sync_state: str | None) -> Iterator[SyncPage]:

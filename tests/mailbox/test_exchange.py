@@ -140,3 +140,59 @@ def test_a_refused_password_is_explained(replay: EwsReplay) -> None:
     with pytest.raises(MailboxUnavailable, match="refused the user name or password"):
         list(box.pages(None))
     box.close()
+
+
+def exchange_project(folder: Path, endpoint: str, extra: str = "") -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "staff.csv").write_text("name,email,role\nSam Worker,sam.worker@example.gov.uk,social_worker\n")
+    (folder / "config.toml").write_text(f"""
+profile = "north-somerset"
+data_dir = "data"
+[directory]
+csv = "staff.csv"
+[mailbox]
+backend = "exchange"
+service_endpoint = "{endpoint}"
+auth = "basic"
+username = 'COUNCIL\\svc-carepanel'
+password_env = "CAREPANEL_TEST_EWS_PASSWORD"
+address = "panel@example.gov.uk"
+{extra}
+[outbox]
+backend = "exchange"
+from_address = "panel@example.gov.uk"
+""")
+    return folder / "config.toml"
+
+
+def test_mailbox_check_signs_in_and_says_plainly_what_is_wrong(tmp_path: Path, replay: EwsReplay,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    from carepanel.cli import main
+
+    monkeypatch.setenv("CAREPANEL_TEST_EWS_PASSWORD", "not-a-real-password")
+    config = exchange_project(tmp_path / "p", replay.endpoint)
+    ok = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert ok.exit_code == 0, ok.output
+    assert "can read panel@example.gov.uk's INBOX (3 messages in it) and file into carepanel-processed" in ok.output
+    assert replay.ops().count("CreateFolder") == 1
+    replay.rules = [{"operation": "GetFolder", "answers": [{"status": 401, "file": "unauthorized.xml"}]}]
+    bad = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert bad.exit_code == 1 and "refused the user name or password" in bad.stderr
+    monkeypatch.delenv("CAREPANEL_TEST_EWS_PASSWORD")
+    unset = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert unset.exit_code != 0 and "CAREPANEL_TEST_EWS_PASSWORD is not set" in unset.stderr
+
+
+def test_the_config_names_what_is_missing(tmp_path: Path) -> None:
+    from carepanel.config import load_config
+    from carepanel.errors import ConfigError
+
+    config = exchange_project(tmp_path, "https://mail.example.gov.uk/EWS/Exchange.asmx")
+    config.write_text(config.read_text().replace("username = 'COUNCIL\\svc-carepanel'\n", ""))
+    with pytest.raises(ConfigError, match="mailbox.username: required for backend = \"exchange\""):
+        load_config(config)
+    config.write_text(config.read_text().replace('service_endpoint = "https://mail.example.gov.uk/EWS/Exchange.asmx"',
+                                                 'server = "mail.example.gov.uk"\nusername = "svc@example.gov.uk"'))
+    assert load_config(config).mailbox.service_endpoint == "https://mail.example.gov.uk/EWS/Exchange.asmx"

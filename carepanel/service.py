@@ -345,17 +345,25 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
     most councils will not open to a case-management server)."""
     mailbox = graph_mailbox(cfg)
     key = f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    subscription = graph_subscription(cfg, mailbox)
     with open_service(cfg, clock) as service:
         server = _start_web(cfg, host, port, clock) if web else None
         echo(f"carepanel: reading {cfg.mailbox.address} through Microsoft Graph for {cfg.profile.title}")
         failures = 0
         while not stop.is_set():
             try:
+                if subscription is not None:
+                    from .mailbox.graph_notify import keep_subscribed
+
+                    keep_subscribed(subscription, clock())
                 service.sweep_graph(mailbox, key)
                 service.send_due_papers()
                 service.check_deadlines()
                 failures = 0
-                stop.wait(timeout=cfg.mailbox.poll_seconds)
+                if subscription is None:
+                    stop.wait(timeout=cfg.mailbox.poll_seconds)
+                else:
+                    _wait_for_notification(stop, cfg.mailbox.notification_poll_seconds)
             except MailboxUnavailable as exc:
                 failures += 1
                 service.store.mailbox_health(key, ok=False, error=exc.detail)
@@ -419,6 +427,30 @@ def exchange_mailbox(cfg: Config) -> Any:
     return ExchangeMailbox(ExchangeSettings(
         str(m.address), str(m.service_endpoint), auth=m.auth, folder="inbox" if m.folder.upper() == "INBOX" else m.folder,
         processed_folder=m.processed_folder.replace("/", "-"), version=m.exchange_version, ca_file=m.ca_file), creds)
+
+
+def graph_subscription(cfg: Config, mailbox: Any) -> Any:
+    """The change-notification subscription, where the council exposes a webhook URL."""
+    if not cfg.mailbox.notification_url:
+        return None
+    from .mailbox.graph_notify import Subscription
+    from .mailbox.secrets import read_secret
+
+    secret = read_secret(cfg.mailbox.notification_secret_env, None, what="Graph notification clientState secret")
+    folder = cfg.mailbox.folder if cfg.mailbox.folder != "INBOX" else "inbox"
+    return Subscription(mailbox, cfg.mailbox.notification_url, secret, cfg.data_dir / "graph-subscription.json", folder)
+
+
+def _wait_for_notification(stop: threading.Event, seconds: float) -> None:
+    """Until a notification (or a lifecycle event) arrives, or the longer poll interval passes."""
+    from .mailbox.graph_notify import SIGNALS
+
+    deadline = seconds
+    while deadline > 0 and not stop.is_set():
+        if SIGNALS.wake.wait(timeout=min(1.0, deadline)):
+            break
+        deadline -= 1.0
+    SIGNALS.wake.clear()
 
 
 def graph_mailbox(cfg: Config) -> Any:

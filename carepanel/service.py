@@ -414,7 +414,7 @@ def exchange_key(cfg: Config) -> str:
 
 
 def exchange_mailbox(cfg: Config) -> Any:
-    from .mailbox.exchange import (ExchangeMailbox, ExchangeSettings, oauth_credentials, password_credentials)
+    from .mailbox.exchange import ExchangeMailbox, ExchangeSettings, oauth_credentials, password_credentials
     from .mailbox.secrets import read_secret
 
     m = cfg.mailbox

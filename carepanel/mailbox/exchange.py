@@ -20,6 +20,7 @@ in this version (see the README).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -31,13 +32,34 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
-from exchangelib import (BASIC, DELEGATE, IMPERSONATION, NTLM, OAUTH2, Account, Configuration, Credentials,
-                         Folder, FolderCollection, Identity, Message, OAuth2Credentials, Q, Version)
-from exchangelib import errors as ews
-from exchangelib.folders import SHALLOW
-from exchangelib.protocol import BaseProtocol
-from exchangelib.services import CreateFolder, SyncFolderItems
-from exchangelib.version import EXCHANGE_2013, EXCHANGE_2013_SP1, EXCHANGE_2016, EXCHANGE_2019, Build
+from exchangelib import (  # type: ignore[import-untyped]
+    BASIC,
+    DELEGATE,
+    IMPERSONATION,
+    NTLM,
+    OAUTH2,
+    Account,
+    Configuration,
+    Credentials,
+    Folder,
+    FolderCollection,
+    Identity,
+    Message,
+    OAuth2Credentials,
+    Q,
+    Version,
+)
+from exchangelib import errors as ews  # type: ignore[import-untyped]
+from exchangelib.folders import SHALLOW  # type: ignore[import-untyped]
+from exchangelib.protocol import BaseProtocol  # type: ignore[import-untyped]
+from exchangelib.services import CreateFolder, SyncFolderItems  # type: ignore[import-untyped]
+from exchangelib.version import (  # type: ignore[import-untyped]
+    EXCHANGE_2013,
+    EXCHANGE_2013_SP1,
+    EXCHANGE_2016,
+    EXCHANGE_2019,
+    Build,
+)
 
 from ..errors import ConfigError
 from ..logs import safe_fields
@@ -125,10 +147,8 @@ class ExchangeMailbox:
 
     def close(self) -> None:
         if self._account is not None:
-            try:
+            with contextlib.suppress(Exception):  # closing a connection that is already gone
                 self._account.protocol.close()
-            except Exception:  # noqa: BLE001 - closing a connection that is already gone
-                pass
         self._account = None
         self._folder = self._processed = None
 
@@ -197,10 +217,13 @@ class ExchangeMailbox:
         folder = self.folder()
         while True:
             svc = SyncFolderItems(account=self.account())
+
+            def one_page(svc: Any = svc, state: str | None = sync_state) -> list[Any]:
+                return list(svc.call(folder=folder, shape="IdOnly", additional_fields=set(), sync_state=state,
+                                     ignore=None, max_changes_returned=self.s.page_size, sync_scope=None))
+
             try:
-                changes = self.call(lambda: list(svc.call(folder=folder, shape="IdOnly", additional_fields=set(),
-                                                          sync_state=sync_state, ignore=None,
-                                                          max_changes_returned=self.s.page_size, sync_scope=None)))
+                changes = self.call(one_page)
             except ews.ErrorInvalidSyncStateData:
                 if sync_state is None:
                     raise MailboxUnavailable("the Exchange server refused a fresh sync (ErrorInvalidSyncStateData)")

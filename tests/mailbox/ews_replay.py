@@ -31,7 +31,7 @@ class EwsReplay:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_POST(self) -> None:  # noqa: N802
+            def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 m = OPERATION.search(body)
                 op = m.group(1).decode() if m else "?"

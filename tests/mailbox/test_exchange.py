@@ -11,13 +11,17 @@ import re
 from pathlib import Path
 
 import pytest
+from ews_replay import RECORDINGS, EwsReplay
+from test_intake_e2e import NOW, config_for
 
-from carepanel.mailbox.exchange import ExchangeMailbox, ExchangeSettings, password_credentials
+from carepanel.mailbox.exchange import (
+    ExchangeMailbox,
+    ExchangeSettings,
+    password_credentials,
+)
 from carepanel.mailbox.imap import MailboxUnavailable
 from carepanel.mailbox.outbox import build_email
 from carepanel.service import open_service
-from ews_replay import RECORDINGS, EwsReplay
-from test_intake_e2e import NOW, config_for
 
 KEY = "exchange:panel@example.gov.uk/inbox"
 

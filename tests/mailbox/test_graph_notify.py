@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from starlette.testclient import TestClient
-
-from carepanel.mailbox.graph_notify import LIFETIME, Signals, Subscription, handle
 from test_graph import Replay, mailbox
 from test_intake_e2e import NOW, config_for
+
+from carepanel.mailbox.graph_notify import LIFETIME, Signals, Subscription, handle
 
 URL = "https://panel.example.gov.uk/graph/notifications"
 SUB = "7f105c7d-2dc5-4530-97cd-4e7ae6534c07"

@@ -14,8 +14,8 @@ loses nothing.  Delta polling still runs, at ``notification_poll_seconds``.
 - lifecycle notifications: ``reauthorizationRequired`` renews at once, ``subscriptionRemoved``
   creates the subscription again, ``missed`` runs a delta round.
 
-The webhook and the mailbox loop run in one process (``carepanel run --web``), so the wake-up is
-an in-process event; a web app run on its own leaves the wake-up to the next delta poll.
+The webhook and the mailbox loop run in one process (``carepanel run`` serves both), so the
+wake-up is an in-process event; a web app run on its own leaves it to the next delta poll.
 """
 
 from __future__ import annotations

@@ -200,3 +200,25 @@ def test_the_config_names_what_is_missing(tmp_path: Path) -> None:
     config.write_text(config.read_text().replace('service_endpoint = "https://mail.example.gov.uk/EWS/Exchange.asmx"',
                                                  'server = "mail.example.gov.uk"\nusername = "svc@example.gov.uk"'))
     assert load_config(config).mailbox.service_endpoint == "https://mail.example.gov.uk/EWS/Exchange.asmx"
+
+
+def test_the_sync_state_is_committed_with_the_pages_last_submission(tmp_path: Path, replay: EwsReplay) -> None:
+    """A crash after page one's last commit but before its move: the sync state the page ends on
+    is already in the database with that submission, so the next run reads on from page two."""
+    box = mailbox(replay)
+    moves = 0
+
+    def crash_on_second_move(item_id: str, changekey: str | None = None) -> None:
+        nonlocal moves
+        moves += 1
+        if moves == 2:
+            raise KeyboardInterrupt  # the process dies here
+        ExchangeMailbox.mark_processed(box, item_id, changekey)
+
+    box.mark_processed = crash_on_second_move  # type: ignore[method-assign]
+    with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
+        with pytest.raises(KeyboardInterrupt):
+            svc.sweep_exchange(box, KEY)
+        assert svc.store.mailbox_state(KEY)["token"].endswith("E1")
+        assert len(svc.store.submissions()) == 2
+    box.close()

@@ -835,6 +835,30 @@ def mailbox_check(state: State, as_json: bool) -> None:
         result = {"backend": "imap", "ok": True,
                   "detail": f"signed in to {m.host} as {m.username}; can read {m.folder} ({waiting} messages in it) "
                             f"and file into {m.processed_folder}"}
+    elif m.backend == "exchange":
+        from .service import exchange_mailbox
+
+        box = exchange_mailbox(cfg)
+        try:
+            waiting = box.check()  # MailboxUnavailable says why, in words
+        finally:
+            box.close()
+        result = {"backend": "exchange", "ok": True,
+                  "detail": f"signed in to {m.service_endpoint} ({m.auth}); can read {m.address}'s {m.folder} "
+                            f"({waiting} messages in it) and file into {m.processed_folder.replace('/', '-')}"}
+    elif m.backend == "graph":
+        from .service import graph_mailbox
+
+        gbox = graph_mailbox(cfg)
+        try:
+            folder = m.folder if m.folder != "INBOX" else "inbox"
+            count = gbox.request("GET", f"/mailFolders/{folder}?$select=totalItemCount").json().get("totalItemCount")
+            gbox.processed_folder_id()
+        finally:
+            gbox.close()
+        result = {"backend": "graph", "ok": True,
+                  "detail": f"signed in to Microsoft Graph; can read {m.address}'s {folder} ({count} messages in it) "
+                            f"and file into {m.processed_folder.replace('/', '-')}"}
     else:
         raise CarepanelError(f"mailbox.backend {m.backend!r} is not available in this version", code="config_error")
     _emit(result, as_json, str(result["detail"]))

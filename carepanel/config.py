@@ -182,6 +182,14 @@ class MailboxConfig:
     client_id: str | None = None
     client_secret_env: str | None = None
     graph_url: str = "https://graph.microsoft.com/v1.0"
+    # backend = "exchange": an on-premises Exchange Server, through EWS
+    service_endpoint: str | None = None  # the EWS URL; or `server`, giving https://{server}/EWS/Exchange.asmx
+    auth: str = "ntlm"  # ntlm | basic | oauth (then tenant_id, client_id, client_secret_env)
+    exchange_version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
+    # backend = "graph": change notifications to this public HTTPS URL (the web app's /graph/notifications)
+    notification_url: str | None = None
+    notification_secret_env: str | None = None  # the clientState secret
+    notification_poll_seconds: float = 900.0  # delta polling still runs, this often, when notifications are on
 
 
 @dataclass(frozen=True)
@@ -719,8 +727,36 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         client_id=t.take("client_id", str, None),
         client_secret_env=t.take("client_secret_env", str, None),
         graph_url=t.take("graph_url", str, "https://graph.microsoft.com/v1.0").rstrip("/"),
+        service_endpoint=_ews_endpoint(t.take("service_endpoint", str, None), t.take("server", str, None)),
+        auth=t.choice("auth", ("ntlm", "basic", "oauth"), "ntlm"),
+        exchange_version=t.choice("exchange_version", ("Exchange2013", "Exchange2013_SP1", "Exchange2016",
+                                                       "Exchange2019"), "Exchange2016"),
+        notification_url=t.take("notification_url", str, None),
+        notification_secret_env=t.take("notification_secret_env", str, None),
+        notification_poll_seconds=float(t.take("notification_poll_seconds", (int, float), 900.0)),
     )
     t.done()
+    if backend == "exchange":
+        for key in ("address", "service_endpoint"):
+            if getattr(m, key) is None:
+                raise ConfigError(f"mailbox.{key}: required for backend = \"exchange\""
+                                  + (" (or mailbox.server)" if key == "service_endpoint" else ""))
+        if m.auth == "oauth":
+            for key in ("tenant_id", "client_id", "client_secret_env"):
+                if getattr(m, key) is None:
+                    raise ConfigError(f"mailbox.{key}: required for backend = \"exchange\" with auth = \"oauth\"")
+        else:
+            if m.username is None:
+                raise ConfigError("mailbox.username: required for backend = \"exchange\" (DOMAIN\\user or UPN)")
+            if m.password_env is None and m.password_file is None:
+                raise ConfigError("mailbox.password_env: required for backend = \"exchange\" (or password_file)")
+    if m.notification_url is not None:
+        if backend != "graph":
+            raise ConfigError("mailbox.notification_url: change notifications are for backend = \"graph\"")
+        if not m.notification_url.startswith("https://"):
+            raise ConfigError("mailbox.notification_url: Microsoft Graph only notifies an https:// URL")
+        if m.notification_secret_env is None:
+            raise ConfigError("mailbox.notification_secret_env: required with notification_url (the clientState secret)")
     if backend == "graph":
         for key in ("address", "tenant_id", "client_id", "client_secret_env"):
             if getattr(m, key) is None:
@@ -732,6 +768,14 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         if m.password_env is None and m.password_file is None:
             raise ConfigError("mailbox.password_env: required for backend = \"imap\" (or password_file)")
     return m
+
+
+def _ews_endpoint(endpoint: str | None, server: str | None) -> str | None:
+    if endpoint and server:
+        raise ConfigError("mailbox: give service_endpoint or server, not both")
+    if server:
+        return f"https://{server}/EWS/Exchange.asmx"
+    return endpoint
 
 
 def _optional_path(base: Path, value: str | None) -> Path | None:

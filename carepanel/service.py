@@ -147,6 +147,33 @@ class Service:
         self.store.mailbox_health(key, ok=True)
         return done
 
+    def sweep_exchange(self, mailbox: Any, key: str) -> int:
+        """SyncFolderItems from the committed sync state, page by page: each new message archived,
+        judged and committed, the page's last one together with the sync state the page ends on;
+        then moved to the processed folder on the server."""
+        state = self.store.mailbox_state(key)
+        done = 0
+        for page in mailbox.pages(state["token"] if state else None):
+            messages = mailbox.fetch(page.ids)
+            for i, m in enumerate(messages):
+                mark = Watermark(key, 0, 0, token=page.sync_state) if i == len(messages) - 1 else None
+                outcome = self.processor.process(m.raw, source="exchange", source_key=m.id,
+                                                 fallback_received_at=m.received, now=self.clock(), watermark=mark)
+                if outcome.submission is not None:
+                    mailbox.mark_processed(m.id, m.changekey)
+                    done += 1
+                    self.deliver_due()
+            self.store.set_sync_token(key, page.sync_state)  # a page with nothing to commit moves on too
+        for entry in self.store.retry_due(self.clock(), "exchange"):
+            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source="exchange",
+                                             source_key=entry.source_key, now=self.clock())
+            if outcome.submission is not None and entry.source_key:
+                mailbox.mark_processed(entry.source_key)
+                done += 1
+        self.store.mailbox_health(key, ok=True)
+        self.deliver_due()
+        return done
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -240,11 +267,9 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     stop = stop or threading.Event()
     wake = threading.Event()
     _on_signals(stop, wake)
-    if cfg.mailbox.backend not in ("folder", "imap", "graph"):
-        from .errors import ConfigError
-
-        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available in this version; "
-                          "use \"folder\", \"imap\" or \"graph\"")
+    if cfg.mailbox.backend == "exchange":
+        _run_exchange(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+        return
     if cfg.mailbox.backend == "graph":
         _run_graph(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
         return
@@ -329,17 +354,25 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
     most councils will not open to a case-management server)."""
     mailbox = graph_mailbox(cfg)
     key = f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    subscription = graph_subscription(cfg, mailbox)
     with open_service(cfg, clock) as service:
         server = _start_web(cfg, host, port, clock) if web else None
         echo(f"carepanel: reading {cfg.mailbox.address} through Microsoft Graph for {cfg.profile.title}")
         failures = 0
         while not stop.is_set():
             try:
+                if subscription is not None:
+                    from .mailbox.graph_notify import keep_subscribed
+
+                    keep_subscribed(subscription, clock())
                 service.sweep_graph(mailbox, key)
                 service.send_due_papers()
                 service.check_deadlines()
                 failures = 0
-                stop.wait(timeout=cfg.mailbox.poll_seconds)
+                if subscription is None:
+                    stop.wait(timeout=cfg.mailbox.poll_seconds)
+                else:
+                    _wait_for_notification(stop, cfg.mailbox.notification_poll_seconds)
             except MailboxUnavailable as exc:
                 failures += 1
                 service.store.mailbox_health(key, ok=False, error=exc.detail)
@@ -348,6 +381,85 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
         if server is not None:
             server.should_exit = True
     echo("carepanel: stopped")
+
+
+def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
+                  stop: threading.Event, clock: Clock) -> None:
+    """SyncFolderItems every poll_seconds; on trouble, back off and try again from the committed
+    sync state, so nothing is skipped."""
+    mailbox = exchange_mailbox(cfg)
+    key = exchange_key(cfg)
+    with open_service(cfg, clock) as service:
+        server = _start_web(cfg, host, port, clock) if web else None
+        echo(f"carepanel: reading {cfg.mailbox.address} on Exchange Server for {cfg.profile.title}")
+        failures = 0
+        while not stop.is_set():
+            try:
+                service.sweep_exchange(mailbox, key)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                mailbox.wait(cfg.mailbox.poll_seconds, stop.is_set)
+            except MailboxUnavailable as exc:
+                failures += 1
+                service.store.mailbox_health(key, ok=False, error=exc.detail)
+                delay = min(300.0, 2.0 * 2 ** min(failures, 8))
+                log.warning("mailbox unavailable; will retry", extra=safe_fields(
+                    event="mailbox_unavailable", backend="exchange", attempt=failures, delay_seconds=delay))
+                mailbox.close()
+                stop.wait(timeout=delay)
+            except (OSError, StoreError) as exc:
+                failures += 1
+                log.warning("sweep failed; will retry", extra=safe_fields(event="sweep_failed", error_type=type(exc).__name__))
+                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
+        mailbox.close()
+        if server is not None:
+            server.should_exit = True
+    echo("carepanel: stopped")
+
+
+def exchange_key(cfg: Config) -> str:
+    return f"exchange:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+
+
+def exchange_mailbox(cfg: Config) -> Any:
+    from .mailbox.exchange import ExchangeMailbox, ExchangeSettings, oauth_credentials, password_credentials
+    from .mailbox.secrets import read_secret
+
+    m = cfg.mailbox
+    if m.auth == "oauth":
+        secret = read_secret(m.client_secret_env, m.password_file, what="Exchange OAuth client secret")
+        creds: Any = oauth_credentials(str(m.tenant_id), str(m.client_id), secret, str(m.address))
+    else:
+        creds = password_credentials(str(m.username), read_secret(m.password_env, m.password_file,
+                                                                  what="Exchange password"))
+    return ExchangeMailbox(ExchangeSettings(
+        str(m.address), str(m.service_endpoint), auth=m.auth, folder="inbox" if m.folder.upper() == "INBOX" else m.folder,
+        processed_folder=m.processed_folder.replace("/", "-"), version=m.exchange_version, ca_file=m.ca_file), creds)
+
+
+def graph_subscription(cfg: Config, mailbox: Any) -> Any:
+    """The change-notification subscription, where the council exposes a webhook URL."""
+    if not cfg.mailbox.notification_url:
+        return None
+    from .mailbox.graph_notify import Subscription
+    from .mailbox.secrets import read_secret
+
+    secret = read_secret(cfg.mailbox.notification_secret_env, None, what="Graph notification clientState secret")
+    folder = cfg.mailbox.folder if cfg.mailbox.folder != "INBOX" else "inbox"
+    return Subscription(mailbox, cfg.mailbox.notification_url, secret, cfg.data_dir / "graph-subscription.json", folder)
+
+
+def _wait_for_notification(stop: threading.Event, seconds: float) -> None:
+    """Until a notification (or a lifecycle event) arrives, or the longer poll interval passes."""
+    from .mailbox.graph_notify import SIGNALS
+
+    deadline = seconds
+    while deadline > 0 and not stop.is_set():
+        if SIGNALS.wake.wait(timeout=min(1.0, deadline)):
+            break
+        deadline -= 1.0
+    SIGNALS.wake.clear()
 
 
 def graph_mailbox(cfg: Config) -> Any:
@@ -364,6 +476,8 @@ def graph_mailbox(cfg: Config) -> Any:
 def make_outbox(cfg: Config) -> Any:
     if cfg.outbox.backend == "graph":
         return graph_mailbox(cfg)
+    if cfg.outbox.backend == "exchange":
+        return exchange_mailbox(cfg)
     if cfg.outbox.backend == "smtp":
         from .mailbox.smtp import SmtpOutbox
 

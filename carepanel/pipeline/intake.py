@@ -26,6 +26,7 @@ from . import calendar, checks, signoff
 from .mentions import panel_date_mentioned
 from ..clock import LONDON
 from .identity import child_key
+from ..parsers.outlook import OutlookItem
 from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, SourceFile, Submission
 
 FLAG_ORDER = (
@@ -44,6 +45,9 @@ class IntakeContext:
     reader: Callable[..., Request] = parsers.read_request
     # How an old .doc, an .odt or an .rtf becomes a .docx to read (LibreOffice, in the service).
     to_docx: Callable[[bytes, str], bytes] | None = None
+    # How an attached Outlook .msg is opened into its text and files before the mail is judged
+    # (the sandboxed worker, in the service); None keeps a .msg as one attachment.
+    open_outlook: Callable[[str, bytes], OutlookItem] | None = None
 
 
 CONVERTED = ("doc", "odt", "rtf")

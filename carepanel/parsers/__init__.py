@@ -93,7 +93,7 @@ def read_request(
     """
     try:
         fmt = vet(filename, data, limits)
-        if fmt == "msg":
+        if fmt == "msg" or (fmt == "ole" and filename.lower().endswith(".msg")):
             return _outlook_request(filename, data, profile=profile, forms=forms, limits=limits, today=today)
         layout = read_layout(fmt, data, deadline=time.monotonic() + limits.parse_timeout_seconds)
         source = SourceFile(filename, sha256_hex(data), fmt or "unknown")

@@ -97,6 +97,8 @@ def read_outlook(filename: str, data: bytes, *, limits: Limits) -> OutlookItem:
     """The item in ``data``; raises ``UnreadableAttachment`` (or ``UnsafeAttachment`` from the
     vetting) and nothing else for a bad file."""
     kind = vet(filename, data, limits)
+    if kind == "ole":  # a compound file without an item's parts in it: cut short, or damaged
+        raise UnreadableAttachment("the Outlook message is damaged or incomplete and cannot be read")
     if kind != "msg":
         raise UnreadableAttachment("the file is not an Outlook message")
     try:
@@ -128,7 +130,7 @@ def _load(data: bytes, limits: Limits) -> Storage:
         if declared > limits.max_decompressed_bytes:
             raise UnreadableAttachment("the Outlook message's parts add up to more than the size limit")
         if not ole.exists("__properties_version1.0"):
-            raise UnreadableAttachment("the file is not an Outlook message (it has no message properties)")
+            raise UnreadableAttachment("the Outlook message is damaged: its message properties cannot be found")
         return Storage.from_ole(ole)
     finally:
         ole.close()

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from msgfile import MsgAttachment, MsgItem, msg
+from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, TM, TM_ADDR, config_for, papers
 
 from carepanel.config import Config, load_config
 from carepanel.demo import compose_email
 from carepanel.samples import north_somerset_form
 from carepanel.service import open_service
-from msgfile import MsgAttachment, MsgItem, msg
-from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, TM, TM_ADDR, config_for, papers
 
 UNSIGNED = replace(GOOD, team_manager=replace(TM, signed=None))
 APPROVED = datetime(2026, 11, 20, 16, 5, tzinfo=timezone.utc)
@@ -36,10 +36,10 @@ def council(tmp_path: Path) -> Config:
 
 
 def approval(**kw: object) -> MsgItem:
-    fields: dict[str, object] = dict(
-        subject="RE: CRP request for Poppy", sender_name="Terry Manager", sender_email=TM_ADDR, sent=APPROVED,
-        body="Hi Sam,\n\nI approve this request going to panel.\n\nTerry\nTeam Manager",
-    )
+    fields: dict[str, object] = {
+        "subject": "RE: CRP request for Poppy", "sender_name": "Terry Manager", "sender_email": TM_ADDR, "sent": APPROVED,
+        "body": "Hi Sam,\n\nI approve this request going to panel.\n\nTerry\nTeam Manager",
+    }
     fields.update(kw)
     return MsgItem(**fields)  # type: ignore[arg-type]
 

@@ -243,8 +243,8 @@ class _Reader:
                 skipped += 1
                 continue
             self.files += 1
-            name = att.string(ATTACH_LONG_FILENAME) or att.string(ATTACH_FILENAME) or "attachment.bin"
-            files.append(OutlookFile(name, att.string(ATTACH_MIME) or "application/octet-stream", data))
+            filename = att.string(ATTACH_LONG_FILENAME) or att.string(ATTACH_FILENAME) or "attachment.bin"
+            files.append(OutlookFile(filename, att.string(ATTACH_MIME) or "application/octet-stream", data))
         name, address = _sender(props)
         return OutlookItem(
             subject=" ".join((props.string(SUBJECT) or "").split()),

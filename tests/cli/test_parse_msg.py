@@ -6,9 +6,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carepanel.samples import CASES, north_somerset_form
+import pytest
 from msgfile import MsgAttachment, MsgItem, msg
-from test_contract import REQUEST_KEYS, project, run  # noqa: F401 - the fixture
+from test_contract import REQUEST_KEYS, run
+
+from carepanel.demo import CONFIG, PANEL, STAFF
+from carepanel.samples import CASES, north_somerset_form
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "config.toml").write_text(CONFIG.format(profile="north-somerset", panel=PANEL))
+    (tmp_path / "staff.csv").write_text(STAFF)
+    return tmp_path
+
 
 APPROVAL = MsgItem(subject="RE: CRP request", sender_name="Terry Manager", sender_email="terry.manager@example.gov.uk",
                    body="I approve this going to panel. Terry")

@@ -9,16 +9,21 @@ from datetime import date, datetime, timezone
 
 import olefile
 import pytest
+from msgfile import MsgAttachment, MsgItem, msg
 
 from carepanel import parsers
 from carepanel.config import Limits, load_profile
-from carepanel.errors import DocumentError, NotARequestForm, UnreadableAttachment, UnsafeAttachment
+from carepanel.errors import (
+    DocumentError,
+    NotARequestForm,
+    UnreadableAttachment,
+    UnsafeAttachment,
+)
 from carepanel.mailbox.message import parse_message
 from carepanel.parsers.outlook import MAX_DEPTH, read_outlook, walk
 from carepanel.parsers.sandbox import SandboxedReader
 from carepanel.parsers.sniff import sniff_format
 from carepanel.samples import CASES, north_somerset_form
-from msgfile import MsgAttachment, MsgItem, msg
 
 LIMITS = Limits(max_message_bytes=30 << 20, max_attachment_bytes=20 << 20, max_pages=50,
                 max_decompressed_bytes=100 << 20, parse_timeout_seconds=30)
@@ -27,9 +32,9 @@ BIG = bytes(random.Random(7).randbytes(20_000))  # past the 4096-byte mini-strea
 
 
 def item(**kw: object) -> MsgItem:
-    fields: dict[str, object] = dict(subject="RE: Poppy \u2013 panel", sender_name="Terry Manager",
-                                     sender_email="terry.manager@example.gov.uk", sent=SENT,
-                                     body="I approve this going to panel.\r\nTerry")
+    fields: dict[str, object] = {"subject": "RE: Poppy \u2013 panel", "sender_name": "Terry Manager",
+                                 "sender_email": "terry.manager@example.gov.uk", "sent": SENT,
+                                 "body": "I approve this going to panel.\r\nTerry"}
     fields.update(kw)
     return MsgItem(**fields)  # type: ignore[arg-type]
 

@@ -226,6 +226,8 @@ class _Walker:
             return self.open_outlook(safe_filename(name, "message.msg"), data)
         except DocumentError:
             return None  # kept whole: reading it as an attachment gives the sender the reason
+        except Exception:  # noqa: BLE001 - nor may a fault in the reader cost the mail: kept whole, then flagged
+            return None
 
     def _outlook_item(self, item: OutlookItem, texts: _Texts, depth: int) -> None:
         """An Outlook item is read like an attached message: its sender's own words are

@@ -2,6 +2,7 @@
 
     vet          true type, size, macros, archive bombs, encryption, pages  (vet.py)
     read layout  one reader per true type -> tables and paragraphs           (docx_reader, pdf_reader)
+                 (an Outlook .msg: the first file inside it that reads as a form)  (outlook.py)
     recognise    which council's form, by its markers                        (forms.py)
     read         the form's labels, children tables, values                  (fields, children, values)
     judge        request types, and the fields the profile requires          (request_types, forms)

@@ -221,11 +221,13 @@ def open_here(name: str, data: bytes):
 def test_in_a_mail_the_items_words_are_quoted_and_its_files_attached_as_forwarded() -> None:
     eml = (b"From: Grace Okafor <grace.okafor@example.gov.uk>\r\nTo: sam.worker@example.gov.uk\r\nSubject: ok\r\n"
            b"Date: Fri, 20 Nov 2026 10:00:00 +0000\r\n\r\nI agree, Grace\r\n")
-    data = msg(item(attachments=[MsgAttachment("plan.docx", b"plan"), MsgAttachment("grace.eml", eml)]))
+    saved = msg(item(sender_email="jordan.senior@example.gov.uk", body="Agreed. Jordan", attachments=[MsgAttachment("costs.pdf", b"%PDF")]))
+    data = msg(item(attachments=[MsgAttachment("plan.docx", b"plan"), MsgAttachment("grace.eml", eml), MsgAttachment("Jordan.msg", saved)]))
     got = parse_message(mail([("RE Poppy.msg", data), ("form.docx", b"form")]), open_outlook=open_here)
     assert [(q.sender, q.text) for q in got.quoted] == [
-        ("terry.manager@example.gov.uk", "I approve this going to panel.\nTerry"), ("grace.okafor@example.gov.uk", "I agree, Grace")]
-    assert [(a.filename, a.forwarded) for a in got.attachments] == [("plan.docx", True), ("form.docx", False)]
+        ("terry.manager@example.gov.uk", "I approve this going to panel.\nTerry"), ("grace.okafor@example.gov.uk", "I agree, Grace"),
+        ("jordan.senior@example.gov.uk", "Agreed. Jordan")]
+    assert [(a.filename, a.forwarded) for a in got.attachments] == [("plan.docx", True), ("costs.pdf", True), ("form.docx", False)]
 
 
 def test_without_a_reader_or_when_it_fails_the_msg_stays_one_attachment() -> None:
@@ -234,3 +236,8 @@ def test_without_a_reader_or_when_it_fails_the_msg_stays_one_attachment() -> Non
     broken = mail([("RE Poppy.msg", msg(item())[:-700])])
     got = parse_message(broken, open_outlook=open_here)
     assert [a.filename for a in got.attachments] == ["RE Poppy.msg"] and got.quoted == ()
+
+    def faulty(name: str, data: bytes):
+        raise RuntimeError("a bug in the reader")
+
+    assert [a.filename for a in parse_message(raw, open_outlook=faulty).attachments] == ["RE Poppy.msg"]

@@ -243,6 +243,9 @@ class PackConfig:
     # At papers-out, a pack whose papers LibreOffice hung or died on is built again every few
     # minutes for this long before it goes with those papers listed as missing.
     retry_incomplete_minutes: float = 60.0
+    # False: the administrator sends each pack by hand (`pack send`, or the web app) after
+    # checking it; the service only says, in `carepanel status`, when papers are overdue.
+    send_automatically: bool = True
 
 
 @dataclass(frozen=True)
@@ -836,6 +839,7 @@ def _pack(t: _Table) -> PackConfig:
         office_workers=t.take("office_workers", int, 2),
         office_timeout_seconds=float(t.take("office_timeout_seconds", (int, float), 90)),
         retry_incomplete_minutes=float(t.take("retry_incomplete_minutes", (int, float), 60)),
+        send_automatically=t.take("send_automatically", bool, True),
     )
     t.done()
     if pc.max_email_mb <= 0:

@@ -184,7 +184,9 @@ class Service:
         """
         from . import packs
 
-        sent = []
+        sent: list[date] = []
+        if not self.cfg.pack.send_automatically:
+            return sent
         now = self.clock()
         for day in packs.due_papers(self.cfg, self.store, now):
             if self.papers_retry_at.get(day, now) > now:

@@ -186,6 +186,8 @@ class MailboxConfig:
     service_endpoint: str | None = None  # the EWS URL; or `server`, giving https://{server}/EWS/Exchange.asmx
     auth: str = "ntlm"  # ntlm | basic | oauth (then tenant_id, client_id, client_secret_env)
     exchange_version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
+    # streaming (EWS streaming notifications wake the sync; it falls back to polling by itself) | poll
+    notifications: str = "streaming"
     # backend = "graph": change notifications to this public HTTPS URL (the web app's /graph/notifications)
     notification_url: str | None = None
     notification_secret_env: str | None = None  # the clientState secret
@@ -731,6 +733,7 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         auth=t.choice("auth", ("ntlm", "basic", "oauth"), "ntlm"),
         exchange_version=t.choice("exchange_version", ("Exchange2013", "Exchange2013_SP1", "Exchange2016",
                                                        "Exchange2019"), "Exchange2016"),
+        notifications=t.choice("notifications", ("streaming", "poll"), "streaming"),
         notification_url=t.take("notification_url", str, None),
         notification_secret_env=t.take("notification_secret_env", str, None),
         notification_poll_seconds=float(t.take("notification_poll_seconds", (int, float), 900.0)),

@@ -385,21 +385,28 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
 
 def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
                   stop: threading.Event, clock: Clock) -> None:
-    """SyncFolderItems every poll_seconds; on trouble, back off and try again from the committed
-    sync state, so nothing is skipped."""
+    """SyncFolderItems every poll_seconds, and at once when a streaming notification says new
+    mail has come (``mailbox.notifications``, exchange_notify.py); on trouble, back off and try
+    again from the committed sync state, so nothing is skipped."""
+    from .mailbox.exchange_notify import start_notifications, wait_for_wake
+
     mailbox = exchange_mailbox(cfg)
     key = exchange_key(cfg)
+    new_mail = threading.Event()
     with open_service(cfg, clock) as service:
         server = _start_web(cfg, host, port, clock) if web else None
         echo(f"carepanel: reading {cfg.mailbox.address} on Exchange Server for {cfg.profile.title}")
+        if cfg.mailbox.notifications == "streaming":
+            start_notifications(lambda: exchange_mailbox(cfg), new_mail, stop)
         failures = 0
         while not stop.is_set():
             try:
+                new_mail.clear()  # whatever it announced, this round's sync will find
                 service.sweep_exchange(mailbox, key)
                 service.send_due_papers()
                 service.check_deadlines()
                 failures = 0
-                mailbox.wait(cfg.mailbox.poll_seconds, stop.is_set)
+                wait_for_wake(new_mail, stop, cfg.mailbox.poll_seconds)
             except MailboxUnavailable as exc:
                 failures += 1
                 service.store.mailbox_health(key, ok=False, error=exc.detail)

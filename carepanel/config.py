@@ -297,6 +297,9 @@ class Config:
     pack: PackConfig
     web: WebConfig
     retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
+    # [directory] exchange_groups: role -> distribution list, read from Exchange (exchange_directory.py)
+    directory_exchange_groups: tuple[tuple[str, str], ...] = ()  # in the order given: the first list naming someone wins
+    directory_refresh_hours: float = 24.0
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -671,6 +674,8 @@ def build_config(
 
     directory = t.table("directory")
     csv_value = directory.take("csv", str, None)
+    exchange_groups = _exchange_groups(directory.take("exchange_groups", dict, {}))
+    refresh_hours = float(directory.take("exchange_refresh_hours", (int, float), 24.0))
     directory.done()
     directory_csv = _path(base, csv_value) if csv_value else None
     if check_files and directory_csv is not None and not directory_csv.is_file():
@@ -690,9 +695,25 @@ def build_config(
         pack=_pack(t.table("pack")),
         web=_web(t.table("web")),
         retention=_retention(t.table("retention")),
+        directory_exchange_groups=exchange_groups,
+        directory_refresh_hours=refresh_hours,
     )
     t.done()
+    if exchange_groups and cfg.mailbox.backend != "exchange":
+        raise ConfigError("directory.exchange_groups: the address book is read through EWS; it needs "
+                          "mailbox.backend = \"exchange\"")
     return cfg
+
+
+def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    groups: list[tuple[str, str]] = []
+    for role, address in value.items():
+        if role not in DIRECTORY_ROLES:
+            raise ConfigError(f"directory.exchange_groups: role {role!r} is not one of {', '.join(DIRECTORY_ROLES)}")
+        if not isinstance(address, str) or "@" not in address:
+            raise ConfigError(f"directory.exchange_groups.{role}: give the distribution list's email address")
+        groups.append((role, address.strip()))
+    return tuple(groups)
 
 
 def _path(base: Path, value: str | os.PathLike[str]) -> Path:

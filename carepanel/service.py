@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
@@ -22,7 +22,7 @@ from typing import Any
 from . import parsers
 from .clock import Clock, system_clock
 from .config import Config
-from .directory import load_directory
+from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
@@ -174,6 +174,11 @@ class Service:
         self.deliver_due()
         return done
 
+    def use_directory(self, directory: Directory) -> None:
+        """A staff directory read again (the Exchange address book refreshed), for what comes next."""
+        self.processor = replace(self.processor, directory=directory,
+                                 ctx=replace(self.processor.ctx, directory=directory))
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -248,7 +253,7 @@ class Service:
 def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     setup_logging(cfg.log_dir)
     store = Store(cfg.db_path)
-    directory = load_directory(cfg.directory_csv)
+    directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
     ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx)
@@ -402,6 +407,7 @@ def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callabl
         while not stop.is_set():
             try:
                 new_mail.clear()  # whatever it announced, this round's sync will find
+                refresh_exchange_directory(cfg, service, mailbox)
                 service.sweep_exchange(mailbox, key)
                 service.send_due_papers()
                 service.check_deadlines()
@@ -423,6 +429,17 @@ def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callabl
         if server is not None:
             server.should_exit = True
     echo("carepanel: stopped")
+
+
+def refresh_exchange_directory(cfg: Config, service: Service, mailbox: Any) -> None:
+    """Read the address book again when the copy is due (never stopping intake when it fails)."""
+    if not cfg.directory_exchange_groups:
+        return
+    from .mailbox.exchange_directory import refresh
+
+    if refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
+               timedelta(hours=cfg.directory_refresh_hours), service.clock()):
+        service.use_directory(directory_for(cfg))
 
 
 def exchange_key(cfg: Config) -> str:

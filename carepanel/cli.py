@@ -841,11 +841,12 @@ def mailbox_check(state: State, as_json: bool) -> None:
         box = exchange_mailbox(cfg)
         try:
             waiting = box.check()  # MailboxUnavailable says why, in words
+            extra = _exchange_extras(cfg, box)
         finally:
             box.close()
         result = {"backend": "exchange", "ok": True,
                   "detail": f"signed in to {m.service_endpoint} ({m.auth}); can read {m.address}'s {m.folder} "
-                            f"({waiting} messages in it) and file into {m.processed_folder.replace('/', '-')}"}
+                            f"({waiting} messages in it) and file into {m.processed_folder.replace('/', '-')}" + extra}
     elif m.backend == "graph":
         from .service import graph_mailbox
 
@@ -898,6 +899,26 @@ def status(state: State, as_json: bool) -> None:
     if cfg.directory_exchange_groups:
         human += "\n  " + _address_book_status(cfg, result)
     _emit(result, as_json, human)
+
+
+def _exchange_extras(cfg: Config, box: Any) -> str:
+    """What ``mailbox check`` adds for Exchange: whether streaming notifications are offered, and
+    whether each address-book list in ``[directory] exchange_groups`` can be read."""
+    from .mailbox.exchange_notify import probe_streaming
+
+    out = ""
+    if cfg.mailbox.notifications == "streaming":
+        refused = probe_streaming(box)
+        out += ("; streaming notifications: available" if refused is None else
+                f"; streaming notifications refused ({refused}): the service will poll every {cfg.mailbox.poll_seconds:g}s")
+    if cfg.directory_exchange_groups:
+        from .mailbox.exchange_directory import count_members
+
+        for role, address in cfg.directory_exchange_groups:
+            counted = count_members(box, address)
+            out += (f"; {role} list {address}: {counted} members" if isinstance(counted, int)
+                    else f"; {role} list {address} NOT readable: {counted}")
+    return out
 
 
 def _address_book_status(cfg: Config, result: dict[str, Any]) -> str:

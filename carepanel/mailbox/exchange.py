@@ -328,6 +328,9 @@ def plain_reason(exc: BaseException) -> str:
         return "the Exchange server has no mailbox with that address (check mailbox.address)"
     if isinstance(exc, ews.ErrorFolderNotFound):
         return "the folder does not exist on the Exchange server (check mailbox.folder)"
+    # exchangelib makes the server's own answers TransportErrors too; ErrorTimeoutExpired is its word for no answer
+    if isinstance(exc, ews.ResponseMessageError) and not isinstance(exc, ews.ErrorTimeoutExpired):
+        return f"the Exchange server answered {type(exc).__name__}: {str(exc)[:200]}"
     if isinstance(exc, (ews.TransportError, requests.ConnectionError, ConnectionError)):
         return "the Exchange server cannot be reached (check mailbox.service_endpoint or mailbox.server)"
     if isinstance(exc, (requests.Timeout, TimeoutError)):

@@ -61,6 +61,15 @@ def _members(mailbox: ExchangeMailbox, protocol: Any, address: str, visited: set
     return out
 
 
+def count_members(mailbox: ExchangeMailbox, address: str) -> int | str:
+    """For ``carepanel mailbox check``: how many people a list holds, or why it cannot be read."""
+    try:
+        members = _members(mailbox, mailbox.account().protocol, address, {address.lower()})
+        return len({(m.email_address or "").lower() for m in members} - {""})
+    except MailboxUnavailable as exc:
+        return exc.detail
+
+
 def _contact(mailbox: ExchangeMailbox, protocol: Any, email: str) -> tuple[str | None, str | None]:
     """The display name and department ResolveNames gives for exactly this SMTP address."""
     found = mailbox.call(lambda: protocol.resolve_names(names=[f"smtp:{email}"], return_full_contact_data=True))

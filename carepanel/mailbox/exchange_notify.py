@@ -73,6 +73,14 @@ class StreamingWaker:
         return self
 
     def run(self) -> None:
+        try:
+            self._run()
+        except Exception as exc:  # noqa: BLE001 - whatever it was, polling goes on without us
+            self.mode = "poll"
+            log.error("exchange notifications stopped; polling", extra=safe_fields(
+                event="exchange_notifications_failed", error_type=type(exc).__name__))
+
+    def _run(self) -> None:
         failures = 0
         while not self.stop.is_set():
             started = self.clock()
@@ -130,6 +138,19 @@ class StreamingWaker:
         with contextlib.suppress(Exception):  # it lapses on the server by itself within 30 minutes
             self.mailbox.folder().unsubscribe(self.subscription)
         self.subscription = None
+
+
+def probe_streaming(mailbox: ExchangeMailbox) -> str | None:
+    """For ``carepanel mailbox check``: subscribe and unsubscribe at once.  None when the server
+    offers streaming notifications, else the code it refused them with."""
+    folder = mailbox.folder()
+    try:
+        sub = folder.subscribe_to_streaming(event_types=SUBSCRIBED_EVENTS)
+    except (ews.EWSError, requests.RequestException, OSError) as exc:
+        return type(exc).__name__
+    with contextlib.suppress(ews.EWSError, requests.RequestException, OSError):
+        folder.unsubscribe(sub)
+    return None
 
 
 def wait_for_wake(wake: threading.Event, stop: threading.Event, seconds: float) -> bool:

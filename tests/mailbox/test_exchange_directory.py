@@ -153,3 +153,18 @@ def test_the_config_names_a_bad_group(tmp_path: Path) -> None:
 def test_the_directory_module_stays_free_of_exchangelib() -> None:
     code = "import sys, carepanel.directory; sys.exit('exchangelib' in sys.modules)"
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
+
+
+def test_mailbox_check_counts_each_list_and_names_one_it_cannot_read(tmp_path: Path, replay: EwsReplay,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CAREPANEL_TEST_EWS_PASSWORD", "not-a-real-password")
+    config = project(tmp_path, replay.endpoint)
+    ok = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert ok.exit_code == 0, ok.output
+    assert "social_worker list crp-social-workers@example.gov.uk: 3 members" in ok.output
+    assert "team_manager list crp-team-managers@example.gov.uk: 2 members" in ok.output
+    replay.rules = [{"operation": "ExpandDL", "contains": ["crp-team-managers@example.gov.uk"],
+                     "answers": [{"file": "expanddl-not-found.xml"}]}] + replay.rules
+    gone = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert "team_manager list crp-team-managers@example.gov.uk NOT readable: " in gone.output
+    assert "ErrorNameResolutionNoResults" in gone.output

@@ -138,3 +138,18 @@ def test_notifications_poll_never_subscribes(tmp_path: Path, replay: EwsReplay) 
     until(lambda: moved(replay, "AAMkAD-ews-4"), "the fourth message found by polling")
     svc.stop()
     assert "Subscribe" not in replay.ops()
+
+
+def test_mailbox_check_says_whether_the_server_offers_streaming(tmp_path: Path, replay: EwsReplay) -> None:
+    from click.testing import CliRunner
+
+    from carepanel.cli import main
+
+    config = project(tmp_path / "p", replay.endpoint, "poll_seconds = 60")
+    ok = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert ok.exit_code == 0 and "streaming notifications: available" in ok.output, ok.output
+    assert replay.ops().count("Unsubscribe") == 1  # the trial subscription is not left behind
+    replay.rules = [{"operation": "Subscribe", "answers": [{"file": "subscribe-refused.xml"}]}] + replay.rules
+    refused = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+    assert refused.exit_code == 0, refused.output
+    assert "streaming notifications refused (ErrorInvalidServerVersion): the service will poll every 60s" in refused.output

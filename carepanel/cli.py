@@ -126,7 +126,8 @@ def config_check(state: State) -> None:
     click.echo(f"  data dir:  {cfg.data_dir}")
     click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or cfg.mailbox.host or ''}")
     click.echo(f"  outbox:    {cfg.outbox.backend} {cfg.outbox.path or ''}")
-    click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)"))
+    click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)")
+               + (" and the Exchange address-book copy" if cfg.directory_exchange_groups else ""))
 
 
 # --------------------------------------------------------------------------- parse / ingest

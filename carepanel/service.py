@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import date, datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
@@ -256,7 +257,8 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx)
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx,
+                        open_outlook=partial(reader.outlook, limits=cfg.limits))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     try:
         yield Service(cfg, store, processor, clock, office=office)

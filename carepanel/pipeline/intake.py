@@ -26,6 +26,7 @@ from . import calendar, checks, signoff
 from .mentions import panel_date_mentioned
 from ..clock import LONDON
 from .identity import child_key
+from ..parsers.outlook import OutlookItem
 from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, SourceFile, Submission
 
 FLAG_ORDER = (
@@ -47,6 +48,9 @@ class IntakeContext:
     # While true, a conversion that failed because LibreOffice itself hung or died raises
     # RetryLater instead of flagging the file; the processor sets it for a message's first tries.
     retry_transient: bool = False
+    # How an attached Outlook .msg is opened into its text and files before the mail is judged
+    # (the sandboxed worker, in the service); None keeps a .msg as one attachment.
+    open_outlook: Callable[[str, bytes], OutlookItem] | None = None
 
 
 CONVERTED = ("doc", "odt", "rtf")

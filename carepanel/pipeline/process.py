@@ -56,7 +56,8 @@ class Processor:
                 now: datetime, watermark: Watermark | None = None) -> Outcome:
         sha = self.archive.put(raw)
         try:
-            message = parse_message(raw, received_at=received_at, max_bytes=self.cfg.limits.max_message_bytes)
+            message = parse_message(raw, received_at=received_at, max_bytes=self.cfg.limits.max_message_bytes,
+                                    open_outlook=self.ctx.open_outlook)
         except MessageError as exc:
             self.store.note_message(sha, f"<{sha}@carepanel.invalid>", source, source_key, len(raw))
             self.store.note_failure(sha, exc.code or "unreadable_message", exc.detail, None, refused=True, watermark=watermark)

@@ -186,6 +186,8 @@ class MailboxConfig:
     service_endpoint: str | None = None  # the EWS URL; or `server`, giving https://{server}/EWS/Exchange.asmx
     auth: str = "ntlm"  # ntlm | basic | oauth (then tenant_id, client_id, client_secret_env)
     exchange_version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
+    # streaming (EWS streaming notifications wake the sync; it falls back to polling by itself) | poll
+    notifications: str = "streaming"
     # backend = "graph": change notifications to this public HTTPS URL (the web app's /graph/notifications)
     notification_url: str | None = None
     notification_secret_env: str | None = None  # the clientState secret
@@ -298,6 +300,9 @@ class Config:
     pack: PackConfig
     web: WebConfig
     retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
+    # [directory] exchange_groups: role -> distribution list, read from Exchange (exchange_directory.py)
+    directory_exchange_groups: tuple[tuple[str, str], ...] = ()  # in the order given: the first list naming someone wins
+    directory_refresh_hours: float = 24.0
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -672,6 +677,8 @@ def build_config(
 
     directory = t.table("directory")
     csv_value = directory.take("csv", str, None)
+    exchange_groups = _exchange_groups(directory.take("exchange_groups", dict, {}))
+    refresh_hours = float(directory.take("exchange_refresh_hours", (int, float), 24.0))
     directory.done()
     directory_csv = _path(base, csv_value) if csv_value else None
     if check_files and directory_csv is not None and not directory_csv.is_file():
@@ -691,9 +698,25 @@ def build_config(
         pack=_pack(t.table("pack")),
         web=_web(t.table("web")),
         retention=_retention(t.table("retention")),
+        directory_exchange_groups=exchange_groups,
+        directory_refresh_hours=refresh_hours,
     )
     t.done()
+    if exchange_groups and cfg.mailbox.backend != "exchange":
+        raise ConfigError("directory.exchange_groups: the address book is read through EWS; it needs "
+                          "mailbox.backend = \"exchange\"")
     return cfg
+
+
+def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    groups: list[tuple[str, str]] = []
+    for role, address in value.items():
+        if role not in DIRECTORY_ROLES:
+            raise ConfigError(f"directory.exchange_groups: role {role!r} is not one of {', '.join(DIRECTORY_ROLES)}")
+        if not isinstance(address, str) or "@" not in address:
+            raise ConfigError(f"directory.exchange_groups.{role}: give the distribution list's email address")
+        groups.append((role, address.strip()))
+    return tuple(groups)
 
 
 def _path(base: Path, value: str | os.PathLike[str]) -> Path:
@@ -734,6 +757,7 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         auth=t.choice("auth", ("ntlm", "basic", "oauth"), "ntlm"),
         exchange_version=t.choice("exchange_version", ("Exchange2013", "Exchange2013_SP1", "Exchange2016",
                                                        "Exchange2019"), "Exchange2016"),
+        notifications=t.choice("notifications", ("streaming", "poll"), "streaming"),
         notification_url=t.take("notification_url", str, None),
         notification_secret_env=t.take("notification_secret_env", str, None),
         notification_poll_seconds=float(t.take("notification_poll_seconds", (int, float), 900.0)),

@@ -14,7 +14,7 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from datetime import date, datetime, timedelta, timezone
 from types import FrameType
@@ -23,7 +23,7 @@ from typing import Any
 from . import parsers
 from .clock import Clock, system_clock
 from .config import Config
-from .directory import load_directory
+from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
@@ -175,6 +175,11 @@ class Service:
         self.deliver_due()
         return done
 
+    def use_directory(self, directory: Directory) -> None:
+        """A staff directory read again (the Exchange address book refreshed), for what comes next."""
+        self.processor = replace(self.processor, directory=directory,
+                                 ctx=replace(self.processor.ctx, directory=directory))
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -251,7 +256,7 @@ class Service:
 def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     setup_logging(cfg.log_dir)
     store = Store(cfg.db_path)
-    directory = load_directory(cfg.directory_csv)
+    directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
     ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx,
@@ -389,21 +394,29 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
 
 def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
                   stop: threading.Event, clock: Clock) -> None:
-    """SyncFolderItems every poll_seconds; on trouble, back off and try again from the committed
-    sync state, so nothing is skipped."""
+    """SyncFolderItems every poll_seconds, and at once when a streaming notification says new
+    mail has come (``mailbox.notifications``, exchange_notify.py); on trouble, back off and try
+    again from the committed sync state, so nothing is skipped."""
+    from .mailbox.exchange_notify import start_notifications, wait_for_wake
+
     mailbox = exchange_mailbox(cfg)
     key = exchange_key(cfg)
+    new_mail = threading.Event()
     with open_service(cfg, clock) as service:
         server = _start_web(cfg, host, port, clock) if web else None
         echo(f"carepanel: reading {cfg.mailbox.address} on Exchange Server for {cfg.profile.title}")
+        if cfg.mailbox.notifications == "streaming":
+            start_notifications(lambda: exchange_mailbox(cfg), new_mail, stop)
         failures = 0
         while not stop.is_set():
             try:
+                new_mail.clear()  # whatever it announced, this round's sync will find
+                refresh_exchange_directory(cfg, service, mailbox)
                 service.sweep_exchange(mailbox, key)
                 service.send_due_papers()
                 service.check_deadlines()
                 failures = 0
-                mailbox.wait(cfg.mailbox.poll_seconds, stop.is_set)
+                wait_for_wake(new_mail, stop, cfg.mailbox.poll_seconds)
             except MailboxUnavailable as exc:
                 failures += 1
                 service.store.mailbox_health(key, ok=False, error=exc.detail)
@@ -420,6 +433,17 @@ def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callabl
         if server is not None:
             server.should_exit = True
     echo("carepanel: stopped")
+
+
+def refresh_exchange_directory(cfg: Config, service: Service, mailbox: Any) -> None:
+    """Read the address book again when the copy is due (never stopping intake when it fails)."""
+    if not cfg.directory_exchange_groups:
+        return
+    from .mailbox.exchange_directory import refresh
+
+    if refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
+               timedelta(hours=cfg.directory_refresh_hours), service.clock()):
+        service.use_directory(directory_for(cfg))
 
 
 def exchange_key(cfg: Config) -> str:

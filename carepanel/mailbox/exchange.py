@@ -14,8 +14,8 @@ MIME message (``SendOnly``), keeping our stable Message-ID.  Throttling (``Error
 with ``BackOffMilliseconds``) is waited out here, not inside exchangelib, so the wait is capped
 and logged; every other failure becomes a ``MailboxUnavailable`` saying what to check.
 
-Waiting for new mail is polling at ``poll_seconds``: EWS streaming notifications are not used
-in this version (see the README).
+Waiting for new mail is a sync every ``poll_seconds``, woken early by EWS streaming
+notifications where the server offers them (``exchange_notify.py``).
 """
 
 from __future__ import annotations
@@ -157,7 +157,9 @@ class ExchangeMailbox:
     def account(self) -> Account:
         if self._account is None:
             config = Configuration(service_endpoint=self.s.service_endpoint, credentials=self.credentials,
-                                   auth_type=AUTHS[self.s.auth], version=Version(build=VERSIONS[self.s.version]))
+                                   auth_type=AUTHS[self.s.auth], version=Version(build=VERSIONS[self.s.version]),
+                                   # two: the notification stream holds one connection for minutes
+                                   max_connections=2)
             self._account = self.call(lambda: Account(
                 primary_smtp_address=self.s.address, config=config, autodiscover=False,
                 access_type=IMPERSONATION if self.s.auth == "oauth" else DELEGATE))
@@ -326,6 +328,9 @@ def plain_reason(exc: BaseException) -> str:
         return "the Exchange server has no mailbox with that address (check mailbox.address)"
     if isinstance(exc, ews.ErrorFolderNotFound):
         return "the folder does not exist on the Exchange server (check mailbox.folder)"
+    # exchangelib makes the server's own answers TransportErrors too; ErrorTimeoutExpired is its word for no answer
+    if isinstance(exc, ews.ResponseMessageError) and not isinstance(exc, ews.ErrorTimeoutExpired):
+        return f"the Exchange server answered {type(exc).__name__}: {str(exc)[:200]}"
     if isinstance(exc, (ews.TransportError, requests.ConnectionError, ConnectionError)):
         return "the Exchange server cannot be reached (check mailbox.service_endpoint or mailbox.server)"
     if isinstance(exc, (requests.Timeout, TimeoutError)):

@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import decisions, packs
 from ..clock import LONDON, Clock, system_clock
 from ..config import Config
-from ..directory import Directory, load_directory
+from ..directory import Directory, directory_for
 from ..errors import CarepanelError
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
@@ -100,7 +100,7 @@ class WebApp:
     def __init__(self, cfg: Config, clock: Clock = system_clock) -> None:
         self.cfg = cfg
         self.clock = clock
-        self.directory: Directory = load_directory(cfg.directory_csv)
+        self.directory: Directory = directory_for(cfg)
         self.archive = Archive(cfg.archive_dir)
         self.limiter = LoginLimiter(cfg.web.max_login_failures)
         self._local = threading.local()

@@ -1,6 +1,10 @@
 """A local EWS endpoint replaying recorded SOAP answers (``recordings/ews/``), for the exchange
 backend's tests: each request is matched by its operation and by text it must (or must not)
-contain; a rule's answers are served in order and the last one repeats."""
+contain; a rule's answers are served in order and the last one repeats.
+
+An answer with ``"hold": true`` is sent the way Exchange sends a ``GetStreamingEvents`` stream:
+chunked, and the connection then kept open (as a stream with no news is) until the replay is
+closed or ``release()`` is called, when it ends as the server ends it."""
 
 from __future__ import annotations
 
@@ -23,6 +27,7 @@ class EwsReplay:
         self.served: dict[int, int] = defaultdict(int)
         self.log: list[tuple[str, bytes]] = []  # (operation, request body)
         self.auth: list[str | None] = []
+        self.released = threading.Event()  # ends every held stream
         replay = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -37,19 +42,31 @@ class EwsReplay:
                 op = m.group(1).decode() if m else "?"
                 replay.log.append((op, body))
                 replay.auth.append(self.headers.get("Authorization"))
-                status, data = replay.answer(op, body)
+                status, data, hold = replay.answer(op, body)
                 self.send_response(status)
                 self.send_header("Content-Type", "text/xml; charset=utf-8")
-                self.send_header("Content-Length", str(len(data)))
+                if not hold:
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                    return
+                self.send_header("Transfer-Encoding", "chunked")
                 self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                    self.wfile.flush()
+                    replay.released.wait()
+                    self.wfile.write(b"0\r\n\r\n")
+                except OSError:
+                    pass  # the client went away first
+                self.close_connection = True
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.endpoint = f"http://127.0.0.1:{self.server.server_address[1]}/EWS/Exchange.asmx"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
-    def answer(self, op: str, body: bytes) -> tuple[int, bytes]:
+    def answer(self, op: str, body: bytes) -> tuple[int, bytes, bool]:
         text = body.decode("utf-8", "replace")
         for i, rule in enumerate(self.rules):
             if rule["operation"] != op:
@@ -61,13 +78,17 @@ class EwsReplay:
             answers = rule["answers"]
             answer = answers[min(self.served[i], len(answers) - 1)]
             self.served[i] += 1
-            return int(answer.get("status", 200)), render(answer["file"])
-        return 500, render("unmatched.xml").replace(b"{op}", op.encode())
+            return int(answer.get("status", 200)), render(answer["file"]), bool(answer.get("hold"))
+        return 500, render("unmatched.xml").replace(b"{op}", op.encode()), False
 
     def ops(self) -> list[str]:
         return [op for op, _ in self.log]
 
+    def release(self) -> None:
+        self.released.set()
+
     def close(self) -> None:
+        self.released.set()
         self.server.shutdown()
         self.server.server_close()
 

@@ -57,13 +57,19 @@ class Answer:
     content_type: str = "text/plain"
 
 
+MAX_TOKEN = 2048  # Graph's validation tokens are a few hundred characters
+MAX_BODY = 1024 * 1024  # a batch of notifications is a few kilobytes; anything bigger is not Graph
+
+
 def handle(query: dict[str, str], body: bytes, client_state: str | None, signals: Signals = SIGNALS) -> Answer:
     """One request to the webhook: the validation handshake, or a batch of notifications."""
-    token = query.get("validationToken")
-    if token is not None:
-        return Answer(200, token)  # echoed as plain text; Graph gives us 10 seconds
-    if not client_state:
+    if not client_state:  # notifications are not configured here: nothing to validate or heed
         return Answer(404)
+    token = query.get("validationToken")
+    if token is not None:  # echoed as plain text (nosniff); Graph gives us 10 seconds
+        return Answer(200, token) if 0 < len(token) <= MAX_TOKEN else Answer(400)
+    if len(body) > MAX_BODY:
+        return Answer(413)
     try:
         items = json.loads(body or b"{}").get("value", [])
     except (ValueError, AttributeError):

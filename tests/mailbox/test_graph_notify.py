@@ -120,3 +120,6 @@ def test_lifecycle_notifications_renew_recreate_or_run_a_round() -> None:
     s = Signals()
     assert handle({}, b"not json", "cs", s).status == 400 and not s.wake.is_set()
     assert handle({}, lifecycle("missed"), None, s).status == 404  # notifications not configured
+    assert handle({"validationToken": "x"}, b"", None, s).status == 404  # nothing echoed for anyone then
+    assert handle({"validationToken": "x" * 5000}, b"", "cs", s).status == 400
+    assert handle({}, b"{" + b" " * (2 * 1024 * 1024) + b"}", "cs", s).status == 413

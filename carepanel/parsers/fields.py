@@ -118,11 +118,32 @@ def _contexts(table: Table, r: int, c: int) -> list[str]:
     """The headings a cell sits under: its column's top cell and its row's first cell."""
     cell = table.rows[r][c]
     out: list[str] = []
-    if r > 0:
-        out.extend(top.text for top in table.rows[0] if top.covers(cell.col))
+    for h in _heading_rows(table, r):
+        out.extend(top.text for top in table.rows[h] if top.covers(cell.col))
     if c > 0:
         out.append(table.rows[r][0].text)
     return out
+
+
+def _heading_rows(table: Table, r: int) -> list[int]:
+    """The rows that can head row ``r``: the table's first row; the first of the rows ruled as
+    ``r`` is, directly above it; and the row above those.
+
+    The first row is the heading of a table as drawn.  The others find the heading of a
+    table that LibreOffice joined to the tables above it when the form was saved again (the
+    Social Worker / Team Manager row over the Name, Team, Signature and Date rows).
+    """
+    if r == 0:
+        return []
+    shape = _shape(table.rows[r])
+    top = r
+    while top > 0 and _shape(table.rows[top - 1]) == shape:
+        top -= 1
+    return sorted({0, top, top - 1} - {r, -1})
+
+
+def _shape(row: Sequence[Cell]) -> tuple[tuple[int, int], ...]:
+    return tuple((c.col, c.span) for c in row)
 
 
 def _read_cell(views: list[list[_View]], r: int, c: int, prefixes: tuple[re.Pattern[str], ...], out: Fields,

@@ -109,6 +109,8 @@ def _views(table: Table, labels: Sequence[Label]) -> list[list[_View]]:
             contexts = _contexts(table, r, c)
             usable = [lb for lb in labels if lb.context is None or any(label_matches(lb.context, t) for t in contexts)]
             hits = tuple(find_hits(cell.text, usable)) if cell.text.strip() else ()
+            if hits and out and out[-1].is_label and out[-1].hits[-1].label.key == hits[0].label.key:
+                hits = ()  # "Team" | "Team 1": an answer that starts with its own label's word
             out.append(_View(cell, hits, cell.text[: hits[0].start] if hits else cell.text))
         views.append(out)
     return views

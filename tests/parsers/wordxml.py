@@ -335,7 +335,7 @@ def ns_merged_cells() -> bytes:
     ns_summary(f, current_situation="Ongoing neglect.", what_needs_to_change="Home conditions.")
     # the Social Worker's two value cells merged across the gap column
     f.cell(NS_SIGN, 1, 1).merge(f.cell(NS_SIGN, 1, 2)).paragraphs[0].add_run("Sam Worker")
-    ns_signatures(f, (None, "CIN Team 1", "", ""), ("Terry Manager", "CIN Team 1", "T Manager", "18/11/2026"))  # type: ignore[arg-type]
+    ns_signatures(f, (None, "Team 1", "", ""), ("Terry Manager", "Team 1", "T Manager", "18/11/2026"))  # type: ignore[arg-type]
     return f.bytes()
 
 
@@ -415,7 +415,7 @@ WORD_VARIANTS: dict[str, Variant] = {v.name: v for v in (
         "children.name": ["Ava Stone", "Ben Stone", "Cara Stone"], "children.child_id": ["LCS300001", "LCS300002", "LCS300003"],
         "children.ethnicity": ["Black British", "Black British", "White British"], "children.plan": [None, "CIN Y", None],
         "children.dob": [date(2014, 3, 2), date(2016, 3, 2), date(2018, 3, 2)],
-        "social_worker": ("Sam Worker", "CIN Team 1"), "team_manager": ("Terry Manager", True, date(2026, 11, 18)),
+        "social_worker": ("Sam Worker", "Team 1"), "team_manager": ("Terry Manager", True, date(2026, 11, 18)),
         "request_types": ("pre_proceedings",), "missing": [],
     }),
     Variant("ns_rows_deleted_and_added", ns_rows_deleted_and_added, "north-somerset", expect={

@@ -104,7 +104,7 @@ def _flow(paragraphs: list[Paragraph]) -> Table:
 def _views(table: Table, labels: Sequence[Label]) -> list[list[_View]]:
     views = []
     for r, row in enumerate(table.rows):
-        out = []
+        out: list[_View] = []
         for c, cell in enumerate(row):
             contexts = _contexts(table, r, c)
             usable = [lb for lb in labels if lb.context is None or any(label_matches(lb.context, t) for t in contexts)]

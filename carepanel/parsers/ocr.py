@@ -24,7 +24,7 @@ def available() -> bool:
 
 
 def _lines(image: object, deadline: float | None) -> list[str]:
-    import pytesseract
+    import pytesseract  # type: ignore[import-untyped]
 
     remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
     try:

@@ -203,8 +203,10 @@ def _cue(before: str, after: str) -> tuple[str | None, int]:
 
 # --------------------------------------------------------------------------- yes / no
 
-_CHECKED = "☒☑✓✔✗✘■▣◼●⊠"
-_EMPTY = "☐□○◻❏⃞"
+# Wingdings boxes come out of a PDF as the font's own code points: "þ" (U+00FE, or U+F0FE
+# in the private use area) is its ticked box, "¨" (U+00A8 / U+F0A8) its empty one.
+_CHECKED = "☒☑✓✔✗✘■▣◼●⊠þ\uf0fe\uf0fd\uf0fc"
+_EMPTY = "☐□○◻❏⃞¨\uf0a8\uf06f\uf071"
 _TOKENS = re.compile(
     r"(?P<yes>\byes\b)|(?P<no>\bno\b)"
     r"|(?P<on>[" + _CHECKED + r"]|\[\s*[x✓✔]\s*\]|\(\s*[x✓✔]\s*\)|(?<![\w'])x(?![\w']))"
@@ -263,10 +265,20 @@ def _ticked(tokens: list[tuple[str | None, int]]) -> bool | None:
 # --------------------------------------------------------------------------- text
 
 
+# The prompts Word puts in an empty content control.  Word itself hides them from the text
+# (``w:showingPlcHdr``), but a form saved again by LibreOffice or printed to PDF keeps them
+# as words; a person reads them as a blank.
+WORD_PROMPTS = re.compile(
+    r"(?:click|tap|click\s+or\s+tap)\s+(?:here\s+)?to\s+enter\s+(?:text|a\s+date)\.?|choose\s+an\s+item\.?"
+    r"|enter\s+any\s+content\s+that\s+you\s+want\s+to\s+repeat[^\n]*", re.I)
+
+
 def clean(text: str | None) -> str | None:
-    """Trim each line and the whole; collapse runs of blank lines; empty -> ``None``."""
+    """Trim each line and the whole; collapse runs of blank lines; Word's prompts in empty
+    content controls removed; empty -> ``None``."""
     if text is None:
         return None
+    text = WORD_PROMPTS.sub("", text)
     lines = [line.strip() for line in text.replace("\r", "\n").split("\n")]
     out: list[str] = []
     for line in lines:

@@ -69,7 +69,7 @@ GOOD_AT_LEAST, HOSTILE_AT_LEAST = 30, 25
 PDF_KEYS = ("form", "children.name", "children.child_id", "children.dob", "request", "request_types", "costs",
             "team_manager", "service_manager", "panel_date_asked", "missing", "yes_no")
 # What survives a trip through LibreOffice and back: all but the audit trail of printed labels.
-LO_KEYS = tuple(k for k in {k for v in VARIANTS.values() for k in v.expect} if not k.startswith("field:"))
+LO_KEYS = tuple(k for k in {k for v in (*VARIANTS.values(), *WORD_VARIANTS.values()) for k in v.expect} if not k.startswith("field:"))
 OCR = shutil.which("tesseract") is not None
 
 
@@ -84,12 +84,14 @@ class Made:
         self._cache: dict[tuple[str, str], bytes] = {}
 
     def saved_as(self, variant: Variant, how: str) -> bytes:
-        """``how``: ``odt``, ``docx`` (re-saved), ``doc`` (saved from the .odt, which keeps the tables)."""
+        """``how``: ``odt``, ``docx`` (re-saved), ``pdf``, ``doc`` (saved from the .odt, which keeps the tables)."""
         key = (variant.name, how)
         if key not in self._cache:
             docx = variant.build()
             if how == "doc":
                 out = self.converter.convert(self.saved_as(variant, "odt"), ".odt", "doc")
+            elif how == "pdf" and variant.name in self.pdfs:
+                out = self.pdfs[variant.name]
             else:
                 out = self.converter.convert(docx, ".docx", how)
             self._cache[key] = out
@@ -116,10 +118,11 @@ def as_pdf(v: Variant) -> Good:
 
 
 def saved_by_libreoffice(v: Variant, how: str) -> Good:
+    keys = PDF_KEYS if how == "pdf" else LO_KEYS
     return Good(f"libreoffice-{how}:{v.name}", "docx" if how == "docx" else how,
                 lambda m: [(f"{v.name}.{how}", m.saved_as(v, how))], v.profile,
-                {k: w for k, w in v.expect.items() if k in LO_KEYS},
-                None if how == "docx" else "converted by LibreOffice")
+                {k: w for k, w in v.expect.items() if k in keys},
+                None if how in ("docx", "pdf") else "converted by LibreOffice")
 
 
 def fillable_pdf(m: Made) -> list[tuple[str, bytes]]:
@@ -167,7 +170,12 @@ def good_cases() -> list[Good]:
     cases += [as_pdf(x) for x in VARIANTS.values() if x.pdf]  # printed to PDF by LibreOffice
     for name, how in [("ns_value_cells", "odt"), ("bexley_ticks", "odt"), ("ns_several_children", "odt"),
                       ("ns_value_cells", "docx"), ("bexley_sos_details", "docx"), ("ns_merged_cells", "odt"),
-                      ("ns_value_cells", "doc"), ("bexley_ticks", "doc")]:
+                      ("ns_value_cells", "doc"), ("bexley_ticks", "doc"),
+                      # Word's own features, after LibreOffice has turned them into its own
+                      # (an empty control's prompt becomes plain words; a w14 box a Wingdings glyph)
+                      ("ns_content_controls", "odt"), ("ns_content_controls", "pdf"), ("ns_legacy_fields", "odt"),
+                      ("ns_legacy_fields", "pdf"), ("bexley_legacy_boxes", "odt"), ("bexley_w14_boxes", "odt"),
+                      ("bexley_w14_boxes", "pdf"), ("ns_rows_deleted_and_added", "pdf"), ("bexley_several_children", "doc")]:
         cases.append(saved_by_libreoffice(v[name], how))
     ns, bx = VARIANTS["ns_value_cells"], VARIANTS["bexley_ticks"]
     cases += [

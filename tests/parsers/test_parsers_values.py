@@ -214,3 +214,17 @@ def test_a_day_the_month_does_not_have_is_no_date(year: int, month: int, day: in
         assert parse_date(f"{day:02d}/{month:02d}/{year}", TODAY) is None
     else:
         assert parse_date(f"{day:02d}/{month:02d}/{year}", TODAY) == date(year, month, day)
+
+
+def test_word_prompts_left_in_empty_controls_are_blank() -> None:
+    # What an empty content control shows, once LibreOffice or a PDF has made it plain words.
+    assert clean("Click or tap here to enter text.") is None
+    assert clean("Click here to enter a date.") is None and clean("Choose an item.") is None
+    assert clean("Amelia Hart Click or tap here to enter text.") == "Amelia Hart"
+    assert clean("Please click here to enter the portal") == "Please click here to enter the portal"
+
+
+@pytest.mark.parametrize("text,expected", [("Yes þ No ¨", True), ("Yes ¨ No þ", False), ("Yes \uf0fe No \uf0a8", True),
+                                           ("Yes ¨ No ¨", None)])
+def test_wingdings_boxes_as_a_pdf_gives_them(text: str, expected: bool | None) -> None:
+    assert parse_yes_no(text) is expected

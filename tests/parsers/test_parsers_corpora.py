@@ -17,6 +17,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 
 from carepanel import parsers
 from carepanel.demo import compose_email
@@ -24,7 +25,6 @@ from carepanel.parsers.sandbox import SandboxedReader
 from carepanel.pipeline.models import ATTACHMENT_ROLES
 from carepanel.samples import north_somerset_form
 from carepanel.service import Service, open_service
-from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 FILES = sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.suffix in (".pdf", ".docx"))

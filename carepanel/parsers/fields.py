@@ -127,25 +127,44 @@ def _contexts(table: Table, r: int, c: int) -> list[str]:
     return out
 
 
+HEADING_REACH = 12  # rows looked up for a heading; a block of a form is never taller
+
+
 def _heading_rows(table: Table, r: int) -> list[int]:
-    """The rows that can head row ``r``: the table's first row; the first of the rows ruled as
-    ``r`` is, directly above it; and the row above those.
+    """The rows that can head row ``r``: the table's first row, the row just above, and the
+    rows above ``r`` that are ruled on the same columns (no column edge that ``r``'s block
+    has not), up to one that spans the whole width.
 
     The first row is the heading of a table as drawn.  The others find the heading of a
     table that LibreOffice joined to the tables above it when the form was saved again (the
-    Social Worker / Team Manager row over the Name, Team, Signature and Date rows).
+    Social Worker / Team Manager row over the Name, Team, Signature and Date rows): the rows
+    of another table joined above are ruled on edges of their own, and stop the search.
     """
     if r == 0:
         return []
-    shape = _shape(table.rows[r])
-    top = r
-    while top > 0 and _shape(table.rows[top - 1]) == shape:
-        top -= 1
-    return sorted({0, top, top - 1} - {r, -1})
+    out = {0}
+    edges = _inner_edges(table.rows[r])
+    width = _width(table)
+    for k in range(r - 1, max(-1, r - 1 - HEADING_REACH), -1):
+        row = table.rows[k]
+        inner = _inner_edges(row)
+        if not inner <= edges:
+            if k == r - 1:
+                out.add(k)  # a heading ruled finer than the row it heads (cells merged below it)
+            break
+        out.add(k)
+        edges |= inner
+        if len(row) == 1 and row[0].span >= width:
+            break
+    return sorted(out)
 
 
-def _shape(row: Sequence[Cell]) -> tuple[tuple[int, int], ...]:
-    return tuple((c.col, c.span) for c in row)
+def _inner_edges(row: Sequence[Cell]) -> set[int]:
+    return {c.col for c in row[1:]} | {c.col + c.span for c in row[:-1]}
+
+
+def _width(table: Table) -> int:
+    return max((c.col + c.span for row in table.rows for c in row), default=1)
 
 
 def _read_cell(views: list[list[_View]], r: int, c: int, prefixes: tuple[re.Pattern[str], ...], out: Fields,

@@ -13,8 +13,10 @@ import io
 import zipfile
 from collections.abc import Callable
 from copy import deepcopy
+from itertools import pairwise
 from datetime import date
 
+import docx
 from docx.oxml.ns import qn
 from docx.table import _Cell
 from formfill import (
@@ -470,3 +472,82 @@ def huge_document_docx(megabytes: int = 400) -> bytes:
     """A form whose document.xml expands to ``megabytes`` of blank paragraphs (small on the wire)."""
     pad = b"<w:p/>" * (megabytes * 1024 * 1024 // 6)
     return with_document_xml(ns_value_cells(), lambda xml: xml.replace(b"</w:body>", pad + b"</w:body>", 1))
+
+
+# --------------------------------------------------------------------------- tables joined as LibreOffice joins them
+
+
+def joined_like_libreoffice(data: bytes) -> bytes:
+    """The .docx with the blank lines between its tables deleted, which in Word joins the
+    tables into one, and each run of touching tables made one table on a common grid, as
+    LibreOffice saves such a form again (.odt, .doc or .docx) -- without needing LibreOffice.
+
+    Every table's column edges are placed by its ``w:gridCol`` widths; the joined table's grid
+    has every edge of every table, and each cell spans the grid columns between its own edges.
+    """
+    doc = docx.Document(io.BytesIO(data))
+    body = doc.element.body
+    runs: list[list[etree._Element]] = []
+    touching = False
+    blanks: list[etree._Element] = []  # empty paragraphs between tables: deleted, as in Word, which joins them
+    for child in list(body):
+        if child.tag == qn("w:tbl"):
+            if touching:
+                runs[-1].append(child)
+                for p in blanks:
+                    body.remove(p)
+            else:
+                runs.append([child])
+            touching, blanks = True, []
+        elif touching and child.tag == qn("w:p") and not "".join(child.itertext()).strip() \
+                and child.find(f".//{qn('w:sectPr')}") is None:
+            blanks.append(child)
+        else:
+            touching, blanks = False, []
+    for tables in (r for r in runs if len(r) > 1):
+        edges_of = [_grid_edges(t) for t in tables]
+        width = max(e[-1] for e in edges_of)
+        scaled = [[round(x * width / e[-1]) for x in e] for e in edges_of]  # each table across the full width
+        grid = sorted({x for e in scaled for x in e})
+        first = tables[0]
+        old_grid = first.find(qn("w:tblGrid"))
+        new_grid = el("w:tblGrid", None, *(el("w:gridCol", {"w:w": str(b - a)}) for a, b in pairwise(grid)))
+        old_grid.addprevious(new_grid)
+        first.remove(old_grid)
+        for table, edges in zip(tables, scaled):
+            for tr in _within_controls(table, "w:tr"):
+                col = _val(tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}"), 0)
+                for tc in _within_controls(tr, "w:tc"):
+                    pr = tc.find(qn("w:tcPr"))
+                    if pr is None:
+                        pr = el("w:tcPr")
+                        tc.insert(0, pr)
+                    span = _val(pr.find(qn("w:gridSpan")), 1)
+                    start, end = edges[col], edges[min(col + span, len(edges) - 1)]
+                    for old in pr.findall(qn("w:gridSpan")):
+                        pr.remove(old)
+                    pr.insert(1 if pr.find(qn("w:tcW")) is not None else 0,
+                              el("w:gridSpan", {"w:val": str(grid.index(end) - grid.index(start))}))
+                    col += span
+            if table is not first:
+                first.extend(c for c in list(table) if c.tag in (qn("w:tr"), qn("w:sdt")))
+                body.remove(table)
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()
+
+
+def _within_controls(parent: etree._Element, tag: str) -> list[etree._Element]:
+    """Direct children ``tag``, and those one content control down (a row or cell control)."""
+    return parent.xpath(f"./{tag} | ./w:sdt/w:sdtContent/{tag}")  # python-docx's xpath knows the w: prefix
+
+
+def _grid_edges(tbl: etree._Element) -> list[int]:
+    edges = [0]
+    for gc in tbl.findall(f"{qn('w:tblGrid')}/{qn('w:gridCol')}"):
+        edges.append(edges[-1] + int(gc.get(qn("w:w"), "0") or 0))
+    return edges
+
+
+def _val(node: etree._Element | None, default: int) -> int:
+    return default if node is None else int(node.get(qn("w:val"), default))

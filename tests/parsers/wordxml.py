@@ -13,8 +13,8 @@ import io
 import zipfile
 from collections.abc import Callable
 from copy import deepcopy
-from itertools import pairwise
 from datetime import date
+from itertools import pairwise
 
 import docx
 from docx.oxml.ns import qn

@@ -30,6 +30,7 @@ CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 FILES = sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.suffix in (".pdf", ".docx"))
 OUTCOMES = ("read", "no_request_form", "unreadable_attachment", "unsafe_attachment")
 PARSE_TIMEOUT = 20  # seconds; the sandbox kills a worker 10 s after it
+pytestmark = pytest.mark.slow  # a real service, with its reader processes
 KNOWN = {  # the exact outcome where the file's nature fixes it
     "pdfminer-aes-128.pdf": "unreadable_attachment",
     "pdfminer-rc4-40.pdf": "unreadable_attachment",

@@ -56,6 +56,8 @@ def read(data: bytes) -> Layout:
         body = docx.Document(io.BytesIO(data)).element.body
     except (OpcError, zipfile.BadZipFile, etree.XMLSyntaxError, KeyError, ValueError, AttributeError, OSError) as exc:
         raise UnreadableAttachment("the Word document is damaged and cannot be opened") from exc
+    if body is None:
+        raise UnreadableAttachment("the Word document is damaged: it has no body")
     return Layout("docx", tuple(_blocks(body, 0)))
 
 

@@ -267,6 +267,17 @@ def nested_zip(depth: int = 4) -> bytes:
     return data
 
 
+def encrypted_entries(data: bytes) -> bytes:
+    """The zip with every entry marked encrypted (bit 0 of its flags), as a password-protected zip is."""
+    buf = bytearray(data)
+    for sig, at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        i = buf.find(sig)
+        while i != -1:
+            buf[i + at] |= 1
+            i = buf.find(sig, i + 4)
+    return bytes(buf)
+
+
 def xlsx() -> bytes:
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w") as zf:
@@ -297,6 +308,8 @@ HOSTILE: list[Hostile] = [
     Hostile("papers.zip", lambda t: zipped([("form.docx", b"\0" * (30 * 1024 * 1024))]), "unsafe_attachment"),
     Hostile("bundle.zip", lambda t: zipped([("CRP form.docx", a_form()), ("setup.exe", b"MZ" + b"\0" * 300)]),
             "unsafe_attachment", inner="setup.exe"),
+    Hostile("macro inside.zip", lambda t: zipped([("CRP form.docm", docm())]), "unsafe_attachment", inner="CRP form.docm"),
+    Hostile("locked entries.docx", lambda t: encrypted_entries(a_form()), "unreadable_attachment"),
     Hostile("nested.zip", lambda t: nested_zip(), "unreadable_attachment", inner="level3.zip"),  # opened one level
     Hostile("padded.docx", lambda t: rezip(a_form(), add={"word/media/padding.bin": b"\0" * (8 * 1024 * 1024)}),
             "unsafe_attachment"),

@@ -83,8 +83,14 @@ JUNK = ["", "-1", "999999999", "abc", "restart", "continue", "true", "0", "1", "
 
 @cache
 def word_feature_seeds() -> tuple[bytes, ...]:
-    from wordxml import (bexley_legacy_boxes, bexley_w14_boxes, ns_content_controls, ns_legacy_fields, ns_merged_cells,
-                         ns_tracked_changes)
+    from wordxml import (
+        bexley_legacy_boxes,
+        bexley_w14_boxes,
+        ns_content_controls,
+        ns_legacy_fields,
+        ns_merged_cells,
+        ns_tracked_changes,
+    )
 
     return tuple(build() for build in (ns_content_controls, ns_legacy_fields, bexley_legacy_boxes, bexley_w14_boxes,
                                        ns_tracked_changes, ns_merged_cells))

@@ -124,11 +124,13 @@ def _rows_under(heading: Sequence[Cell], rows: Sequence[tuple[Cell, ...]]) -> li
     A form saved again by LibreOffice (as .odt, .doc or .docx) comes back with tables that
     touched in the original joined into one, on one grid, so the addresses and the
     signatures can follow the children's rows in the same table.  A row belongs to the
-    children's table while its cell edges are among the heading row's (cells merged across
-    columns keep to them); a row with an edge of its own, or one cell across the whole
-    width, is the next part of the form.
+    children's table while its cell edges are among the heading row's or the first row's
+    (cells merged across columns keep to them); a row with an edge of its own, or one cell
+    across the whole width, is the next part of the form.
     """
-    edges = _edges(heading)
+    # The first row under the heading is a person's, however it is ruled (a PDF's heading
+    # cells can run together where a data row's do not); later rows keep to the edges of either.
+    edges = _edges(heading) | (_edges(rows[0]) if rows else set())
     width = (min(c.col for c in heading), max(c.col + c.span for c in heading)) if heading else (0, 0)
     out = []
     for row in rows:

@@ -3,7 +3,9 @@
     .venv/bin/python bench/formats_bench.py [--rounds 4]
 
 Each format goes through the service's own path for one attachment: the sandboxed reader
-process (``parsers/sandbox.py``) and, for .doc/.odt/.rtf, the LibreOffice conversion first.
+process (``parsers/sandbox.py``) and, for .doc/.odt/.rtf, the LibreOffice conversion first;
+a .msg is the form and three papers inside a manager's approval saved from Outlook, read as the
+form (``msg``) and opened into its text and files as an attached item is (``msg open``).
 The forms are the North Somerset sample, saved in each format; the photo and the scan are
 pictures of a short typed form, read by OCR.  Peak memory is the reader process's high-water
 mark (VmHWM) after each hostile file, read from /proc.
@@ -22,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "parsers"))
+sys.path.insert(0, str(ROOT / "tests"))
 
 from carepanel.config import default_config, load_profile  # noqa: E402
 from carepanel.errors import DocumentError  # noqa: E402
@@ -46,6 +49,16 @@ def photo() -> bytes:
     out = io.BytesIO()
     img.save(out, "PNG")
     return out.getvalue()
+
+
+def outlook_item(form: bytes) -> bytes:
+    from carepanel.demo import supporting_document
+    from msgfile import MsgAttachment, MsgItem, msg
+
+    papers = [(f"{t.lower()}.docx", supporting_document(t, "Poppy Example")) for t in ("Assessment", "Care Plan", "Genogram")]
+    return msg(MsgItem(subject="RE: CRP request", sender_name="Terry Manager", sender_email="terry.manager@example.gov.uk",
+                       body="I approve this going to panel.", attachments=[MsgAttachment("CRP request form.docx", form)]
+                       + [MsgAttachment(n, d) for n, d in papers]))
 
 
 def hostile() -> dict[str, bytes]:
@@ -80,7 +93,7 @@ def main() -> int:
     limits = default_config(Path(tempfile.mkdtemp()) / "d").limits
     form = north_somerset_form(CASES["ns-s20-single"])
     with Converter(workers=1) as conv:
-        files = {"docx": ("form.docx", form), "pdf": ("form.pdf", conv.to_pdf(form, ".docx"))}
+        files = {"docx": ("form.docx", form), "pdf": ("form.pdf", conv.to_pdf(form, ".docx")), "msg": ("approval.msg", outlook_item(form))}
         old = {fmt: conv.convert(form, ".docx", fmt) for fmt in ("doc", "odt", "rtf")}
         png = photo()
         with SandboxedReader(limits.reader_memory_mb, 60) as reader:
@@ -97,6 +110,12 @@ def main() -> int:
                 for _ in range(args.rounds):
                     read(name, data)
                 print(f"  {fmt:<5} {args.rounds / (time.perf_counter() - start):6.1f}/s")
+            name, data = files["msg"]
+            reader.outlook(name, data, limits=limits)
+            start = time.perf_counter()
+            for _ in range(args.rounds * 5):
+                reader.outlook(name, data, limits=limits)
+            print(f"  {'msg open':<5} {args.rounds * 5 / (time.perf_counter() - start):6.1f}/s (the item's text and files, as an attached item is opened)")
             for fmt, data in old.items():
                 start = time.perf_counter()
                 for _ in range(args.rounds):

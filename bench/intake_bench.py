@@ -86,7 +86,8 @@ def latency(messages: int, gap: float) -> None:
     now = datetime.now(timezone.utc)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        (folder / "config.toml").write_text(CONFIG.format(profile="north-somerset", panel=PANEL).replace("poll_seconds = 2", "poll_seconds = 5"))
+        (folder / "config.toml").write_text(CONFIG.format(profile="north-somerset", panel=PANEL).replace("poll_seconds = 2", "poll_seconds = 5")
+                                           + "[pack]\nsend_automatically = false\n")
         (folder / "staff.csv").write_text(STAFF)
         inbox, outbox, staging = folder / "data" / "inbox", folder / "data" / "outbox", folder / "staging"
         for d in (inbox, outbox, staging):

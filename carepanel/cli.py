@@ -116,17 +116,18 @@ def config_check(state: State) -> None:
 
     Example: carepanel --config /etc/carepanel/config.toml config check
     """
-    from .directory import load_directory
+    from .directory import directory_for
 
     cfg = state.config(check_files=True)
-    directory = load_directory(cfg.directory_csv)
+    directory = directory_for(cfg)
     where = cfg.path or "built-in defaults (no config.toml found)"
     click.echo(f"ok: {where}")
     click.echo(f"  profile:   {cfg.profile.name} ({cfg.profile.title}, {cfg.profile.council})")
     click.echo(f"  data dir:  {cfg.data_dir}")
     click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or cfg.mailbox.host or ''}")
     click.echo(f"  outbox:    {cfg.outbox.backend} {cfg.outbox.path or ''}")
-    click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)"))
+    click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)")
+               + (" and the Exchange address-book copy" if cfg.directory_exchange_groups else ""))
 
 
 # --------------------------------------------------------------------------- parse / ingest
@@ -613,13 +614,13 @@ def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
     Example: carepanel sign dec-1b5f…-v1 --chair "Dana Chair" --json
     """
     from . import decisions
-    from .directory import load_directory
+    from .directory import directory_for
     from .store import Store
 
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        result = decisions.sign(cfg, store, load_directory(cfg.directory_csv), decision_id, chair=chair)
+        result = decisions.sign(cfg, store, directory_for(cfg), decision_id, chair=chair)
     finally:
         store.close()
     _emit(result, as_json, f"{decision_id} signed; upload folder {result['upload_dir']}")
@@ -655,13 +656,13 @@ def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
 def decisions_overdue(state: State, as_json: bool) -> None:
     """Uploads due soon or missed, reviews not brought back, decisions not drafted in time."""
     from . import decisions
-    from .directory import load_directory
+    from .directory import directory_for
     from .store import Store
 
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        warnings = decisions.check_deadlines(cfg, store, load_directory(cfg.directory_csv), datetime.now().astimezone())
+        warnings = decisions.check_deadlines(cfg, store, directory_for(cfg), datetime.now().astimezone())
     finally:
         store.close()
     _emit(warnings, as_json, "\n".join(f"{w['code']:<22} {w['detail']}" for w in warnings) or "nothing overdue")
@@ -783,12 +784,12 @@ def user_group() -> None:
 @click.pass_obj
 def user_add(state: State, email: str, name: str | None, role: str | None, password: str) -> None:
     """Create or reset a local account."""
-    from .directory import load_directory
+    from .directory import directory_for
     from .store import Store
     from .web.auth import hash_password
 
     cfg = state.config()
-    member = load_directory(cfg.directory_csv).by_email(email)
+    member = directory_for(cfg).by_email(email)
     role = role or (member.role if member else None)
     if role not in ("administrator", "chair", "panel_member", "read_only"):
         raise CarepanelError(f"{email}: give --role; the staff directory gives no web role for this address", code="config_error")
@@ -835,6 +836,31 @@ def mailbox_check(state: State, as_json: bool) -> None:
         result = {"backend": "imap", "ok": True,
                   "detail": f"signed in to {m.host} as {m.username}; can read {m.folder} ({waiting} messages in it) "
                             f"and file into {m.processed_folder}"}
+    elif m.backend == "exchange":
+        from .service import exchange_mailbox
+
+        box = exchange_mailbox(cfg)
+        try:
+            waiting = box.check()  # MailboxUnavailable says why, in words
+            extra = _exchange_extras(cfg, box)
+        finally:
+            box.close()
+        result = {"backend": "exchange", "ok": True,
+                  "detail": f"signed in to {m.service_endpoint} ({m.auth}); can read {m.address}'s {m.folder} "
+                            f"({waiting} messages in it) and file into {m.processed_folder.replace('/', '-')}" + extra}
+    elif m.backend == "graph":
+        from .service import graph_mailbox
+
+        gbox = graph_mailbox(cfg)
+        try:
+            folder = m.folder if m.folder != "INBOX" else "inbox"
+            count = gbox.request("GET", f"/mailFolders/{folder}?$select=totalItemCount").json().get("totalItemCount")
+            gbox.processed_folder_id()
+        finally:
+            gbox.close()
+        result = {"backend": "graph", "ok": True,
+                  "detail": f"signed in to Microsoft Graph; can read {m.address}'s {folder} ({count} messages in it) "
+                            f"and file into {m.processed_folder.replace('/', '-')}"}
     else:
         raise CarepanelError(f"mailbox.backend {m.backend!r} is not available in this version", code="config_error")
     _emit(result, as_json, str(result["detail"]))
@@ -871,7 +897,46 @@ def status(state: State, as_json: bool) -> None:
              f"next panel {result['next_panel']}, papers out {result['next_papers_out']}")
     for m in mailbox:
         human += f"\n  {m['key']}: {'connected' if m['connected'] else 'NOT connected: ' + str(m['last_error'])}"
+    if cfg.directory_exchange_groups:
+        human += "\n  " + _address_book_status(cfg, result)
     _emit(result, as_json, human)
+
+
+def _exchange_extras(cfg: Config, box: Any) -> str:
+    """What ``mailbox check`` adds for Exchange: whether streaming notifications are offered, and
+    whether each address-book list in ``[directory] exchange_groups`` can be read."""
+    from .mailbox.exchange_notify import probe_streaming
+
+    out = ""
+    if cfg.mailbox.notifications == "streaming":
+        refused = probe_streaming(box)
+        out += ("; streaming notifications: available" if refused is None else
+                f"; streaming notifications refused ({refused}): the service will poll every {cfg.mailbox.poll_seconds:g}s")
+    if cfg.directory_exchange_groups:
+        from .mailbox.exchange_directory import count_members
+
+        for role, address in cfg.directory_exchange_groups:
+            counted = count_members(box, address)
+            out += (f"; {role} list {address}: {counted} members" if isinstance(counted, int)
+                    else f"; {role} list {address} NOT readable: {counted}")
+    return out
+
+
+def _address_book_status(cfg: Config, result: dict[str, Any]) -> str:
+    """How old the Exchange address-book copy the staff directory uses is, and why, if stale."""
+    from .directory import exchange_copy
+
+    book = exchange_copy(cfg.data_dir)
+    rows = book.get("rows")
+    people = len(rows) if isinstance(rows, list) else 0
+    result["address_book"] = {"people": people, "read_at": book.get("fetched_at"),
+                              "last_error": book.get("last_error"), "last_attempt_at": book.get("last_attempt_at")}
+    if not book.get("fetched_at"):
+        return f"address book: never read from Exchange ({book.get('last_error') or 'not tried yet'}); the CSV alone is used"
+    if book.get("last_error"):
+        return (f"address book: NOT read at {book.get('last_attempt_at')} ({book['last_error']}); "
+                f"using the last good copy, read {book['fetched_at']} ({people} people)")
+    return f"address book: {people} people from Exchange, read {book['fetched_at']}"
 # --------------------------------------------------------------------------- ops: governance, access log, status
 
 

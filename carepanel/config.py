@@ -182,6 +182,16 @@ class MailboxConfig:
     client_id: str | None = None
     client_secret_env: str | None = None
     graph_url: str = "https://graph.microsoft.com/v1.0"
+    # backend = "exchange": an on-premises Exchange Server, through EWS
+    service_endpoint: str | None = None  # the EWS URL; or `server`, giving https://{server}/EWS/Exchange.asmx
+    auth: str = "ntlm"  # ntlm | basic | oauth (then tenant_id, client_id, client_secret_env)
+    exchange_version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
+    # streaming (EWS streaming notifications wake the sync; it falls back to polling by itself) | poll
+    notifications: str = "streaming"
+    # backend = "graph": change notifications to this public HTTPS URL (the web app's /graph/notifications)
+    notification_url: str | None = None
+    notification_secret_env: str | None = None  # the clientState secret
+    notification_poll_seconds: float = 900.0  # delta polling still runs, this often, when notifications are on
 
 
 @dataclass(frozen=True)
@@ -232,6 +242,12 @@ class PackConfig:
     web_url: str
     office_workers: int
     office_timeout_seconds: float
+    # At papers-out, a pack whose papers LibreOffice hung or died on is built again every few
+    # minutes for this long before it goes with those papers listed as missing.
+    retry_incomplete_minutes: float = 60.0
+    # False: the administrator sends each pack by hand (`pack send`, or the web app) after
+    # checking it; the service only says, in `carepanel status`, when papers are overdue.
+    send_automatically: bool = True
 
 
 @dataclass(frozen=True)
@@ -284,6 +300,9 @@ class Config:
     pack: PackConfig
     web: WebConfig
     retention: RetentionPolicy = field(default_factory=lambda: RetentionPolicy())
+    # [directory] exchange_groups: role -> distribution list, read from Exchange (exchange_directory.py)
+    directory_exchange_groups: tuple[tuple[str, str], ...] = ()  # in the order given: the first list naming someone wins
+    directory_refresh_hours: float = 24.0
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -658,6 +677,8 @@ def build_config(
 
     directory = t.table("directory")
     csv_value = directory.take("csv", str, None)
+    exchange_groups = _exchange_groups(directory.take("exchange_groups", dict, {}))
+    refresh_hours = float(directory.take("exchange_refresh_hours", (int, float), 24.0))
     directory.done()
     directory_csv = _path(base, csv_value) if csv_value else None
     if check_files and directory_csv is not None and not directory_csv.is_file():
@@ -677,9 +698,25 @@ def build_config(
         pack=_pack(t.table("pack")),
         web=_web(t.table("web")),
         retention=_retention(t.table("retention")),
+        directory_exchange_groups=exchange_groups,
+        directory_refresh_hours=refresh_hours,
     )
     t.done()
+    if exchange_groups and cfg.mailbox.backend != "exchange":
+        raise ConfigError("directory.exchange_groups: the address book is read through EWS; it needs "
+                          "mailbox.backend = \"exchange\"")
     return cfg
+
+
+def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    groups: list[tuple[str, str]] = []
+    for role, address in value.items():
+        if role not in DIRECTORY_ROLES:
+            raise ConfigError(f"directory.exchange_groups: role {role!r} is not one of {', '.join(DIRECTORY_ROLES)}")
+        if not isinstance(address, str) or "@" not in address:
+            raise ConfigError(f"directory.exchange_groups.{role}: give the distribution list's email address")
+        groups.append((role, address.strip()))
+    return tuple(groups)
 
 
 def _path(base: Path, value: str | os.PathLike[str]) -> Path:
@@ -716,8 +753,37 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         client_id=t.take("client_id", str, None),
         client_secret_env=t.take("client_secret_env", str, None),
         graph_url=t.take("graph_url", str, "https://graph.microsoft.com/v1.0").rstrip("/"),
+        service_endpoint=_ews_endpoint(t.take("service_endpoint", str, None), t.take("server", str, None)),
+        auth=t.choice("auth", ("ntlm", "basic", "oauth"), "ntlm"),
+        exchange_version=t.choice("exchange_version", ("Exchange2013", "Exchange2013_SP1", "Exchange2016",
+                                                       "Exchange2019"), "Exchange2016"),
+        notifications=t.choice("notifications", ("streaming", "poll"), "streaming"),
+        notification_url=t.take("notification_url", str, None),
+        notification_secret_env=t.take("notification_secret_env", str, None),
+        notification_poll_seconds=float(t.take("notification_poll_seconds", (int, float), 900.0)),
     )
     t.done()
+    if backend == "exchange":
+        for key in ("address", "service_endpoint"):
+            if getattr(m, key) is None:
+                raise ConfigError(f"mailbox.{key}: required for backend = \"exchange\""
+                                  + (" (or mailbox.server)" if key == "service_endpoint" else ""))
+        if m.auth == "oauth":
+            for key in ("tenant_id", "client_id", "client_secret_env"):
+                if getattr(m, key) is None:
+                    raise ConfigError(f"mailbox.{key}: required for backend = \"exchange\" with auth = \"oauth\"")
+        else:
+            if m.username is None:
+                raise ConfigError("mailbox.username: required for backend = \"exchange\" (DOMAIN\\user or UPN)")
+            if m.password_env is None and m.password_file is None:
+                raise ConfigError("mailbox.password_env: required for backend = \"exchange\" (or password_file)")
+    if m.notification_url is not None:
+        if backend != "graph":
+            raise ConfigError("mailbox.notification_url: change notifications are for backend = \"graph\"")
+        if not m.notification_url.startswith("https://"):
+            raise ConfigError("mailbox.notification_url: Microsoft Graph only notifies an https:// URL")
+        if m.notification_secret_env is None:
+            raise ConfigError("mailbox.notification_secret_env: required with notification_url (the clientState secret)")
     if backend == "graph":
         for key in ("address", "tenant_id", "client_id", "client_secret_env"):
             if getattr(m, key) is None:
@@ -729,6 +795,14 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         if m.password_env is None and m.password_file is None:
             raise ConfigError("mailbox.password_env: required for backend = \"imap\" (or password_file)")
     return m
+
+
+def _ews_endpoint(endpoint: str | None, server: str | None) -> str | None:
+    if endpoint and server:
+        raise ConfigError("mailbox: give service_endpoint or server, not both")
+    if server:
+        return f"https://{server}/EWS/Exchange.asmx"
+    return endpoint
 
 
 def _optional_path(base: Path, value: str | None) -> Path | None:
@@ -788,12 +862,16 @@ def _pack(t: _Table) -> PackConfig:
         web_url=t.take("web_url", str, "http://127.0.0.1:8000").rstrip("/"),
         office_workers=t.take("office_workers", int, 2),
         office_timeout_seconds=float(t.take("office_timeout_seconds", (int, float), 90)),
+        retry_incomplete_minutes=float(t.take("retry_incomplete_minutes", (int, float), 60)),
+        send_automatically=t.take("send_automatically", bool, True),
     )
     t.done()
     if pc.max_email_mb <= 0:
         raise ConfigError("pack.max_email_mb: must be more than 0")
     if pc.office_workers < 1:
         raise ConfigError("pack.office_workers: must be at least 1")
+    if pc.retry_incomplete_minutes < 0:
+        raise ConfigError("pack.retry_incomplete_minutes: must be 0 or more")
     if "\n" in pc.marking or len(pc.marking) > 80:
         raise ConfigError("pack.marking: one line of at most 80 characters")
     return pc

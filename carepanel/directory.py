@@ -3,17 +3,25 @@
 Read from the CSV the config names (``name,email,role,team``).  Sign-off by sender and
 forwarded approvals are only as good as this list, so a malformed row is an error that
 names the row, not a silent skip.
+
+Where ``[directory] exchange_groups`` is set, the people of those distribution lists are added
+from the copy ``mailbox/exchange_directory.py`` keeps in the data directory (this module reads
+only that file, never Exchange).  The CSV wins for any address it names.  An address-book entry
+that is not a usable row (no address, an unknown role) is left out rather than stopping the
+service: the address book is not the council's to correct here, the CSV is.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import json
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DIRECTORY_ROLES
+from .config import DIRECTORY_ROLES, Config
 from .errors import ConfigError
 from .pipeline.models import StaffMember
 
@@ -24,6 +32,7 @@ ROLE_SATISFIES: dict[str, frozenset[str]] = {
     "service_manager": frozenset({"service_manager", "head_of_service"}),
 }
 
+EXCHANGE_CACHE = "exchange-directory.json"  # in the data directory
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -87,3 +96,43 @@ def load_directory(path: Path | None) -> Directory:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"directory.csv: cannot read {path}: {exc}") from exc
     return parse_directory(text, str(path))
+
+
+def members_from_rows(rows: Iterable[Mapping[str, object]]) -> list[StaffMember]:
+    """Address-book rows as members; a row that would not pass in the CSV is left out."""
+    out = []
+    for row in rows:
+        name, email, role = (str(row.get(k) or "").strip() for k in ("name", "email", "role"))
+        team = str(row.get("team") or "").strip() or None
+        if name and _EMAIL.match(email) and role in DIRECTORY_ROLES:
+            out.append(StaffMember(name, email.lower(), role, team))
+    return out
+
+
+def merge(primary: Directory, extra: Iterable[StaffMember]) -> Directory:
+    """``primary`` (the CSV) as it is, then each other member whose address it does not name."""
+    known = {m.email for m in primary.members}
+    added = []
+    for m in extra:
+        if m.email not in known:
+            known.add(m.email)
+            added.append(m)
+    return Directory(primary.members + tuple(added))
+
+
+def exchange_copy(data_dir: Path) -> dict[str, object]:
+    """The cached address-book copy (rows, when read, the last error), or {} if there is none."""
+    try:
+        value = json.loads((data_dir / EXCHANGE_CACHE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def directory_for(cfg: Config) -> Directory:
+    """The staff directory the config describes: the CSV, and the address-book copy if configured."""
+    csv_directory = load_directory(cfg.directory_csv)
+    if not cfg.directory_exchange_groups:
+        return csv_directory
+    rows = exchange_copy(cfg.data_dir).get("rows")
+    return merge(csv_directory, members_from_rows(rows if isinstance(rows, list) else []))

@@ -8,7 +8,9 @@
     │   └── NotARequestForm        read, but it is not a form    -> no_request_form
     ├── MessageError               an email that cannot be parsed at all
     ├── StoreError                 the database refused a write
+    ├── RetryLater                 the machine failed, not the message (LibreOffice hung): try again
     └── PanelError                 a pack or decision asked of a panel or case that cannot have one
+        └── PackDeferred           the pack cannot be finished now (LibreOffice hung, disk full): retry
 
 Library code raises these (wrapping third-party errors with ``from exc``); the CLI and the
 web app each turn them into a message in exactly one place.
@@ -60,5 +62,19 @@ class StoreError(CarepanelError):
     code = "store_error"
 
 
+class RetryLater(CarepanelError):
+    """Raised where a fault of this machine (a LibreOffice that hung or died) would otherwise be
+    blamed on the sender's file: the message stays on the ledger and is tried again."""
+
+    code = "retry_later"
+
+
 class PanelError(CarepanelError):
     code = "panel_error"
+
+
+class PackDeferred(PanelError):
+    """Nothing was written or sent: the fault is of the machine, not of the papers, so the
+    scheduled papers-out tries again rather than send a pack with papers missing."""
+
+    code = "pack_deferred"

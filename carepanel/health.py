@@ -92,7 +92,7 @@ def _pid_alive(pid: int) -> bool:
     return True
 
 
-def _overdue(store: Store, now: datetime) -> dict[str, int]:
+def _overdue(cfg: Config, store: Store, now: datetime) -> dict[str, int]:
     before = (now - OVERDUE_AFTER).isoformat()
     q = store.conn.execute
     messages = q("SELECT count(*) FROM messages WHERE status IN ('received', 'failed') AND first_seen_at < ?",
@@ -102,7 +102,12 @@ def _overdue(store: Store, now: datetime) -> dict[str, int]:
     if q("SELECT 1 FROM sqlite_master WHERE name = 'reviews'").fetchone():
         reviews = q("SELECT count(*) FROM reviews WHERE status = 'due' AND panel_date < ?",
                     (now.date().isoformat(),)).fetchone()[0]
-    return {"messages": messages, "outgoing": mail, "reviews": reviews}
+    from .packs import due_papers  # late here, so health does not load the pack builder unless asked
+
+    papers = sum(1 for d in due_papers(cfg, store, now)  # sittings with cases whose papers have not gone
+                 if calendar.panel(cfg.profile, d).papers_out < now - OVERDUE_AFTER
+                 and (store.submissions(status="accepted", panel_date=d) or store.reviews_for(d)))
+    return {"messages": messages, "outgoing": mail, "reviews": reviews, "papers": papers}
 
 
 def _next_papers_out(cfg: Config, now: datetime) -> dict[str, str] | None:
@@ -127,7 +132,7 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
     store = Store(cfg.db_path)
     try:
         figures = store.ops_figures()
-        overdue = _overdue(store, now)
+        overdue = _overdue(cfg, store, now)
     finally:
         store.close()
     ledger, out = figures["ledger"], figures["outgoing"]
@@ -176,6 +181,7 @@ def status_text(data: dict[str, Any]) -> str:
          f" outgoing {q['outgoing_pending']})"),
         f"last message:   {data['last_message_at'] or 'none yet'}",
         f"next papers out: {nxt['papers_out'] + ' for panel ' + nxt['panel_date'] if nxt else 'no sitting ahead'}",
-        f"overdue:        {o['total']}",
+        (f"overdue:        {o['total']} (messages {o['messages']}, emails {o['outgoing']}, reviews {o['reviews']},"
+         f" packs not sent {o.get('papers', 0)})"),
     ]
     return "\n".join(lines)

@@ -103,9 +103,18 @@ RECYCLE_AFTER = 200  # conversions before a worker's LibreOffice is replaced, so
 
 
 class OfficeError(DocumentError):
-    """This file could not be converted; ``detail`` says why (flagged unreadable_attachment)."""
+    """This file could not be converted; ``detail`` says why (flagged unreadable_attachment).
+
+    ``transient`` is set when LibreOffice itself hung or died on the file: the next try may
+    well succeed, so a caller that can wait (the scheduled papers-out) tries again before it
+    settles for a pack that lists the paper as missing.
+    """
 
     code = "unreadable_attachment"
+
+    def __init__(self, detail: str, *, transient: bool = False) -> None:
+        super().__init__(detail)
+        self.transient = transient
 
 
 class OfficeUnavailable(CarepanelError):
@@ -527,7 +536,7 @@ class _Worker:
                 return self._attempt(data, src, dst, suffix, target, timeout)
             except _Lost as exc:
                 self._restart_after("lost", 2)
-                raise OfficeError("LibreOffice stopped while converting the file, twice") from exc
+                raise OfficeError("LibreOffice stopped while converting the file, twice", transient=True) from exc
         except OSError as exc:
             raise OfficeUnavailable(f"cannot use the work directory: {exc.strerror}") from exc
         finally:
@@ -553,7 +562,7 @@ class _Worker:
         except _Hung as exc:
             self._restart_after("timeout", 1)
             raise OfficeError(f"LibreOffice did not finish converting within {timeout:g} s; "
-                              "it was stopped and restarted") from exc
+                              "it was stopped and restarted", transient=True) from exc
         if answer.get("lost"):
             raise _Lost(str(answer.get("reason")))
         return answer

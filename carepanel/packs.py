@@ -23,7 +23,7 @@ from typing import Any
 from .clock import LONDON
 from .config import Config
 from .directory import Directory
-from .errors import CarepanelError, PanelError
+from .errors import CarepanelError, PackDeferred, PanelError
 from .logs import safe_fields
 from .mailbox.archive import Archive
 from .mailbox.durable import make_dirs, write_atomic
@@ -121,8 +121,15 @@ def _documents(store: Store, archive: Archive, case: Case) -> list[tuple[str, by
 
 def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, converter: Converter | None = None,
           progress: Callable[[int, int, str], None] | None = None, previous: PreviousDecisions | None = None,
-          now: datetime | None = None) -> PackResult:
-    """Build (or rebuild, as the next revision) the pack for ``panel_date``."""
+          now: datetime | None = None, settle_for_missing: bool = True) -> PackResult:
+    """Build (or rebuild, as the next revision) the pack for ``panel_date``.
+
+    A paper LibreOffice cannot convert is listed on a page saying why.  When LibreOffice itself
+    hung or died on it (``OfficeError.transient``) and ``settle_for_missing`` is false, nothing
+    is written and ``PackDeferred`` is raised instead, so the scheduled papers-out can try again
+    once the fault has cleared; a pack that cannot be written (disk full) raises it too, and
+    leaves no partial file behind.
+    """
     agenda = agenda_for(cfg, store, panel_date)
     slots = agenda.slots + agenda.overflow
     if previous is None:
@@ -147,6 +154,7 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
             progress(done, total_steps, label)
 
     converted: dict[tuple[int, int], bytes | str] = {}
+    transient = 0  # papers that failed because LibreOffice hung or died, not because of the paper
     if jobs:
         own = converter is None
         try:
@@ -155,6 +163,7 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
             conv = None
             for key in jobs:
                 converted[key] = exc.detail
+            transient += len(jobs)  # LibreOffice cannot start here: the machine's fault, not the papers'
         if conv is not None:
             try:
                 with ThreadPoolExecutor(max_workers=cfg.pack.office_workers, thread_name_prefix="pack") as pool:
@@ -165,10 +174,18 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
                             converted[key] = fut.result()
                         except OfficeError as exc:
                             converted[key] = f"LibreOffice could not convert it ({exc.detail})"
+                            transient += exc.transient
+                        except OfficeUnavailable as exc:  # it died while starting, or cannot start at all
+                            converted[key] = f"LibreOffice could not convert it ({exc.detail})"
+                            transient += 1
                         tick("converting Word documents")
             finally:
                 if own:
                     conv.close()
+
+    if transient and not settle_for_missing:
+        raise PackDeferred(f"LibreOffice hung or stopped while converting {transient} of the papers; "
+                           "the pack will be built again")
 
     cases: list[PackCase] = []
     for i, slot in enumerate(slots):
@@ -192,9 +209,12 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
     pack: BuiltPack = build_pack(f"{cfg.profile.title} – {cfg.profile.council}", agenda, cases,
                                  marking=cfg.pack.marking, revision=revision, built_at=built_at)
     folder = cfg.packs_dir / panel_date.isoformat()
-    make_dirs(folder)
     path = folder / f"pack-{panel_date.isoformat()}-r{revision}.pdf"
-    write_atomic(path, pack.pdf)
+    try:
+        make_dirs(folder)
+        write_atomic(path, pack.pdf)  # all of it or nothing: the temporary file goes on failure
+    except OSError as exc:
+        raise PackDeferred(f"the pack could not be written to {folder.name}: {exc.strerror or exc}") from exc
     tick("written")
     warnings = list(pack.warnings) + [
         f"{s.case.child_ref or s.case.title} ({s.starts:%H:%M}) runs past the end of the sitting at {agenda.panel.ends_at:%H:%M}"
@@ -212,7 +232,8 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
 
 
 def send(cfg: Config, store: Store, archive: Archive, directory: Directory, panel_date: date, *,
-         converter: Converter | None = None, now: datetime | None = None, rebuild: bool = False) -> dict[str, Any]:
+         converter: Converter | None = None, now: datetime | None = None, rebuild: bool = False,
+         settle_for_missing: bool = True) -> dict[str, Any]:
     """Queue the pack for the chair and members and the slot times for each case's staff.
 
     Builds the pack first when none exists, or when ``rebuild`` (a change since it was built).
@@ -220,7 +241,7 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
     """
     packs = store.packs(panel_date)
     if rebuild or not packs:
-        build(cfg, store, archive, panel_date, converter=converter, now=now)
+        build(cfg, store, archive, panel_date, converter=converter, now=now, settle_for_missing=settle_for_missing)
         packs = store.packs(panel_date)
     pack = packs[-1]
     readers = [m.email for m in directory.with_role("chair", "panel_member")]
@@ -246,7 +267,10 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
         parts = []
         for n, piece in enumerate(pieces, start=1):
             part = path.with_name(f"{path.stem}-part{n}of{len(pieces)}.pdf")
-            write_atomic(part, piece)
+            try:
+                write_atomic(part, piece)
+            except OSError as exc:
+                raise PackDeferred(f"a part of the pack could not be written: {exc.strerror or exc}") from exc
             parts.append(part)
         as_link = False
         values["as_link"] = False

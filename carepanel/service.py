@@ -14,7 +14,8 @@ import signal
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from datetime import date, datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
@@ -22,13 +23,13 @@ from typing import Any
 from . import parsers
 from .clock import Clock, system_clock
 from .config import Config
-from .directory import load_directory
+from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
 from .mailbox.folder import FolderInbox, InboxItem, watch
 from .mailbox.imap import ImapInbox, MailboxUnavailable
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
-from .office import LazyConverter
+from .office import Converter, LazyConverter
 from .parsers.sandbox import SandboxedReader
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
@@ -46,6 +47,11 @@ class Service:
     processor: Processor
     clock: Clock = system_clock
     papers_retry_at: dict[date, datetime] = field(default_factory=dict)
+    papers_first_try: dict[date, datetime] = field(default_factory=dict)
+    # The LibreOffice workers packs are converted on; None starts a converter for each build.
+    pack_converter: Converter | None = None
+    # The LibreOffice that reads old .doc/.odt/.rtf forms, started on first need.
+    office: LazyConverter | None = None
     deadlines_checked_at: datetime | None = None
 
     # ------------------------------------------------------------------ intake
@@ -142,6 +148,38 @@ class Service:
         self.store.mailbox_health(key, ok=True)
         return done
 
+    def sweep_exchange(self, mailbox: Any, key: str) -> int:
+        """SyncFolderItems from the committed sync state, page by page: each new message archived,
+        judged and committed, the page's last one together with the sync state the page ends on;
+        then moved to the processed folder on the server."""
+        state = self.store.mailbox_state(key)
+        done = 0
+        for page in mailbox.pages(state["token"] if state else None):
+            messages = mailbox.fetch(page.ids)
+            for i, m in enumerate(messages):
+                mark = Watermark(key, 0, 0, token=page.sync_state) if i == len(messages) - 1 else None
+                outcome = self.processor.process(m.raw, source="exchange", source_key=m.id,
+                                                 fallback_received_at=m.received, now=self.clock(), watermark=mark)
+                if outcome.submission is not None:
+                    mailbox.mark_processed(m.id, m.changekey)
+                    done += 1
+                    self.deliver_due()
+            self.store.set_sync_token(key, page.sync_state)  # a page with nothing to commit moves on too
+        for entry in self.store.retry_due(self.clock(), "exchange"):
+            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source="exchange",
+                                             source_key=entry.source_key, now=self.clock())
+            if outcome.submission is not None and entry.source_key:
+                mailbox.mark_processed(entry.source_key)
+                done += 1
+        self.store.mailbox_health(key, ok=True)
+        self.deliver_due()
+        return done
+
+    def use_directory(self, directory: Directory) -> None:
+        """A staff directory read again (the Exchange address book refreshed), for what comes next."""
+        self.processor = replace(self.processor, directory=directory,
+                                 ctx=replace(self.processor.ctx, directory=directory))
+
     # ------------------------------------------------------------------ papers out
 
     def send_due_papers(self) -> list[date]:
@@ -151,19 +189,25 @@ class Service:
         """
         from . import packs
 
-        sent = []
+        sent: list[date] = []
+        if not self.cfg.pack.send_automatically:
+            return sent
         now = self.clock()
         for day in packs.due_papers(self.cfg, self.store, now):
             if self.papers_retry_at.get(day, now) > now:
                 continue
+            first_try = self.papers_first_try.setdefault(day, now)
+            settle = now >= first_try + timedelta(minutes=self.cfg.pack.retry_incomplete_minutes)
             try:
-                result = packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day, now=now)
+                result = packs.send(self.cfg, self.store, self.processor.archive, self.processor.directory, day,
+                                    now=now, converter=self.pack_converter, settle_for_missing=settle)
                 packs.tell_administrators(self.cfg, self.store, self.processor.directory, day, result)
                 sent.append(day)
-            except CarepanelError as exc:
+            except (CarepanelError, OSError) as exc:
                 self.papers_retry_at[day] = now + timedelta(minutes=5)
                 log.warning("papers-out failed; will retry", extra=safe_fields(
-                    event="papers_out_failed", panel_date=day.isoformat(), error_code=exc.code))
+                    event="papers_out_failed", panel_date=day.isoformat(),
+                    error_code=getattr(exc, "code", None) or type(exc).__name__))
         if sent:
             self.deliver_due()
         return sent
@@ -212,13 +256,14 @@ class Service:
 def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     setup_logging(cfg.log_dir)
     store = Store(cfg.db_path)
-    directory = load_directory(cfg.directory_csv)
+    directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx)
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx,
+                        open_outlook=partial(reader.outlook, limits=cfg.limits))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     try:
-        yield Service(cfg, store, processor, clock)
+        yield Service(cfg, store, processor, clock, office=office)
     finally:
         reader.close()
         office.close()
@@ -231,11 +276,9 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     stop = stop or threading.Event()
     wake = threading.Event()
     _on_signals(stop, wake)
-    if cfg.mailbox.backend not in ("folder", "imap", "graph"):
-        from .errors import ConfigError
-
-        raise ConfigError(f"mailbox.backend: {cfg.mailbox.backend!r} is not available in this version; "
-                          "use \"folder\", \"imap\" or \"graph\"")
+    if cfg.mailbox.backend == "exchange":
+        _run_exchange(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+        return
     if cfg.mailbox.backend == "graph":
         _run_graph(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
         return
@@ -320,17 +363,25 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
     most councils will not open to a case-management server)."""
     mailbox = graph_mailbox(cfg)
     key = f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    subscription = graph_subscription(cfg, mailbox)
     with open_service(cfg, clock) as service:
         server = _start_web(cfg, host, port, clock) if web else None
         echo(f"carepanel: reading {cfg.mailbox.address} through Microsoft Graph for {cfg.profile.title}")
         failures = 0
         while not stop.is_set():
             try:
+                if subscription is not None:
+                    from .mailbox.graph_notify import keep_subscribed
+
+                    keep_subscribed(subscription, clock())
                 service.sweep_graph(mailbox, key)
                 service.send_due_papers()
                 service.check_deadlines()
                 failures = 0
-                stop.wait(timeout=cfg.mailbox.poll_seconds)
+                if subscription is None:
+                    stop.wait(timeout=cfg.mailbox.poll_seconds)
+                else:
+                    _wait_for_notification(stop, cfg.mailbox.notification_poll_seconds)
             except MailboxUnavailable as exc:
                 failures += 1
                 service.store.mailbox_health(key, ok=False, error=exc.detail)
@@ -339,6 +390,104 @@ def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[
         if server is not None:
             server.should_exit = True
     echo("carepanel: stopped")
+
+
+def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
+                  stop: threading.Event, clock: Clock) -> None:
+    """SyncFolderItems every poll_seconds, and at once when a streaming notification says new
+    mail has come (``mailbox.notifications``, exchange_notify.py); on trouble, back off and try
+    again from the committed sync state, so nothing is skipped."""
+    from .mailbox.exchange_notify import start_notifications, wait_for_wake
+
+    mailbox = exchange_mailbox(cfg)
+    key = exchange_key(cfg)
+    new_mail = threading.Event()
+    with open_service(cfg, clock) as service:
+        server = _start_web(cfg, host, port, clock) if web else None
+        echo(f"carepanel: reading {cfg.mailbox.address} on Exchange Server for {cfg.profile.title}")
+        if cfg.mailbox.notifications == "streaming":
+            start_notifications(lambda: exchange_mailbox(cfg), new_mail, stop)
+        failures = 0
+        while not stop.is_set():
+            try:
+                new_mail.clear()  # whatever it announced, this round's sync will find
+                refresh_exchange_directory(cfg, service, mailbox)
+                service.sweep_exchange(mailbox, key)
+                service.send_due_papers()
+                service.check_deadlines()
+                failures = 0
+                wait_for_wake(new_mail, stop, cfg.mailbox.poll_seconds)
+            except MailboxUnavailable as exc:
+                failures += 1
+                service.store.mailbox_health(key, ok=False, error=exc.detail)
+                delay = min(300.0, 2.0 * 2 ** min(failures, 8))
+                log.warning("mailbox unavailable; will retry", extra=safe_fields(
+                    event="mailbox_unavailable", backend="exchange", attempt=failures, delay_seconds=delay))
+                mailbox.close()
+                stop.wait(timeout=delay)
+            except (OSError, StoreError) as exc:
+                failures += 1
+                log.warning("sweep failed; will retry", extra=safe_fields(event="sweep_failed", error_type=type(exc).__name__))
+                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
+        mailbox.close()
+        if server is not None:
+            server.should_exit = True
+    echo("carepanel: stopped")
+
+
+def refresh_exchange_directory(cfg: Config, service: Service, mailbox: Any) -> None:
+    """Read the address book again when the copy is due (never stopping intake when it fails)."""
+    if not cfg.directory_exchange_groups:
+        return
+    from .mailbox.exchange_directory import refresh
+
+    if refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
+               timedelta(hours=cfg.directory_refresh_hours), service.clock()):
+        service.use_directory(directory_for(cfg))
+
+
+def exchange_key(cfg: Config) -> str:
+    return f"exchange:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+
+
+def exchange_mailbox(cfg: Config) -> Any:
+    from .mailbox.exchange import ExchangeMailbox, ExchangeSettings, oauth_credentials, password_credentials
+    from .mailbox.secrets import read_secret
+
+    m = cfg.mailbox
+    if m.auth == "oauth":
+        secret = read_secret(m.client_secret_env, m.password_file, what="Exchange OAuth client secret")
+        creds: Any = oauth_credentials(str(m.tenant_id), str(m.client_id), secret, str(m.address))
+    else:
+        creds = password_credentials(str(m.username), read_secret(m.password_env, m.password_file,
+                                                                  what="Exchange password"))
+    return ExchangeMailbox(ExchangeSettings(
+        str(m.address), str(m.service_endpoint), auth=m.auth, folder="inbox" if m.folder.upper() == "INBOX" else m.folder,
+        processed_folder=m.processed_folder.replace("/", "-"), version=m.exchange_version, ca_file=m.ca_file), creds)
+
+
+def graph_subscription(cfg: Config, mailbox: Any) -> Any:
+    """The change-notification subscription, where the council exposes a webhook URL."""
+    if not cfg.mailbox.notification_url:
+        return None
+    from .mailbox.graph_notify import Subscription
+    from .mailbox.secrets import read_secret
+
+    secret = read_secret(cfg.mailbox.notification_secret_env, None, what="Graph notification clientState secret")
+    folder = cfg.mailbox.folder if cfg.mailbox.folder != "INBOX" else "inbox"
+    return Subscription(mailbox, cfg.mailbox.notification_url, secret, cfg.data_dir / "graph-subscription.json", folder)
+
+
+def _wait_for_notification(stop: threading.Event, seconds: float) -> None:
+    """Until a notification (or a lifecycle event) arrives, or the longer poll interval passes."""
+    from .mailbox.graph_notify import SIGNALS
+
+    deadline = seconds
+    while deadline > 0 and not stop.is_set():
+        if SIGNALS.wake.wait(timeout=min(1.0, deadline)):
+            break
+        deadline -= 1.0
+    SIGNALS.wake.clear()
 
 
 def graph_mailbox(cfg: Config) -> Any:
@@ -355,6 +504,8 @@ def graph_mailbox(cfg: Config) -> Any:
 def make_outbox(cfg: Config) -> Any:
     if cfg.outbox.backend == "graph":
         return graph_mailbox(cfg)
+    if cfg.outbox.backend == "exchange":
+        return exchange_mailbox(cfg)
     if cfg.outbox.backend == "smtp":
         from .mailbox.smtp import SmtpOutbox
 

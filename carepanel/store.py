@@ -303,6 +303,7 @@ class Watermark:
     key: str
     uidvalidity: int
     uid: int
+    token: str | None = None  # a sync state (EWS): saved instead of the UID when given
 
 
 @dataclass(frozen=True)
@@ -993,6 +994,12 @@ class Store:
 
     def _advance(self, w: Watermark | None) -> None:
         if w is None:
+            return
+        if w.token is not None:
+            self.conn.execute(
+                "INSERT INTO mailbox_state (key, token, updated_at) VALUES (?, ?, ?)"
+                " ON CONFLICT(key) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
+                (w.key, w.token, _now()))
             return
         self.conn.execute(
             "INSERT INTO mailbox_state (key, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"

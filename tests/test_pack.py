@@ -187,3 +187,20 @@ def test_a_pack_too_large_to_email_can_be_split_between_cases(tmp_path: Path) ->
         text = "\n".join(page.extract_text() for page in reader.pages[1:])
         seen |= {n for n in range(3) if f"LCS70000{n}" in text}
     assert seen == {0, 1, 2}
+
+
+def test_a_council_that_sends_its_packs_by_hand_gets_no_automatic_pack_and_is_told_when_it_is_late(tmp_path: Path) -> None:
+    from carepanel import health
+
+    papers_out = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
+    now = {"t": NOW}
+    cfg = config_for(tmp_path)
+    cfg = replace(cfg, pack=replace(cfg.pack, send_automatically=False))
+    with open_service(cfg, clock=lambda: now["t"]) as svc:
+        ingest_case(svc, 1)
+        now["t"] = papers_out + timedelta(hours=2)
+        assert svc.send_due_papers() == []
+        assert svc.store.packs(PANEL_DATE) == []
+        assert health.status(cfg, lambda: now["t"])["overdue"]["papers"] == 1
+        packs.send(svc.cfg, svc.store, svc.processor.archive, svc.processor.directory, PANEL_DATE)  # by hand
+        assert health.status(cfg, lambda: now["t"])["overdue"]["papers"] == 0

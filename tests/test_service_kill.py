@@ -37,6 +37,7 @@ def start(folder: Path) -> subprocess.Popen[bytes]:
 def test_sigkill_while_ingesting_loses_and_duplicates_nothing(tmp_path: Path) -> None:
     cfg = config_for(tmp_path)
     text = (tmp_path / "config.toml").read_text().replace("poll_seconds = 2", "poll_seconds = 0.2\nsettle_seconds = 0.05")
+    text += "[pack]\nsend_automatically = false\n"  # the real clock must not send a pack mid-test
     (tmp_path / "config.toml").write_text(text)
     cfg = load_config(tmp_path / "config.toml")
     inbox = cfg.mailbox.path

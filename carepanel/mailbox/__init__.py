@@ -13,8 +13,12 @@ message, marked as automatic so auto-responders stay quiet.
 
 Modules: ``message`` (bytes -> ``Message``), ``quotes`` (approvals quoted in a body),
 ``archive`` (content-addressed originals), ``folder`` and ``watcher`` (the embedded
-``folder`` backend), ``outbox`` (sending), ``durable`` (crash-safe writes).  The ``imap``,
-``exchange`` and ``graph`` backends are to meet the same two protocols.
+``folder`` backend), ``outbox`` (sending), ``durable`` (crash-safe writes).  The server
+backends: ``imap`` and ``smtp`` (a council's IMAP server and mail relay), ``graph`` (Exchange
+Online through Microsoft Graph, with ``graph_notify`` for its change notifications) and
+``exchange`` (an on-premises Exchange Server through EWS).  Each reads on from a watermark
+(UID, delta link, sync state) that the store commits with the submissions, and files a message
+on the server only after its commit; ``secrets`` reads their passwords, never from config.toml.
 """
 
 from .archive import Archive, ArchiveCorrupt

@@ -94,8 +94,9 @@ class GraphMailbox:
     def _url(self, path: str) -> str:
         return path if path.startswith("http") else f"{self.s.base_url}/users/{quote(self.s.mailbox)}{path}"
 
-    def request(self, method: str, path: str, **kw: Any) -> httpx.Response:
-        """One call, with throttling waited out and one token renewal on 401."""
+    def request(self, method: str, path: str, *, allow: tuple[int, ...] = (), **kw: Any) -> httpx.Response:
+        """One call, with throttling waited out and one token renewal on 401; a status in
+        ``allow`` is returned to the caller rather than raised."""
         renewed = False
         for attempt in range(self.s.max_retries + 1):
             if self._bearer is None:
@@ -114,7 +115,7 @@ class GraphMailbox:
                 log.info("graph throttled; waiting", extra=safe_fields(event="graph_throttled", delay_seconds=wait))
                 self.sleep(wait)
                 continue
-            if resp.status_code >= 400 and resp.status_code != 410:
+            if resp.status_code >= 400 and resp.status_code != 410 and resp.status_code not in allow:
                 raise MailboxUnavailable(_error_text(resp))
             return resp
         raise MailboxUnavailable("Microsoft Graph kept throttling the app; will try again later")

@@ -14,6 +14,9 @@ What goes where:
 - ``quoted``: the messages quoted in the body (``quotes.py``), then each attached message
   (``message/rfc822``, or an ``.eml`` file), each with its sender and own words.  An
   attached message is read for its text and files; it is not itself an attachment.
+  So is an Outlook item (``.msg``) when the caller passes ``open_outlook`` (the service
+  passes its sandboxed reader, see ``parsers/outlook.py``); without it, or when the item
+  cannot be read, the ``.msg`` stays one attachment, which the reading then flags.
 """
 
 from __future__ import annotations
@@ -31,14 +34,21 @@ from email.headerregistry import AddressHeader
 from email.message import Message as MimePart
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
-from ..errors import MessageError
+from ..errors import DocumentError, MessageError
 from ..pipeline.models import Attachment, AuthResults, Message, QuotedMessage, sha256_hex
 from .encoding import decode_words, scrub
 from .filenames import safe_filename
 from .htmltext import html_to_text
 from .quotes import find_quotes, own_text
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from ..parsers.outlook import OutlookItem
+
+    OpenOutlook = Callable[[str, bytes], OutlookItem]
 
 __all__ = ["MAX_DEPTH", "MAX_PARTS", "parse_message", "safe_filename"]
 
@@ -58,8 +68,10 @@ _ADDR_SPEC = re.compile(r"[^\s@<>()\[\]\\,;:\"]+@[^\s@<>()\[\]\\,;:\"]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
-def parse_message(raw: bytes, *, received_at: datetime | None = None, max_bytes: int | None = None) -> Message:
-    """Read one email.  ``received_at`` (aware) overrides the time read from the headers.
+def parse_message(raw: bytes, *, received_at: datetime | None = None, max_bytes: int | None = None,
+                  open_outlook: OpenOutlook | None = None) -> Message:
+    """Read one email.  ``received_at`` (aware) overrides the time read from the headers;
+    ``open_outlook`` reads an attached ``.msg`` (raising ``DocumentError`` when it cannot).
 
     Raises ``MessageError`` when the bytes are too large, empty, not an email at all, or
     nested beyond reason; never anything else for bad input.
@@ -75,7 +87,7 @@ def parse_message(raw: bytes, *, received_at: datetime | None = None, max_bytes:
         msg = BytesParser(policy=policy.default).parsebytes(_without_preamble(raw))
         if not {name.lower() for name, _ in msg.raw_items()} & _CORE_HEADERS:
             raise MessageError("this is not an email: it has none of the usual headers")
-        return _build(msg, sha, received_at)
+        return _build(msg, sha, received_at, open_outlook)
     except RecursionError as exc:
         raise MessageError("the message is nested too deeply to read") from exc
 
@@ -86,8 +98,8 @@ def _without_preamble(raw: bytes) -> bytes:
     return raw.removeprefix(b"\xef\xbb\xbf").lstrip(b"\r\n\t ")
 
 
-def _build(msg: MimePart, sha: str, received_at: datetime | None) -> Message:
-    walker = _Walker()
+def _build(msg: MimePart, sha: str, received_at: datetime | None, open_outlook: OpenOutlook | None = None) -> Message:
+    walker = _Walker(open_outlook)
     body, quoted = walker.read(msg, depth=0, forwarded=False)
     senders = _addresses(msg, "From") or _addresses(msg, "Sender")
     date = _parse_date(_first_raw(msg, "Date"))
@@ -150,9 +162,10 @@ class _Texts:
 class _Walker:
     """Walks one message tree, collecting every attachment in order of appearance."""
 
-    def __init__(self) -> None:
+    def __init__(self, open_outlook: OpenOutlook | None = None) -> None:
         self.attachments: list[Attachment] = []
         self.parts = 0
+        self.open_outlook = open_outlook
 
     def read(self, msg: MimePart, *, depth: int, forwarded: bool) -> tuple[str, list[QuotedMessage]]:
         """The body text of ``msg`` and the quoted messages within it, inline ones first."""
@@ -176,9 +189,9 @@ class _Walker:
             for sub in _children(part):
                 self._visit(sub, texts, depth + 1, forwarded)
             return
-        self._leaf(part, texts, forwarded)
+        self._leaf(part, texts, forwarded, depth)
 
-    def _leaf(self, part: MimePart, texts: _Texts, forwarded: bool) -> None:
+    def _leaf(self, part: MimePart, texts: _Texts, forwarded: bool, depth: int = 0) -> None:
         ctype = part.get_content_type()
         if ctype.startswith("multipart/"):  # a multipart without a boundary is read as text
             ctype = "text/plain"
@@ -188,11 +201,54 @@ class _Walker:
             target.append(_decode_text(_payload(part), _charset(part)))
             return
         data = _payload(part)
+        self._file(name, ctype, data, texts, forwarded, depth=depth)
+
+    def _file(self, name: str | None, ctype: str, data: bytes, texts: _Texts, forwarded: bool, *, depth: int) -> None:
+        """One attached file: opened when it is a plain .zip or an Outlook item, else kept."""
+        item = self._outlook(name, data)
+        if item is not None:
+            self._outlook_item(item, texts, depth)
+            return
         inner_files = unzip_attachment(name, data)
         if inner_files is not None:
             self.attachments.extend(inner_files)
             return
         self.attachments.append(Attachment.of(safe_filename(name), ctype, data, forwarded))
+
+    def _outlook(self, name: str | None, data: bytes) -> OutlookItem | None:
+        if self.open_outlook is None or not data.startswith(b"\xd0\xcf\x11\xe0"):
+            return None
+        from ..parsers.sniff import sniff_format
+
+        if sniff_format(data) != "msg":
+            return None
+        try:
+            return self.open_outlook(safe_filename(name, "message.msg"), data)
+        except DocumentError:
+            return None  # kept whole: reading it as an attachment gives the sender the reason
+        except Exception:  # noqa: BLE001 - nor may a fault in the reader cost the mail: kept whole, then flagged
+            return None
+
+    def _outlook_item(self, item: OutlookItem, texts: _Texts, depth: int) -> None:
+        """An Outlook item is read like an attached message: its sender's own words are
+        evidence, the messages quoted in it too, and its files are attachments."""
+        self.parts += 1
+        if depth > MAX_DEPTH or self.parts > MAX_PARTS:
+            raise MessageError("the message has too many parts, or parts nested too deeply, to read")
+        body = _clean_body(item.body)
+        texts.attached.append(QuotedMessage(item.sender, own_text(body)))
+        texts.attached.extend(find_quotes(body))
+        for f in item.files:
+            inner = _eml_file(f.filename, f.data)
+            if inner is not None:
+                inner_body, quoted = self.read(inner, depth=depth + 1, forwarded=True)
+                senders = _addresses(inner, "From")
+                texts.attached.append(QuotedMessage(senders[0][1] if senders else None, own_text(inner_body)))
+                texts.attached.extend(quoted)
+                continue
+            self._file(f.filename, f.content_type, f.data, texts, True, depth=depth + 1)
+        for sub in item.items:
+            self._outlook_item(sub, texts, depth + 1)
 
 
 # A .zip of papers is opened, within limits no real bundle of forms comes near; anything past
@@ -258,6 +314,14 @@ def _attached_message(part: MimePart) -> MimePart | None:
         if {k.lower() for k, _ in candidate.raw_items()} & _CORE_HEADERS:
             return candidate
     return None
+
+
+def _eml_file(name: str, data: bytes) -> MimePart | None:
+    """A file named ``.eml`` that is an email, parsed; None otherwise."""
+    if not name.lower().endswith(".eml"):
+        return None
+    candidate = BytesParser(policy=policy.default).parsebytes(_without_preamble(data))
+    return candidate if {k.lower() for k, _ in candidate.raw_items()} & _CORE_HEADERS else None
 
 
 def _reparse_encoded(part: MimePart, inner: MimePart) -> MimePart:

@@ -2,6 +2,7 @@
 
     vet          true type, size, macros, archive bombs, encryption, pages  (vet.py)
     read layout  one reader per true type -> tables and paragraphs           (docx_reader, pdf_reader)
+                 (an Outlook .msg: the first file inside it that reads as a form)  (outlook.py)
     recognise    which council's form, by its markers                        (forms.py)
     read         the form's labels, children tables, values                  (fields, children, values)
     judge        request types, and the fields the profile requires          (request_types, forms)
@@ -93,6 +94,8 @@ def read_request(
     """
     try:
         fmt = vet(filename, data, limits)
+        if fmt == "msg" or (fmt == "ole" and filename.lower().endswith(".msg")):
+            return _outlook_request(filename, data, profile=profile, forms=forms, limits=limits, today=today)
         layout = read_layout(fmt, data, deadline=time.monotonic() + limits.parse_timeout_seconds)
         source = SourceFile(filename, sha256_hex(data), fmt or "unknown")
         specs = specs_with_names(builtin_forms() if forms is None else forms, profile)
@@ -107,6 +110,31 @@ def read_request(
     except Exception as exc:  # the one boundary: whatever a library raised, the file is unreadable
         log.warning("reader failed", exc_info=True, extra=safe_fields(event="reader_failed", error_type=type(exc).__name__))
         raise UnreadableAttachment("the file could not be read") from exc
+
+
+def _outlook_request(filename: str, data: bytes, *, profile: Profile, forms: Sequence[FormSpec] | None,
+                     limits: Limits, today: date) -> Request:
+    """The first file inside an Outlook item (or an item within it) that reads as a form.
+
+    Each file is read as if it had been mailed on its own, vetting and all.  When none is a
+    form, a file inside that is unsafe is what the sender most needs to hear about.
+    """
+    from . import outlook
+
+    item = outlook.read_outlook(filename, data, limits=limits)
+    unsafe: DocumentError | None = None
+    for inner in outlook.walk(item):
+        try:
+            request = read_request(inner.filename, inner.data, profile=profile, forms=forms, limits=limits, today=today)
+        except DocumentError as exc:
+            if exc.code == "unsafe_attachment" and unsafe is None:
+                unsafe = exc
+            continue
+        return replace(request, source=SourceFile(filename, sha256_hex(data), "msg"),
+                       warnings=(*request.warnings, f"read from {inner.filename}, attached to an Outlook message"))
+    if unsafe is not None:
+        raise type(unsafe)(f"a file inside the Outlook message: {unsafe.detail}")
+    raise NotARequestForm("the file is an Outlook message with no request form attached to it")
 
 
 def read_layout(fmt: str | None, data: bytes, *, deadline: float | None = None, max_pages: int | None = None) -> Layout:

@@ -6,6 +6,10 @@ attachment in a long-lived worker process whose address space is capped (``RLIMI
 whose every job has a deadline; a worker that overruns is killed and replaced, and the file is
 flagged ``unreadable_attachment`` with the reason.  The service itself never runs the parsers.
 
+The same worker reads Outlook items (``outlook``: a ``.msg`` attached to a mail is opened
+before the mail is judged, see ``mailbox/message.py``), so no hostile file is parsed in the
+service's own process.
+
 Hand-written over ``multiprocessing`` because ``concurrent.futures.ProcessPoolExecutor`` cannot
 kill one hung worker without breaking the whole pool.
 """
@@ -17,12 +21,15 @@ import multiprocessing as mp
 import threading
 from datetime import date
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import FormSpec, Limits, Profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment, UnsafeAttachment
 from ..logs import safe_fields
 from ..pipeline.models import Request
+
+if TYPE_CHECKING:
+    from .outlook import OutlookItem
 
 log = logging.getLogger("carepanel.parsers.sandbox")
 ERRORS: dict[str, type[DocumentError]] = {
@@ -102,11 +109,19 @@ class SandboxedReader:
     def __call__(self, filename: str, data: bytes, *, profile: Profile, forms: tuple[FormSpec, ...] | None, limits: Limits,
                  today: date) -> Request:
         kwargs = {"profile": profile, "forms": forms, "limits": limits, "today": today}
+        return self.run(self.target, filename, data, kwargs)  # type: ignore[no-any-return]
+
+    def outlook(self, filename: str, data: bytes, *, limits: Limits) -> OutlookItem:
+        """``parsers.outlook.read_outlook`` in the worker: the item's text and files."""
+        return self.run("carepanel.parsers.outlook:read_outlook", filename, data, {"limits": limits})  # type: ignore[no-any-return]
+
+    def run(self, target: str, filename: str, data: bytes, kwargs: dict[str, Any]) -> Any:
+        """``target`` ("module:function") called on the file in the worker, within the limits."""
         with self._lock:
             alive = self._conn is not None and self._proc is not None and self._proc.is_alive()
             conn = self._conn if alive and self._conn is not None else self._start()
             try:
-                conn.send((self.target, filename, data, kwargs))
+                conn.send((target, filename, data, kwargs))
                 if not conn.poll(self.timeout):
                     self._kill()
                     log.warning("reader timed out", extra=safe_fields(event="reader_killed", seconds=self.timeout))
@@ -117,7 +132,7 @@ class SandboxedReader:
                 log.warning("reader died", extra=safe_fields(event="reader_died", error_type=type(exc).__name__))
                 raise UnreadableAttachment("reading the file crashed the reader (too much memory, or a damaged file)") from exc
         if answer[0] == "ok":
-            return answer[1]  # type: ignore[no-any-return]
+            return answer[1]
         _, kind, detail, code = answer
         error = ERRORS.get(kind, UnreadableAttachment)(detail)
         if code:

@@ -41,6 +41,8 @@ OLE_KINDS = (  # first match wins
     ("Workbook", "xls"),
     ("PowerPoint Document", "ppt"),
 )
+# Every top-level Outlook item has both ([MS-OXMSG] 2.2.3, 2.4); other OLE files have neither.
+OUTLOOK_NAMES = ("__nameid_version1.0", "__properties_version1.0")
 ODF_TYPES = {
     "application/vnd.oasis.opendocument.text": "odt",
     "application/vnd.oasis.opendocument.spreadsheet": "ods",
@@ -69,6 +71,8 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def ole_kind(data: bytes) -> str:
+    if all(n.encode("utf-16-le") in data for n in OUTLOOK_NAMES):
+        return "msg"  # first: an Outlook item carrying a .doc or an encrypted file holds its names too
     for name, kind in OLE_KINDS:
         if name.encode("utf-16-le") in data:
             return kind

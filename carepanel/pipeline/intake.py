@@ -21,11 +21,12 @@ from datetime import date, datetime
 from .. import parsers
 from ..config import FormSpec, Limits, Profile
 from ..directory import Directory
-from ..errors import DocumentError, UnreadableAttachment
+from ..errors import DocumentError, RetryLater, UnreadableAttachment
 from . import calendar, checks, signoff
 from .mentions import panel_date_mentioned
 from ..clock import LONDON
 from .identity import child_key
+from ..parsers.outlook import OutlookItem
 from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, SourceFile, Submission
 
 FLAG_ORDER = (
@@ -44,6 +45,12 @@ class IntakeContext:
     reader: Callable[..., Request] = parsers.read_request
     # How an old .doc, an .odt or an .rtf becomes a .docx to read (LibreOffice, in the service).
     to_docx: Callable[[bytes, str], bytes] | None = None
+    # While true, a conversion that failed because LibreOffice itself hung or died raises
+    # RetryLater instead of flagging the file; the processor sets it for a message's first tries.
+    retry_transient: bool = False
+    # How an attached Outlook .msg is opened into its text and files before the mail is judged
+    # (the sandboxed worker, in the service); None keeps a .msg as one attachment.
+    open_outlook: Callable[[str, bytes], OutlookItem] | None = None
 
 
 CONVERTED = ("doc", "odt", "rtf")
@@ -93,6 +100,8 @@ def _read_converted(att: Attachment, fmt: str, ctx: IntakeContext, today: date) 
     try:
         data = ctx.to_docx(att.data, "." + fmt)
     except DocumentError as exc:  # LibreOffice itself missing is not the file's fault: that is retried
+        if getattr(exc, "transient", False) and ctx.retry_transient:
+            raise RetryLater(f"LibreOffice hung or stopped while converting {att.sha256[:12]}") from exc
         raise UnreadableAttachment(f"LibreOffice could not open it ({exc.detail})") from exc
     name = att.filename.rsplit(".", 1)[0] + ".docx"
     request = ctx.reader(name, data, profile=ctx.profile, forms=ctx.forms, limits=ctx.limits, today=today)

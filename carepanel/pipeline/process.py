@@ -12,7 +12,7 @@ Only after this returns does the caller move the mail or send anything.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -27,6 +27,9 @@ from ..store import Store, Watermark
 from .intake import IntakeContext, intake
 
 log = logging.getLogger("carepanel.process")
+
+
+TRANSIENT_RETRIES = 2  # tries after the first before a conversion LibreOffice hangs on is flagged
 
 
 @dataclass(frozen=True)
@@ -53,7 +56,8 @@ class Processor:
                 now: datetime, watermark: Watermark | None = None) -> Outcome:
         sha = self.archive.put(raw)
         try:
-            message = parse_message(raw, received_at=received_at, max_bytes=self.cfg.limits.max_message_bytes)
+            message = parse_message(raw, received_at=received_at, max_bytes=self.cfg.limits.max_message_bytes,
+                                    open_outlook=self.ctx.open_outlook)
         except MessageError as exc:
             self.store.note_message(sha, f"<{sha}@carepanel.invalid>", source, source_key, len(raw))
             self.store.note_failure(sha, exc.code or "unreadable_message", exc.detail, None, refused=True, watermark=watermark)
@@ -69,8 +73,11 @@ class Processor:
                                                                  submission_id=existing["id"]))
             return Outcome(sha, existing, False)
         when = message.received_at or fallback_received_at or now
+        # A LibreOffice that hung or died is the machine's fault: the first tries leave the message
+        # for a retry; after that the file is flagged, so a file that always hangs it is still seen.
+        ctx = replace(self.ctx, retry_transient=entry.attempts < TRANSIENT_RETRIES)
         try:
-            sub = intake(message, when, self.ctx)
+            sub = intake(message, when, ctx)
             notice = notices.acknowledgement(sub, message, self.cfg, self.directory)
         except Exception as exc:  # noqa: BLE001 - the one place a bug must not lose a message
             delay = self.backoff(entry.attempts)

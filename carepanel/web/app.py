@@ -35,7 +35,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import decisions, packs
 from ..clock import LONDON, Clock, system_clock
 from ..config import Config
-from ..directory import Directory, load_directory
+from ..directory import Directory, directory_for
 from ..errors import CarepanelError
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
@@ -100,7 +100,7 @@ class WebApp:
     def __init__(self, cfg: Config, clock: Clock = system_clock) -> None:
         self.cfg = cfg
         self.clock = clock
-        self.directory: Directory = load_directory(cfg.directory_csv)
+        self.directory: Directory = directory_for(cfg)
         self.archive = Archive(cfg.archive_dir)
         self.limiter = LoginLimiter(cfg.web.max_login_failures)
         self._local = threading.local()
@@ -511,6 +511,16 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         code, data = health_check(cfg, clock)
         return JSONResponse(data, status_code=code)
 
+    async def graph_notifications(request: Request) -> Response:
+        """Microsoft Graph's webhook: no session (Graph cannot sign in), so it only wakes the
+        mailbox loop; the clientState secret is checked and the delta query decides what is new."""
+        from ..mailbox.graph_notify import handle
+
+        secret_env = cfg.mailbox.notification_secret_env
+        answer = handle(dict(request.query_params), await request.body(),
+                        os.environ.get(secret_env) if secret_env and cfg.mailbox.notification_url else None)
+        return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
+
     async def not_signed_in(request: Request, exc: Exception) -> Response:
         return RedirectResponse("/login", status_code=303)
 
@@ -532,6 +542,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         Route("/login/oidc", oidc_start),
         Route("/auth/callback", oidc_callback),
         Route("/healthz", healthz),
+        Route("/graph/notifications", graph_notifications, methods=["POST"]),
         Route("/", dashboard),
         Route("/queue", queue),
         Route("/submissions/{sub_id}", submission_page),

@@ -167,6 +167,8 @@ ca_file = "{self.cert}"
 [outbox]
 backend = "folder"
 from_address = "panel@example.gov.uk"
+[pack]
+send_automatically = false
 """)
         return folder / "config.toml"
 

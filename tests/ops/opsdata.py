@@ -31,6 +31,8 @@ settle_seconds = 0.05
 [retry]
 first_delay_seconds = 0.5
 max_delay_seconds = 2
+[pack]
+send_automatically = false    # the real clock must not make a pack go out in the middle of a test
 """
 
 

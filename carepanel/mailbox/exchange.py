@@ -1,0 +1,338 @@
+"""The ``exchange`` backend: the panel mailbox on an on-premises Exchange Server, through EWS.
+
+Uses ``exchangelib`` (BSD licence) for the SOAP, NTLM and OAuth.  New mail is found with
+``SyncFolderItems``: its sync state is the watermark, and the state a page ends on is committed
+in the same transaction as that page's last submission (and saved again after the page, for a
+page with nothing new to commit).  A crash mid-page replays the page from the previous state;
+what was already judged is recognised by hash and Message-ID, as it is when the server forgets a
+sync state (``ErrorInvalidSyncStateData``) and the folder is read again from the start.
+
+Each message is fetched with ``GetItem`` and its full MIME content, so the archive keeps
+exactly what arrived, attached items and all; only after its submission is committed is it
+moved to the processed folder (created if missing).  Sending is ``CreateItem`` with the whole
+MIME message (``SendOnly``), keeping our stable Message-ID.  Throttling (``ErrorServerBusy``
+with ``BackOffMilliseconds``) is waited out here, not inside exchangelib, so the wait is capped
+and logged; every other failure becomes a ``MailboxUnavailable`` saying what to check.
+
+Waiting for new mail is a sync every ``poll_seconds``, woken early by EWS streaming
+notifications where the server offers them (``exchange_notify.py``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import make_msgid
+from pathlib import Path
+from typing import Any, TypeVar
+
+import requests
+from exchangelib import (  # type: ignore[import-untyped]
+    BASIC,
+    DELEGATE,
+    IMPERSONATION,
+    NTLM,
+    OAUTH2,
+    Account,
+    Configuration,
+    Credentials,
+    Folder,
+    FolderCollection,
+    Identity,
+    Message,
+    OAuth2Credentials,
+    Q,
+    Version,
+)
+from exchangelib import errors as ews  # type: ignore[import-untyped]
+from exchangelib.folders import SHALLOW  # type: ignore[import-untyped]
+from exchangelib.protocol import BaseProtocol  # type: ignore[import-untyped]
+from exchangelib.services import CreateFolder, SyncFolderItems  # type: ignore[import-untyped]
+from exchangelib.version import (  # type: ignore[import-untyped]
+    EXCHANGE_2013,
+    EXCHANGE_2013_SP1,
+    EXCHANGE_2016,
+    EXCHANGE_2019,
+    Build,
+)
+
+from ..errors import ConfigError
+from ..logs import safe_fields
+from .imap import MailboxUnavailable
+
+log = logging.getLogger("carepanel.mailbox.exchange")
+T = TypeVar("T")
+VERSIONS: dict[str, Build] = {"Exchange2013": EXCHANGE_2013, "Exchange2013_SP1": EXCHANGE_2013_SP1,
+                              "Exchange2016": EXCHANGE_2016, "Exchange2019": EXCHANGE_2019}
+AUTHS = {"ntlm": NTLM, "basic": BASIC, "oauth": OAUTH2}
+
+
+@dataclass(frozen=True)
+class ExchangeSettings:
+    address: str  # the panel mailbox's primary SMTP address
+    service_endpoint: str  # https://mail.council.gov.uk/EWS/Exchange.asmx
+    auth: str = "ntlm"  # ntlm | basic | oauth
+    folder: str = "inbox"  # the well-known inbox, or the display name of a folder under it
+    processed_folder: str = "carepanel-processed"
+    version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
+    ca_file: Path | None = None
+    page_size: int = 50
+    max_retries: int = 5
+    max_wait_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
+class ExchangeMessage:
+    id: str
+    changekey: str | None
+    internet_message_id: str | None
+    received: datetime | None
+    raw: bytes
+
+
+@dataclass(frozen=True)
+class SyncPage:
+    """One SyncFolderItems answer: the items it created and the sync state it ends on."""
+
+    ids: list[tuple[str, str | None]]
+    sync_state: str
+    last: bool
+
+
+def password_credentials(username: str, password: str) -> Credentials:
+    return Credentials(username, password)
+
+
+def oauth_credentials(tenant_id: str, client_id: str, client_secret: str, address: str) -> OAuth2Credentials:
+    """App-only OAuth (client credentials) for hybrid modern authentication: EWS then needs the
+    app to impersonate the panel mailbox, which the admin confines with an RBAC scope."""
+    return OAuth2Credentials(client_id=client_id, client_secret=client_secret, tenant_id=tenant_id,
+                             identity=Identity(primary_smtp_address=address))
+
+
+class _TrustAdapter(requests.adapters.HTTPAdapter):
+    """Verify the server's certificate against the council's CA (``mailbox.ca_file``)."""
+
+    ca_file: str | None = None
+
+    def send(self, request: Any, **kw: Any) -> Any:  # type: ignore[override]
+        if self.ca_file and kw.get("verify", True) is True:
+            kw["verify"] = self.ca_file
+        return super().send(request, **kw)
+
+
+class ExchangeMailbox:
+    def __init__(self, settings: ExchangeSettings, credentials: Credentials | OAuth2Credentials, *,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        if not settings.address or "@" not in settings.address:
+            raise ConfigError("mailbox.address: the panel mailbox's email address is required for backend = \"exchange\"")
+        if settings.auth not in AUTHS:
+            raise ConfigError(f"mailbox.auth: {settings.auth!r} is not one of ntlm, basic, oauth")
+        if settings.version not in VERSIONS:
+            raise ConfigError(f"mailbox.exchange_version: {settings.version!r} is not one of {', '.join(VERSIONS)}")
+        self.s = settings
+        self.credentials = credentials
+        self.sleep = sleep
+        self._account: Account | None = None
+        self._folder: Any = None
+        self._processed: Any = None
+        if settings.ca_file:
+            _TrustAdapter.ca_file = str(settings.ca_file)
+            BaseProtocol.HTTP_ADAPTER_CLS = _TrustAdapter
+
+    def close(self) -> None:
+        if self._account is not None:
+            with contextlib.suppress(Exception):  # closing a connection that is already gone
+                self._account.protocol.close()
+        self._account = None
+        self._folder = self._processed = None
+
+    # -------------------------------------------------------------- connection
+
+    def account(self) -> Account:
+        if self._account is None:
+            config = Configuration(service_endpoint=self.s.service_endpoint, credentials=self.credentials,
+                                   auth_type=AUTHS[self.s.auth], version=Version(build=VERSIONS[self.s.version]),
+                                   # two: the notification stream holds one connection for minutes
+                                   max_connections=2)
+            self._account = self.call(lambda: Account(
+                primary_smtp_address=self.s.address, config=config, autodiscover=False,
+                access_type=IMPERSONATION if self.s.auth == "oauth" else DELEGATE))
+        return self._account
+
+    def call(self, fn: Callable[[], T]) -> T:
+        """One EWS exchange, with throttling waited out and every failure put in words."""
+        for attempt in range(self.s.max_retries + 1):
+            try:
+                return fn()
+            except ews.ErrorServerBusy as exc:
+                if attempt >= self.s.max_retries:
+                    break
+                wait = min(self.s.max_wait_seconds, float(exc.back_off or 2 ** attempt))
+                log.info("exchange throttled; waiting", extra=safe_fields(event="exchange_throttled", delay_seconds=wait))
+                self.sleep(wait)
+            except ews.ErrorInvalidSyncStateData:
+                raise
+            except (ews.EWSError, requests.RequestException, OSError) as exc:
+                raise MailboxUnavailable(plain_reason(exc)) from exc
+        raise MailboxUnavailable("the Exchange server kept asking us to back off (ErrorServerBusy); will try again later")
+
+    def folder(self) -> Any:
+        if self._folder is None:
+            acct = self.account()
+            name = self.s.folder
+            if name.lower() == "inbox":
+                self._folder = self.call(lambda: acct.inbox)
+            else:
+                inbox = self.call(lambda: acct.inbox)
+                self._folder = self._child(inbox, name)
+                if self._folder is None:
+                    raise MailboxUnavailable(f"the folder {name!r} does not exist under the Inbox (check mailbox.folder)")
+        return self._folder
+
+    def _child(self, parent: Any, name: str) -> Any:
+        found = self.call(lambda: list(FolderCollection(account=self.account(), folders=[parent]).find_folders(
+            q=Q(name=name), depth=SHALLOW)))
+        for f in found:
+            if isinstance(f, Exception):
+                raise MailboxUnavailable(plain_reason(f))
+        return found[0] if found else None
+
+    def check(self) -> int:
+        """For ``carepanel mailbox check``: sign in, open the folder and the processed folder
+        (creating it, as the service would); the number of messages in the folder."""
+        folder = self.folder()
+        self.processed_folder()
+        return int(folder.total_count or 0)
+
+    # -------------------------------------------------------------- reading
+
+    def pages(self, sync_state: str | None) -> Iterator[SyncPage]:
+        """SyncFolderItems pages from ``sync_state`` (the whole folder when ``None``), until the
+        server says the last item is in range.  A sync state the server no longer accepts starts
+        the folder again from the beginning."""
+        folder = self.folder()
+        while True:
+            svc = SyncFolderItems(account=self.account())
+
+            def one_page(svc: Any = svc, state: str | None = sync_state) -> list[Any]:
+                return list(svc.call(folder=folder, shape="IdOnly", additional_fields=set(), sync_state=state,
+                                     ignore=None, max_changes_returned=self.s.page_size, sync_scope=None))
+
+            try:
+                changes = self.call(one_page)
+            except ews.ErrorInvalidSyncStateData:
+                if sync_state is None:
+                    raise MailboxUnavailable("the Exchange server refused a fresh sync (ErrorInvalidSyncStateData)")
+                log.warning("exchange sync state refused; reading the folder again",
+                            extra=safe_fields(event="exchange_sync_reset"))
+                sync_state = None
+                continue
+            ids = []
+            for change, item in changes:
+                if isinstance(item, Exception):
+                    raise MailboxUnavailable(plain_reason(item))
+                if change == "create" and getattr(item, "id", None):
+                    ids.append((str(item.id), item.changekey))
+            last = bool(svc.includes_last_item_in_range) or svc.sync_state == sync_state
+            yield SyncPage(ids, str(svc.sync_state), last)
+            if last:
+                return
+            sync_state = svc.sync_state
+
+    def fetch(self, ids: list[tuple[str, str | None]]) -> list[ExchangeMessage]:
+        """GetItem with the MIME content, in order; an item gone meanwhile is skipped."""
+        if not ids:
+            return []
+        acct = self.account()
+        got = self.call(lambda: list(acct.fetch(ids=ids, only_fields=["mime_content", "message_id", "datetime_received"])))
+        out = []
+        for item in got:
+            if isinstance(item, ews.ErrorItemNotFound):
+                continue  # moved or deleted between the sync and the fetch
+            if isinstance(item, Exception):
+                raise MailboxUnavailable(plain_reason(item))
+            raw = item.mime_content
+            if raw is None:
+                continue
+            out.append(ExchangeMessage(str(item.id), item.changekey, item.message_id, item.datetime_received,
+                                       raw if isinstance(raw, bytes) else str(raw).encode()))
+        return out
+
+    # -------------------------------------------------------------- after commit
+
+    def processed_folder(self) -> Any:
+        if self._processed is None:
+            acct = self.account()
+            root = self.call(lambda: acct.msg_folder_root)
+            found = self._child(root, self.s.processed_folder)
+            if found is None:
+                # CreateFolder itself: Folder.save() would first walk every folder of the mailbox.
+                made = self.call(lambda: list(CreateFolder(account=acct).call(
+                    parent_folder=root, folders=[Folder(parent=root, name=self.s.processed_folder, folder_class="IPF.Note")])))
+                if made and isinstance(made[0], Exception):
+                    raise MailboxUnavailable(plain_reason(made[0]))
+                found = made[0]
+                log.info("exchange processed folder created", extra=safe_fields(event="exchange_folder_created"))
+            self._processed = found
+        return self._processed
+
+    def mark_processed(self, item_id: str, changekey: str | None = None) -> None:
+        """MoveItem to the processed folder; an item already gone (moved before a crash) is fine."""
+        target = self.processed_folder()
+        acct = self.account()
+        results = self.call(lambda: list(acct.bulk_move(ids=[(item_id, changekey)], to_folder=target)))
+        for r in results:
+            if isinstance(r, ews.ErrorItemNotFound):
+                continue
+            if isinstance(r, Exception):
+                raise MailboxUnavailable(plain_reason(r))
+
+    # -------------------------------------------------------------- sending
+
+    def send(self, msg: EmailMessage) -> str:
+        """CreateItem with the whole MIME message, sent at once, so our Message-ID and threading survive."""
+        if msg["Message-ID"] is None:
+            msg["Message-ID"] = make_msgid()
+        acct = self.account()
+        item = Message(account=acct, mime_content=bytes(msg))
+        try:
+            self.call(lambda: item.send(save_copy=False))
+        except MailboxUnavailable as exc:
+            raise OSError(exc.detail) from exc
+        return str(msg["Message-ID"])
+
+    # -------------------------------------------------------------- waiting
+
+    def wait(self, seconds: float, stop: Callable[[], bool]) -> None:
+        from .imap import socket_wait
+
+        socket_wait(seconds, stop)
+
+
+def plain_reason(exc: BaseException) -> str:
+    """What an IT team needs to know, in words, without the server's whole reply."""
+    if isinstance(exc, requests.exceptions.SSLError) or "CERTIFICATE_VERIFY_FAILED" in str(exc):
+        return "the Exchange server's certificate is not trusted (set mailbox.ca_file to the council's CA)"
+    if isinstance(exc, ews.UnauthorizedError):
+        return "the Exchange server refused the user name or password (401): check mailbox.username and the secret"
+    if isinstance(exc, (ews.ErrorAccessDenied, ews.ErrorImpersonateUserDenied)):
+        return ("the Exchange server denied access to the mailbox (ErrorAccessDenied): give the service account "
+                "Full Access to the panel mailbox, or the app ApplicationImpersonation scoped to it")
+    if isinstance(exc, (ews.ErrorNonExistentMailbox, ews.ErrorInvalidSmtpAddress)):
+        return "the Exchange server has no mailbox with that address (check mailbox.address)"
+    if isinstance(exc, ews.ErrorFolderNotFound):
+        return "the folder does not exist on the Exchange server (check mailbox.folder)"
+    # exchangelib makes the server's own answers TransportErrors too; ErrorTimeoutExpired is its word for no answer
+    if isinstance(exc, ews.ResponseMessageError) and not isinstance(exc, ews.ErrorTimeoutExpired):
+        return f"the Exchange server answered {type(exc).__name__}: {str(exc)[:200]}"
+    if isinstance(exc, (ews.TransportError, requests.ConnectionError, ConnectionError)):
+        return "the Exchange server cannot be reached (check mailbox.service_endpoint or mailbox.server)"
+    if isinstance(exc, (requests.Timeout, TimeoutError)):
+        return "the Exchange server did not answer in time"
+    return f"the Exchange server answered {type(exc).__name__}: {str(exc)[:200]}"

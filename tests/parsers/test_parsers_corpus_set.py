@@ -18,7 +18,7 @@ import os
 import shutil
 import zipfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -49,6 +49,7 @@ from wordxml import (
     WORD_VARIANTS,
     billion_laughs_docx,
     huge_document_docx,
+    joined_like_libreoffice,
     with_document_xml,
     xxe_docx,
 )
@@ -177,6 +178,11 @@ def good_cases() -> list[Good]:
                       ("ns_legacy_fields", "pdf"), ("bexley_legacy_boxes", "odt"), ("bexley_w14_boxes", "odt"),
                       ("bexley_w14_boxes", "pdf"), ("ns_rows_deleted_and_added", "pdf"), ("bexley_several_children", "doc")]:
         cases.append(saved_by_libreoffice(v[name], how))
+    # Forms whose blank lines between tables were deleted (Word then shows one table), then
+    # printed to PDF or saved as .odt by LibreOffice
+    for name, how in [("ns_value_cells", "pdf"), ("ns_content_controls", "pdf"), ("ns_several_children", "odt")]:
+        joined = replace(v[name], name=f"{name}_joined", build=lambda b=v[name].build: joined_like_libreoffice(b()))
+        cases.append(saved_by_libreoffice(joined, how))
     ns, bx = VARIANTS["ns_value_cells"], VARIANTS["bexley_ticks"]
     cases += [
         Good("zip:docx", "docx", lambda m: [("papers.zip", zipped([("Amelia/CRP form.docx", ns.build())] + papers()))],

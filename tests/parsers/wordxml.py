@@ -515,7 +515,11 @@ def joined_like_libreoffice(data: bytes) -> bytes:
         old_grid.addprevious(new_grid)
         first.remove(old_grid)
         for table, edges in zip(tables, scaled):
+            borders = _borders(table)
             for tr in _within_controls(table, "w:tr"):
+                if borders is not None and tr.find(qn("w:tblPrEx")) is None:
+                    # each row keeps its own table's ruling, as Word keeps it when tables join
+                    tr.insert(0, el("w:tblPrEx", None, deepcopy(borders)))
                 col = _val(tr.find(f"{qn('w:trPr')}/{qn('w:gridBefore')}"), 0)
                 for tc in _within_controls(tr, "w:tc"):
                     pr = tc.find(qn("w:tcPr"))
@@ -535,6 +539,19 @@ def joined_like_libreoffice(data: bytes) -> bytes:
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
+
+
+def _borders(tbl: etree._Element) -> etree._Element | None:
+    """The table's ruling: its own ``w:tblBorders``, or the single lines of the TableGrid style."""
+    own = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblBorders')}")
+    if own is not None:
+        return own
+    style = tbl.find(f"{qn('w:tblPr')}/{qn('w:tblStyle')}")
+    if style is None or style.get(qn("w:val")) != "TableGrid":
+        return None
+    sides = ("top", "left", "bottom", "right", "insideH", "insideV")
+    return el("w:tblBorders", None, *(el(f"w:{side}", {"w:val": "single", "w:sz": "4", "w:space": "0", "w:color": "auto"})
+                                       for side in sides))
 
 
 def _within_controls(parent: etree._Element, tag: str) -> list[etree._Element]:

@@ -114,8 +114,35 @@ def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> t
             if key is not None and key not in mapping.values():
                 mapping[cell.col] = key
         if len(mapping) >= min_columns and "name" in mapping.values():
-            return mapping, list(table.rows[r + 1:])
+            return mapping, _rows_under(row, table.rows[r + 1:])
     return None
+
+
+def _rows_under(heading: Sequence[Cell], rows: Sequence[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
+    """The rows of people under the heading row, up to where another part of the form begins.
+
+    A form saved again by LibreOffice (as .odt, .doc or .docx) comes back with tables that
+    touched in the original joined into one, on one grid, so the addresses and the
+    signatures can follow the children's rows in the same table.  A row belongs to the
+    children's table while its cell edges are among the heading row's or the first row's
+    (cells merged across columns keep to them); a row with an edge of its own, or one cell
+    across the whole width, is the next part of the form.
+    """
+    # The first row under the heading is a person's, however it is ruled (a PDF's heading
+    # cells can run together where a data row's do not); later rows keep to the edges of either.
+    edges = _edges(heading) | (_edges(rows[0]) if rows else set())
+    width = (min(c.col for c in heading), max(c.col + c.span for c in heading)) if heading else (0, 0)
+    out = []
+    for row in rows:
+        whole = len(row) == 1 and (row[0].col, row[0].col + row[0].span) == width
+        if not row or not _edges(row) <= edges or (whole and len(heading) > 1):
+            break
+        out.append(row)
+    return out
+
+
+def _edges(row: Sequence[Cell]) -> set[int]:
+    return {c.col for c in row} | {c.col + c.span for c in row}
 
 
 def _heading_key(text: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> str | None:

@@ -103,26 +103,82 @@ def _flow(paragraphs: list[Paragraph]) -> Table:
 
 def _views(table: Table, labels: Sequence[Label]) -> list[list[_View]]:
     views = []
+    width = _width(table)
+    plain = [lb for lb in labels if lb.context is None]
+    qualified = [lb for lb in labels if lb.context is not None]
+    seen: dict[tuple[str, str], bool] = {}  # (label, heading text) -> the heading qualifies it
+
+    def qualifies(lb: Label, text: str) -> bool:
+        key = (lb.printed, text)
+        if key not in seen:
+            seen[key] = lb.context is not None and label_matches(lb.context, text)
+        return seen[key]
+
     for r, row in enumerate(table.rows):
-        out = []
+        out: list[_View] = []
+        heads = _heading_rows(table, r, width) if qualified and any(cell.text.strip() for cell in row) else []
         for c, cell in enumerate(row):
-            contexts = _contexts(table, r, c)
-            usable = [lb for lb in labels if lb.context is None or any(label_matches(lb.context, t) for t in contexts)]
-            hits = tuple(find_hits(cell.text, usable)) if cell.text.strip() else ()
+            hits: tuple[Hit, ...] = ()
+            if cell.text.strip():
+                contexts = _contexts(table, r, c, heads) if qualified else []
+                usable = plain + [lb for lb in qualified if any(qualifies(lb, t) for t in contexts)]
+                hits = tuple(find_hits(cell.text, usable))
+            if hits and out and out[-1].is_label and out[-1].hits[-1].label.key == hits[0].label.key:
+                hits = ()  # "Team" | "Team 1": an answer that starts with its own label's word
             out.append(_View(cell, hits, cell.text[: hits[0].start] if hits else cell.text))
         views.append(out)
     return views
 
 
-def _contexts(table: Table, r: int, c: int) -> list[str]:
-    """The headings a cell sits under: its column's top cell and its row's first cell."""
+def _contexts(table: Table, r: int, c: int, heads: Sequence[int]) -> list[str]:
+    """The headings a cell sits under: its column's cell in each of ``heads`` (the rows that
+    can head its row), and its row's first cell."""
     cell = table.rows[r][c]
     out: list[str] = []
-    if r > 0:
-        out.extend(top.text for top in table.rows[0] if top.covers(cell.col))
+    for h in heads:
+        out.extend(top.text for top in table.rows[h] if top.covers(cell.col))
     if c > 0:
         out.append(table.rows[r][0].text)
     return out
+
+
+HEADING_REACH = 12  # rows looked up for a heading; a block of a form is never taller
+
+
+def _heading_rows(table: Table, r: int, width: int) -> list[int]:
+    """The rows that can head row ``r``: the table's first row, the row just above, and the
+    rows above ``r`` that are ruled on the same columns (no column edge that ``r``'s block
+    has not), up to one that spans the whole width.
+
+    The first row is the heading of a table as drawn.  The others find the heading of a
+    table that LibreOffice joined to the tables above it when the form was saved again (the
+    Social Worker / Team Manager row over the Name, Team, Signature and Date rows): the rows
+    of another table joined above are ruled on edges of their own, and stop the search.
+    """
+    if r == 0:
+        return []
+    out = {0}
+    edges = _inner_edges(table.rows[r])
+    for k in range(r - 1, max(-1, r - 1 - HEADING_REACH), -1):
+        row = table.rows[k]
+        inner = _inner_edges(row)
+        if not inner <= edges:
+            if k == r - 1:
+                out.add(k)  # a heading ruled finer than the row it heads (cells merged below it)
+            break
+        out.add(k)
+        edges |= inner
+        if len(row) == 1 and row[0].span >= width:
+            break
+    return sorted(out)
+
+
+def _inner_edges(row: Sequence[Cell]) -> set[int]:
+    return {c.col for c in row[1:]} | {c.col + c.span for c in row[:-1]}
+
+
+def _width(table: Table) -> int:
+    return max((c.col + c.span for row in table.rows for c in row), default=1)
 
 
 def _read_cell(views: list[list[_View]], r: int, c: int, prefixes: tuple[re.Pattern[str], ...], out: Fields,

@@ -24,7 +24,7 @@ def available() -> bool:
 
 
 def _lines(image: object, deadline: float | None) -> list[str]:
-    import pytesseract
+    import pytesseract  # type: ignore[import-untyped]
 
     remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
     try:
@@ -68,5 +68,7 @@ def read_image(data: bytes, deadline: float | None, max_pages: int | None) -> La
             if img.width * img.height > 60_000_000:
                 raise UnreadableAttachment("the picture is too large to read")
             return _layout(_lines(img.convert("L"), deadline))
+    except Image.DecompressionBombError as exc:  # Pillow refuses to open it at all: far past our own cap
+        raise UnreadableAttachment("the picture is too large to read") from exc
     except (UnidentifiedImageError, OSError) as exc:
         raise UnreadableAttachment("the picture is damaged") from exc

@@ -136,7 +136,7 @@ def parse_money(text: str | None) -> float | None:
     return found[0][2] if found else None
 
 
-_WEEKLY_AFTER = re.compile(r"\s*(?:/\s*w(?:ee)?k|p\.?\s?w\b|per\s+w(?:ee)?k|a\s+week|each\s+week|weekly|x\s*\d+\s*w(?:ee)?ks?)", re.I)
+_WEEKLY_AFTER = re.compile(r"\s*(?:/\s*w(?:ee)?k|p\.?\s?/?\s?w\b|per\s+w(?:ee)?k|a\s+week|each\s+week|weekly|x\s*\d+\s*w(?:ee)?ks?)", re.I)
 _TOTAL_AFTER = re.compile(r"\s*(?:in\s+total|total|overall|altogether|for\s+(?:the\s+)?(?:\d+|one|a)\s+(?:weeks?|months?|years?)"
                           r"|per\s+(?:annum|year)|p\.?\s?a\b|a\s+year|annually|for\s+the\s+(?:year|period))", re.I)
 _DAILY_AFTER = re.compile(r"\s*(?:per|a|each|/)\s*(?:day|night)\b|\s*nightly|\s*daily", re.I)
@@ -165,11 +165,12 @@ def parse_costs(text: str | None) -> Costs:
     plain: list[float] = []
     amounts = _amounts(text)
     only_a_number = len(amounts) == 1 and not re.sub(r"[\d,.£\s]|gbp", "", text, flags=re.I)
+    prev_end = 0  # where the last amount and the cue after it ("per week") end
     for i, (start, end, value, marked) in enumerate(amounts):
-        prev_end = amounts[i - 1][1] if i else 0
         next_start = amounts[i + 1][0] if i + 1 < len(amounts) else len(text)
         before, after = text[max(prev_end, start - 40):start], text[end:min(next_start, end + 40)]
-        kind = _cue(before, after)
+        kind, used = _cue(before, after)
+        prev_end = end + used
         if kind == "weekly" and weekly is None:
             weekly = value
         elif kind == "daily" and weekly is None:
@@ -185,22 +186,27 @@ def parse_costs(text: str | None) -> Costs:
     return Costs(weekly, total)
 
 
-def _cue(before: str, after: str) -> str | None:
+def _cue(before: str, after: str) -> tuple[str | None, int]:
+    """The kind of an amount, and how much of ``after`` its cue takes (so that "£95 per
+    week" does not lend its "per week" to the next line's amount)."""
     if _WEEKLY_BEFORE.search(before):
-        return "weekly"
+        return "weekly", 0
     if _TOTAL_BEFORE.search(before):
-        return "total"
+        return "total", 0
     for kind, pattern in (("weekly", _WEEKLY_AFTER), ("daily", _DAILY_AFTER),
                           ("monthly", _MONTHLY_AFTER), ("total", _TOTAL_AFTER)):
-        if pattern.match(after):
-            return kind
-    return None
+        m = pattern.match(after)
+        if m:
+            return kind, m.end()
+    return None, 0
 
 
 # --------------------------------------------------------------------------- yes / no
 
-_CHECKED = "☒☑✓✔✗✘■▣◼●⊠"
-_EMPTY = "☐□○◻❏⃞"
+# Wingdings boxes come out of a PDF as the font's own code points: "þ" (U+00FE, or U+F0FE
+# in the private use area) is its ticked box, "¨" (U+00A8 / U+F0A8) its empty one.
+_CHECKED = "☒☑✓✔✗✘■▣◼●⊠þ\uf0fe\uf0fd\uf0fc"
+_EMPTY = "☐□○◻❏⃞¨\uf0a8\uf06f\uf071"
 _TOKENS = re.compile(
     r"(?P<yes>\byes\b)|(?P<no>\bno\b)"
     r"|(?P<on>[" + _CHECKED + r"]|\[\s*[x✓✔]\s*\]|\(\s*[x✓✔]\s*\)|(?<![\w'])x(?![\w']))"
@@ -259,10 +265,20 @@ def _ticked(tokens: list[tuple[str | None, int]]) -> bool | None:
 # --------------------------------------------------------------------------- text
 
 
+# The prompts Word puts in an empty content control.  Word itself hides them from the text
+# (``w:showingPlcHdr``), but a form saved again by LibreOffice or printed to PDF keeps them
+# as words; a person reads them as a blank.
+WORD_PROMPTS = re.compile(
+    r"(?:click|tap|click\s+or\s+tap)\s+(?:here\s+)?to\s+enter\s+(?:text|a\s+date)\.?|choose\s+an\s+item\.?"
+    r"|enter\s+any\s+content\s+that\s+you\s+want\s+to\s+repeat[^\n]*", re.I)
+
+
 def clean(text: str | None) -> str | None:
-    """Trim each line and the whole; collapse runs of blank lines; empty -> ``None``."""
+    """Trim each line and the whole; collapse runs of blank lines; Word's prompts in empty
+    content controls removed; empty -> ``None``."""
     if text is None:
         return None
+    text = WORD_PROMPTS.sub("", text)
     lines = [line.strip() for line in text.replace("\r", "\n").split("\n")]
     out: list[str] = []
     for line in lines:

@@ -106,3 +106,32 @@ def test_pdf_reading_stops_at_the_deadline(limits: Limits, profiles: dict[str, P
     with pytest.raises(UnreadableAttachment, match="too long"):
         read_request("form.pdf", out.getvalue(), profile=profiles["north-somerset"],
                      limits=replace(limits, parse_timeout_seconds=-1), today=TODAY)
+
+
+def test_a_children_table_joined_to_the_next_part_of_the_form_ends_there() -> None:
+    # As LibreOffice saves a form whose tables touched: one table, on one grid.
+    heading = ("Name", "DOB", "Child ID")
+    rows = (
+        (Cell("Details of all children", 0, 6),),
+        tuple(Cell(h, 2 * i, 2) for i, h in enumerate(heading)),
+        (Cell("Amy Test", 0, 2), Cell("01/01/2015", 2, 2), Cell("LCS1001", 4, 2)),
+        (Cell("Ben Test", 0, 2), Cell("02/02/2016", 2, 4)),  # cells merged across: still a child
+        (Cell("Home address", 0, 6),),  # the next part of the form, across the whole width
+        (Cell("1 Example Road", 0, 6),),
+        (Cell("Type of placement", 0, 2), Cell("None", 2, 4)),
+        (Cell("Signature", 0, 1), Cell("S Worker", 1, 5)),
+    )
+    spec = [{"columns": {"Name": "name", "DOB": "dob", "Child ID": "child_id"}, "min_columns": 2}]
+    found = read_children(Layout("docx", (Table(rows),)), spec, date(2026, 11, 20))
+    assert [c.name for c in found.children] == ["Amy Test", "Ben Test"]
+
+
+def test_a_pdf_children_heading_ruled_coarser_than_its_rows_keeps_them_all() -> None:
+    rows = (
+        (Cell("Name", 0, 1), Cell("DOB", 1, 1), Cell("Child ID", 2, 2)),  # two heading cells run together
+        (Cell("Amy Test", 0, 1), Cell("01/01/2015", 1, 1), Cell("LCS1001", 2, 1), Cell("", 3, 1)),
+        (Cell("Ben Test", 0, 1), Cell("02/02/2016", 1, 1), Cell("LCS1002", 2, 1), Cell("", 3, 1)),
+    )
+    spec = [{"columns": {"Name": "name", "DOB": "dob", "Child ID": "child_id"}, "min_columns": 2}]
+    found = read_children(Layout("pdf", (Table(rows),)), spec, date(2026, 11, 20))
+    assert [(c.name, c.child_id) for c in found.children] == [("Amy Test", "LCS1001"), ("Ben Test", "LCS1002")]

@@ -73,3 +73,74 @@ def test_a_mutated_form_is_read_or_flagged_never_crashes(tmp_path_factory, case:
         assert exc.code in ("unreadable_attachment", "unsafe_attachment", "no_request_form")
         return
     assert isinstance(result, Request)
+
+
+# --------------------------------------------------------------------------- the XML's structure mutated
+
+W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+JUNK = ["", "-1", "999999999", "abc", "restart", "continue", "true", "0", "1", "\u2612", "x" * 300]
+
+
+@cache
+def word_feature_seeds() -> tuple[bytes, ...]:
+    from wordxml import (
+        bexley_legacy_boxes,
+        bexley_w14_boxes,
+        ns_content_controls,
+        ns_legacy_fields,
+        ns_merged_cells,
+        ns_tracked_changes,
+    )
+
+    return tuple(build() for build in (ns_content_controls, ns_legacy_fields, bexley_legacy_boxes, bexley_w14_boxes,
+                                       ns_tracked_changes, ns_merged_cells))
+
+
+@st.composite
+def restructured(draw: st.DrawFn) -> bytes:
+    """A Word-feature form whose document.xml has elements deleted, duplicated, moved or given
+    junk attributes (well-formed XML, so it gets past the parser to the reader's own logic)."""
+    from lxml import etree
+
+    data = draw(st.sampled_from(word_feature_seeds()))
+    src = zipfile.ZipFile(io.BytesIO(data))
+    root = etree.fromstring(src.read("word/document.xml"))
+    elements = [e for e in root.iter() if isinstance(e.tag, str) and e.getparent() is not None]
+    for _ in range(draw(st.integers(1, 12))):
+        el = elements[draw(st.integers(0, len(elements) - 1))]
+        parent = el.getparent()
+        if parent is None:
+            continue
+        kind = draw(st.sampled_from(["delete", "duplicate", "move", "attribute"]))
+        if kind == "delete":
+            parent.remove(el)
+        elif kind == "duplicate":
+            el.addnext(etree.fromstring(etree.tostring(el)))
+        elif kind == "move":
+            target = elements[draw(st.integers(0, len(elements) - 1))]
+            if target is not el and el not in target.iterancestors() and target.getparent() is not None:
+                target.append(el)
+        else:
+            name = draw(st.sampled_from(["val", "fldCharType", "checked", "w", "char"]))
+            el.set(f"{W}{name}", draw(st.sampled_from(JUNK)))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            body = etree.tostring(root) if item.filename == "word/document.xml" else src.read(item)
+            dst.writestr(item.filename, body)
+    return out.getvalue()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(restructured())
+def test_a_form_with_its_word_structure_mangled_is_read_or_flagged(tmp_path_factory, data: bytes) -> None:
+    limits = default_config(tmp_path_factory.mktemp("fuzz") / "d").limits
+    try:
+        result = read_request("form.docx", data, profile=PROFILE, limits=limits, today=date(2026, 11, 23))
+    except DocumentError as exc:
+        assert exc.code in ("unreadable_attachment", "unsafe_attachment", "no_request_form")
+        # not the boundary's catch-all: the reader itself knows what it met
+        assert exc.__cause__ is None or isinstance(exc.__cause__, DocumentError) or exc.detail != "the file could not be read", \
+            repr(exc.__cause__)
+        return
+    assert isinstance(result, Request)

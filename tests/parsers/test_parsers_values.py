@@ -133,3 +133,98 @@ def test_money_round_trips(pence: int, with_pence: bool) -> None:
     text = f"£{pounds:,.2f}" if with_pence else f"£{pounds:,.0f}"
     assert parse_money(text) == pounds
     assert parse_costs(f"{text} per week").weekly == pounds
+
+
+# --------------------------------------------------------------------------- properties of yes / no, money, dates
+
+TICKS, EMPTIES = "☒☑✓✔■", "☐□"
+BOXES = st.sampled_from([(t, e) for t in TICKS for e in EMPTIES] + [("[x]", "[ ]"), ("(X)", "( )"), ("[ x ]", "[]")])
+GAP = st.sampled_from([" ", "  ", "   ", "\t", " / "])
+CASED = st.sampled_from([("Yes", "No"), ("YES", "NO"), ("yes", "no")])
+
+
+@settings(max_examples=300, deadline=None)
+@given(answer=st.booleans(), boxes=BOXES, gap=GAP, words=CASED, box_first=st.booleans(), yes_first=st.booleans())
+def test_a_ticked_box_gives_its_answer(answer: bool, boxes: tuple[str, str], gap: str, words: tuple[str, str],
+                                       box_first: bool, yes_first: bool) -> None:
+    on, off = boxes
+    options = [(words[0], answer), (words[1], not answer)]
+    if not yes_first:
+        options.reverse()
+    parts = [(f"{on if ticked else off} {word}" if box_first else f"{word} {on if ticked else off}") for word, ticked in options]
+    assert parse_yes_no(gap.join(parts)) is answer
+
+
+@settings(max_examples=200, deadline=None)
+@given(boxes=BOXES, gap=GAP, words=CASED, box_first=st.booleans())
+def test_the_printed_options_untouched_are_no_answer(boxes: tuple[str, str], gap: str, words: tuple[str, str],
+                                                     box_first: bool) -> None:
+    off = boxes[1]
+    parts = [(f"{off} {w}" if box_first else f"{w} {off}") for w in words]
+    assert parse_yes_no(gap.join(parts)) is None
+
+
+@settings(max_examples=200, deadline=None)
+@given(answer=st.booleans(), words=CASED, tail=st.sampled_from(["", ".", " - booked for next week", ", on 3rd March",
+                                                               " (see the plan attached)"]))
+def test_a_word_left_or_written_gives_its_answer(answer: bool, words: tuple[str, str], tail: str) -> None:
+    word = words[0] if answer else words[1]
+    assert parse_yes_no(word + tail) is answer
+    assert parse_yes_no(f"{word} {EMPTIES[0]}") is answer  # the other option deleted, its box left empty
+
+
+POUNDS = st.integers(min_value=1, max_value=9_999_999)
+
+
+def _money(pounds: int, pence: int) -> str:
+    return f"£{pounds:,}" if pence == 0 else f"£{pounds:,}.{pence:02d}"
+
+
+@settings(max_examples=300, deadline=None)
+@given(weekly=POUNDS, total=POUNDS, pence=st.integers(min_value=0, max_value=99),
+       per=st.sampled_from(["per week", "a week", "pw", "weekly", "p/w"]),
+       whole=st.sampled_from(["in total", "total", "overall"]), sep=st.sampled_from(["; ", ", ", "\n", " and "]))
+def test_weekly_and_total_costs_are_told_apart(weekly: int, total: int, pence: int, per: str, whole: str, sep: str) -> None:
+    text = f"{_money(weekly, pence)} {per}{sep}{_money(total, 0)} {whole}"
+    costs = parse_costs(text)
+    assert costs == Costs(float(f"{weekly}.{pence:02d}"), float(total)), text
+
+
+@settings(max_examples=300, deadline=None)
+@given(pounds=POUNDS, pence=st.integers(min_value=0, max_value=99),
+       words=st.sampled_from(["{m}", "about {m}", "{m} (approx.)", "Cost: {m}", "{m} for 52 weeks"]))
+def test_an_amount_among_words_is_read(pounds: int, pence: int, words: str) -> None:
+    assert parse_money(words.format(m=_money(pounds, pence))) == float(f"{pounds}.{pence:02d}")
+
+
+@settings(max_examples=300, deadline=None)
+@given(d=st.dates(min_value=date(1990, 1, 1), max_value=date(2026, 11, 20)), fmt=st.sampled_from(FORMATS),
+       before=st.sampled_from(["", "DOB: ", "born ", "Date of birth - "]), after=st.sampled_from(["", " (age unknown)", "."]))
+def test_a_date_among_words_is_read(d: date, fmt: str, before: str, after: str) -> None:
+    assert parse_date(before + _format(d, fmt) + after, TODAY) == d
+
+
+@settings(max_examples=200, deadline=None)
+@given(year=st.integers(min_value=1990, max_value=2030), month=st.integers(min_value=1, max_value=12),
+       day=st.integers(min_value=29, max_value=35))
+def test_a_day_the_month_does_not_have_is_no_date(year: int, month: int, day: int) -> None:
+    try:
+        date(year, month, day)
+    except ValueError:
+        assert parse_date(f"{day:02d}/{month:02d}/{year}", TODAY) is None
+    else:
+        assert parse_date(f"{day:02d}/{month:02d}/{year}", TODAY) == date(year, month, day)
+
+
+def test_word_prompts_left_in_empty_controls_are_blank() -> None:
+    # What an empty content control shows, once LibreOffice or a PDF has made it plain words.
+    assert clean("Click or tap here to enter text.") is None
+    assert clean("Click here to enter a date.") is None and clean("Choose an item.") is None
+    assert clean("Amelia Hart Click or tap here to enter text.") == "Amelia Hart"
+    assert clean("Please click here to enter the portal") == "Please click here to enter the portal"
+
+
+@pytest.mark.parametrize("text,expected", [("Yes þ No ¨", True), ("Yes ¨ No þ", False), ("Yes \uf0fe No \uf0a8", True),
+                                           ("Yes ¨ No ¨", None)])
+def test_wingdings_boxes_as_a_pdf_gives_them(text: str, expected: bool | None) -> None:
+    assert parse_yes_no(text) is expected

@@ -81,6 +81,7 @@ from typing import Any
 
 from .errors import CarepanelError, ConfigError, DocumentError
 from .logs import safe_fields
+from .office_comments import without_comments
 
 log = logging.getLogger(__name__)
 
@@ -683,13 +684,15 @@ class Converter:
         kind = _normal_suffix(suffix)
         if not data:
             raise OfficeError("the file is empty")
+        sha256 = hashlib.sha256(data).hexdigest()  # of the file as it was sent, for the log
+        data = without_comments(data, kind)  # LibreOffice 7.4 dies loading comments over UNO
         worker = self._checkout()
         started = time.monotonic()
         try:
             out = worker.convert(data, kind, target, self._timeout)
         except (OfficeError, OfficeUnavailable) as exc:
             log.warning("office conversion failed", extra=safe_fields(
-                event="office.failed", attachment_sha256=hashlib.sha256(data).hexdigest(), format=kind,
+                event="office.failed", attachment_sha256=sha256, format=kind,
                 error_code=exc.code, seconds=round(time.monotonic() - started, 3)))
             raise
         finally:

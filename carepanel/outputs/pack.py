@@ -21,12 +21,12 @@ from datetime import datetime
 from pypdf import PdfReader, PdfWriter
 from pypdf.constants import PageLabelStyle
 from pypdf.annotations import Link
-from pypdf.generic import NameObject
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen import canvas
 
 from ..pipeline.agenda import KIND_LABEL, Agenda, Slot
+from .pdfsafe import neutralise
 
 Progress = Callable[[str], None]
 ROWS_PER_COVER_PAGE = 22
@@ -101,7 +101,7 @@ def build_pack(title: str, agenda: Agenda, cases: Sequence[PackCase], *, marking
         target = ranges[case_index][0] - 1
         writer.add_annotation(page_number=cover_index, annotation=Link(rect=(15 * mm, y0, A4[0] - 15 * mm, y1),
                                                                         target_page_index=target))
-    _sanitise(writer)
+    neutralise(writer)
     _stamp(writer, marking, total)
     writer.set_page_label(0, total - 1, style=PageLabelStyle.DECIMAL, start=1)
     writer.page_mode = "/UseOutlines"
@@ -127,23 +127,6 @@ def _open(doc: PackDocument) -> tuple[PdfReader | None, str | None]:
         return reader, None
     except Exception as exc:  # noqa: BLE001 - any broken PDF becomes a listed, explained gap
         return None, f"it is not a readable PDF ({type(exc).__name__})"
-
-
-def _sanitise(writer: PdfWriter) -> None:
-    """Nothing in the pack runs code: page open/close actions and script or launch links go."""
-    for page in writer.pages:
-        if "/AA" in page:
-            del page[NameObject("/AA")]
-        for annot in page.get("/Annots", []) or []:
-            a = annot.get_object()
-            action = a.get("/A")
-            if action is not None and action.get_object().get("/S") in ("/JavaScript", "/Launch", "/SubmitForm", "/ImportData"):
-                del a[NameObject("/A")]
-            if "/AA" in a:
-                del a[NameObject("/AA")]
-    names = writer.root_object.get("/Names")
-    if names is not None and "/JavaScript" in names.get_object():
-        del names.get_object()[NameObject("/JavaScript")]
 
 
 # --------------------------------------------------------------------------- drawing

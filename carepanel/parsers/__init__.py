@@ -33,7 +33,7 @@ from .generic import read_generic
 from .layout import Layout, Paragraph
 from .roles import role_of
 from .sniff import sniff_format
-from .vet import vet
+from .vet import pdf_active_content, vet
 
 __all__ = ["builtin_forms", "classify_attachment", "read_request", "sniff_format", "vet"]
 
@@ -104,6 +104,10 @@ def read_request(
         request = to_request(reading, source, profile, today)
         if layout.format == "ocr":
             request = replace(request, warnings=(*request.warnings, ocr.OCR_WARNING))
+        active = pdf_active_content(data) if fmt == "pdf" else None
+        if active:
+            request = replace(request, warnings=(*request.warnings, f"the PDF {active} when opened: that was not run; "
+                                                 "it was read as text only, and is shown and packed without it"))
         return request
     except DocumentError:
         raise

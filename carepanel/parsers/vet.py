@@ -5,7 +5,9 @@
 - ``UnsafeAttachment``: an executable or script (by content, or by a name no form has);
   macros (``vbaProject.bin``, a macro-enabled content type, VBA storage in an OLE file);
   an archive bomb (entries that expand past ``limits.max_decompressed_bytes``, or at a
-  ratio no Office file reaches); a PDF that runs JavaScript or launches a program on opening.
+  ratio no Office file reaches).  A PDF that runs JavaScript or launches a program on opening
+  is not refused: no reader here runs either, so it is read as text only (``pdf_active_content``
+  says what it carries, for the request's warning) and shown and packed without them.
 - ``UnreadableAttachment``: empty; larger than ``limits.max_attachment_bytes``; an encrypted
   Office file; a PDF that needs a password to open (one that opens with the empty password
   is read); a damaged archive or PDF; more pages than ``limits.max_pages``.
@@ -95,7 +97,6 @@ def check_pdf(data: bytes, limits: Limits) -> None:
             if reader.is_encrypted and reader.decrypt("") == PasswordType.NOT_DECRYPTED:
                 raise UnreadableAttachment("the PDF is password-protected")
             pages = len(reader.pages)
-            active = _active_content(reader)
         except UnreadableAttachment:
             raise
         except PDF_ERRORS as exc:
@@ -106,8 +107,16 @@ def check_pdf(data: bytes, limits: Limits) -> None:
         raise UnreadableAttachment(f"the PDF has {pages} pages, more than the {limits.max_pages}-page limit")
     if pages == 0:
         raise UnreadableAttachment("the PDF has no pages")
-    if active:
-        raise UnsafeAttachment(f"the PDF {active} when opened")
+
+
+def pdf_active_content(data: bytes) -> str | None:
+    """What a vetted PDF would run on opening ("runs JavaScript", "launches a program"), if anything."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return _active_content(PdfReader(io.BytesIO(data), strict=False))
+        except PDF_ERRORS:
+            return None
 
 
 def reader_encrypted(exc: Exception) -> bool:

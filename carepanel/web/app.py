@@ -40,7 +40,9 @@ from ..errors import CarepanelError
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..office import Converter, OfficeError, OfficeUnavailable
+from ..outputs.pdfsafe import without_actions
 from ..parsers.sniff import sniff_format
+from ..parsers.vet import pdf_active_content
 from ..pipeline import calendar
 from ..pipeline.decisions import Action, DecisionRecord
 from ..store import Store
@@ -313,6 +315,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             data, fmt = preview.read_bytes(), "pdf"
         if fmt != "pdf":
             raise HTTPException(415, "This kind of file cannot be shown in the browser.")
+        if pdf_active_content(data):  # a PDF that would run code is shown without it
+            data = without_actions(data)
         return Response(data, media_type="application/pdf",
                         headers={"content-disposition": f"inline; filename=\"document-{index + 1}.pdf\""})
 

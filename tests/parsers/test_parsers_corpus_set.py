@@ -323,8 +323,6 @@ HOSTILE: list[Hostile] = [
     Hostile("encrypted.docx", lambda t: ole("EncryptionInfo", "EncryptedPackage"), "unreadable_attachment"),
     Hostile("locked.pdf", lambda t: encrypted(pdf(["Child's name: Test"]), user="secret", owner="owner"),
             "unreadable_attachment"),
-    Hostile("javascript.pdf", lambda t: pdf_with({"/S": "/JavaScript", "/JS": "app.alert('hi');"}), "unsafe_attachment"),
-    Hostile("launch.pdf", lambda t: pdf_with({"/S": "/Launch", "/F": "calc.exe"}), "unsafe_attachment"),
     Hostile("laughs.docx", lambda t: billion_laughs_docx(), "unreadable_attachment"),
     Hostile("truncated.docx", lambda t: a_form()[: len(a_form()) // 2], "unreadable_attachment"),
     Hostile("truncated.pdf", lambda t: pdf(["Child's name: Amy Test"])[:300], "unreadable_attachment"),
@@ -381,3 +379,13 @@ def test_an_xxe_form_is_read_without_the_file_it_names(tmp_path: Path) -> None:
         sub = svc.ingest_bytes(raw, source="test").submission
     assert sub is not None and sub["request"]["children"][0]["name"] == "Amelia Hart"
     assert "XXE-SECRET" not in repr(sub)
+
+
+@pytest.mark.parametrize("action", [{"/S": "/JavaScript", "/JS": "app.alert('hi');"}, {"/S": "/Launch", "/F": "calc.exe"}])
+def test_a_pdf_that_runs_code_on_opening_is_read_as_text_only(tmp_path: Path, action: dict[str, str]) -> None:
+    with open_service(config_for(tmp_path / "svc"), clock=lambda: NOW) as svc:
+        sub = svc.ingest_bytes(compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, [("form.pdf", pdf_with(action))],
+                                             f"<active-{action['/S'][1:]}@example.gov.uk>"), source="test").submission
+    assert sub is not None and "unsafe_attachment" not in [f["code"] for f in sub["flags"]]
+    assert [c["name"] for c in sub["request"]["children"]] == ["Amy Test"]
+    assert any("text only" in w for w in sub["request"]["warnings"])

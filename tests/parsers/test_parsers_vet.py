@@ -130,14 +130,25 @@ def test_pdf_with_too_many_pages_is_unreadable(limits: Limits) -> None:
         vet("long.pdf", pdf(["page"] * 5), replace(limits, max_pages=3))
 
 
-def test_pdf_that_runs_javascript_is_unsafe(read: Read) -> None:
-    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(["hello"]))))
+@pytest.mark.parametrize("action, said", [
+    ({"/S": "/JavaScript", "/JS": "app.alert('hi');"}, "runs JavaScript"),
+    ({"/S": "/Launch", "/F": "calc.exe"}, "launches a program"),
+])
+def test_pdf_that_runs_code_on_opening_is_read_as_text_only_and_shown_without_it(
+        read: Read, action: dict[str, str], said: str) -> None:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf(["Child's name: Amy Test", "Request to panel: respite"]))))
     writer._root_object[NameObject("/OpenAction")] = DictionaryObject(
-        {NameObject("/S"): NameObject("/JavaScript"), NameObject("/JS"): TextStringObject("app.alert('hi');")})
+        {NameObject(k): NameObject(v) if v.startswith("/") else TextStringObject(v) for k, v in action.items()})
     out = io.BytesIO()
     writer.write(out)
-    with pytest.raises(UnsafeAttachment, match="JavaScript"):
-        read("form.pdf", out.getvalue())
+    request = read("form.pdf", out.getvalue())
+    assert [c.name for c in request.children] == ["Amy Test"]
+    assert any(said in w and "text only" in w for w in request.warnings)
+    from carepanel.outputs.pdfsafe import without_actions
+    from carepanel.parsers.vet import pdf_active_content
+
+    assert pdf_active_content(out.getvalue()) == said
+    assert pdf_active_content(without_actions(out.getvalue())) is None  # what the web app shows
 
 
 def test_encrypted_office_file_is_unreadable(read: Read) -> None:

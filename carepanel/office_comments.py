@@ -26,7 +26,7 @@ _WORD_MARKS = re.compile(rb"<(?:\w+:)?comment(?:RangeStart|RangeEnd|Reference)\b
 _WORD_RELATION = re.compile(rb"<Relationship\b[^>]*Type=\"[^\"]*/comments[A-Za-z]*\"[^>]*/>")
 _WORD_OVERRIDE = re.compile(rb"<Override\b[^>]*PartName=\"/word/comments[^\"]*\"[^>]*/>")
 _ODF_NOTES = re.compile(rb"<office:annotation\b[^>]*/>|<office:annotation\b[^>]*>.*?</office:annotation>"
-                        rb"|<office:annotation-end\b[^>]*/>", re.S)
+                        rb"|<office:annotation-end\b[^>]*/>", re.DOTALL)
 
 
 def without_comments(data: bytes, kind: str) -> bytes:

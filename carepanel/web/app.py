@@ -37,6 +37,7 @@ from ..clock import LONDON, Clock, system_clock
 from ..config import Config
 from ..directory import Directory, directory_for
 from ..errors import CarepanelError
+from ..health import status as health_status
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..office import Converter, OfficeError, OfficeUnavailable
@@ -247,6 +248,14 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
 
     # ------------------------------------------------------------------ dashboard
 
+    def _health_or_none(cfg: Config, clock: Clock) -> dict[str, Any] | None:
+        """The service's health for the dashboard: the mailbox, the queue, what is overdue."""
+        try:
+            return health_status(cfg, clock)
+        except Exception:  # noqa: BLE001 - the dashboard still shows the rest; /healthz says why
+            log.warning("health unavailable for the dashboard", extra=safe_fields(event="health_failed"))
+            return None
+
     async def dashboard(request: Request) -> Response:
         user = web.user(request)
         if user.role == "panel_member":
@@ -268,7 +277,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
                         late_rate=summary["late"] / total if total else 0.0,
                         flagged_rate=summary["flagged"] / total if total else 0.0,
                         reviews=reviews, overdue=overdue, unmet=web.store.unmet_needs()[-10:],
-                        chart=_bar_chart(sorted(spend.items())), next_panel=calendar.next_open_panel(cfg.profile, web.now()))
+                        chart=_bar_chart(sorted(spend.items())), next_panel=calendar.next_open_panel(cfg.profile, web.now()),
+                        health=_health_or_none(cfg, clock))
 
     # ------------------------------------------------------------------ review queue
 

@@ -133,3 +133,16 @@ def test_dashboard_counts_this_weeks_mail(project, client: TestClient) -> None:
     page = client.get("/").text
     assert "Submissions received this week: 2" in page
     assert "Late: 0%" in page and "Flagged on arrival: 50%" in page
+
+
+def test_dashboard_says_when_the_mailbox_cannot_be_reached(project, client: TestClient) -> None:
+    cfg = project[0] if isinstance(project, tuple) else project
+    sign_in(client, "administrator")
+    inbox = cfg.mailbox.path
+    assert inbox is not None
+    inbox.mkdir(parents=True, exist_ok=True)
+    assert "mailbox (folder) reachable" in client.get("/").text
+    inbox.rmdir()  # the share the inbox lives on has gone
+    page = client.get("/").text
+    assert "Service: needs attention" in page and "mailbox (folder) NOT REACHABLE" in page
+    assert "the inbox folder does not exist" in page

@@ -174,16 +174,20 @@ class _Walker:
         body = texts.body()
         return body, find_quotes(body) + texts.attached
 
+    def _forwarded(self, inner: MimePart, texts: _Texts, depth: int) -> None:
+        """An email attached whole: its sender's words count as forwarded text, and so do its quotes."""
+        body, quoted = self.read(inner, depth=depth + 1, forwarded=True)
+        senders = _addresses(inner, "From")
+        texts.attached.append(QuotedMessage(senders[0][1] if senders else None, own_text(body)))
+        texts.attached.extend(quoted)
+
     def _visit(self, part: MimePart, texts: _Texts, depth: int, forwarded: bool) -> None:
         self.parts += 1
         if depth > MAX_DEPTH or self.parts > MAX_PARTS:
             raise MessageError("the message has too many parts, or parts nested too deeply, to read")
         inner = _attached_message(part)
         if inner is not None:
-            body, quoted = self.read(inner, depth=depth + 1, forwarded=True)
-            senders = _addresses(inner, "From")
-            texts.attached.append(QuotedMessage(senders[0][1] if senders else None, own_text(body)))
-            texts.attached.extend(quoted)
+            self._forwarded(inner, texts, depth)
             return
         if part.is_multipart():
             for sub in _children(part):
@@ -241,10 +245,7 @@ class _Walker:
         for f in item.files:
             inner = _eml_file(f.filename, f.data)
             if inner is not None:
-                inner_body, quoted = self.read(inner, depth=depth + 1, forwarded=True)
-                senders = _addresses(inner, "From")
-                texts.attached.append(QuotedMessage(senders[0][1] if senders else None, own_text(inner_body)))
-                texts.attached.extend(quoted)
+                self._forwarded(inner, texts, depth)
                 continue
             self._file(f.filename, f.content_type, f.data, texts, True, depth=depth + 1)
         for sub in item.items:

@@ -38,14 +38,18 @@ def read(data: bytes, *, deadline: float | None = None, max_pages: int | None = 
     try:
         with pdfplumber.open(io.BytesIO(data), password="") as pdf:
             pages = []
+            marked = False  # anything drawn at all: a scanned image, or text turned into shapes
             for page in pdf.pages[:max_pages]:
                 if deadline is not None and time.monotonic() > deadline:
                     raise UnreadableAttachment("the PDF took too long to read")
                 pages.append(_page_blocks(page))
+                marked = marked or bool(page.images or page.curves or page.rects or page.lines)
     except PDF_ERRORS as exc:
         raise UnreadableAttachment("the PDF is damaged and cannot be read") from exc
     layout = Layout("pdf", tuple(_without_furniture(pages)) + _form_fields(data))
     if not layout.text().strip(" |\n"):
+        if not marked:  # blank pages: OCR (a second a page) would find nothing either
+            raise UnreadableAttachment("the PDF has no text and nothing on its pages to read")
         from . import ocr
 
         return ocr.read_pdf(data, deadline, max_pages)  # a scan: read by OCR, with a warning

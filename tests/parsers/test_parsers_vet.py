@@ -200,3 +200,14 @@ def test_sniff_tells_word_from_opendocument() -> None:
         zf.writestr("mimetype", "application/vnd.oasis.opendocument.text")
         zf.writestr("content.xml", "<x/>")
     assert sniff_format(out.getvalue()) == "odt"
+
+
+def test_a_blank_pdf_is_unreadable_without_being_sent_to_ocr(read: Read, monkeypatch: pytest.MonkeyPatch) -> None:
+    from carepanel.parsers import ocr
+
+    def no_ocr(*args: object, **kwargs: object) -> None:
+        raise AssertionError("OCR was run on blank pages")
+
+    monkeypatch.setattr(ocr, "read_pdf", no_ocr)
+    with pytest.raises(UnreadableAttachment, match="no text and nothing on its pages"):
+        read("blank.pdf", pdf(["", ""]))

@@ -323,21 +323,24 @@ def main(pipe_name, start_seconds, sockets):
             except Exception:
                 pass
 
-    for line in sys.stdin:
-        req = json.loads(line)
-        if req.get("op") == "quit":
+    try:
+        for line in sys.stdin:
+            req = json.loads(line)
+            if req.get("op") == "quit":
+                try:
+                    desktop.terminate()
+                except Exception:
+                    pass
+                return 0
             try:
-                desktop.terminate()
-            except Exception:
-                pass
-            return 0
-        try:
-            say(**convert(req))
-        except DisposedException as exc:
-            say(ok=False, lost=True, reason=f"LibreOffice went away ({describe(exc)})")
-            return 3
-    # stdin closed without "quit": the converter's process is gone, so take soffice with us,
-    # and the sockets it would leave in /tmp.
+                say(**convert(req))
+            except DisposedException as exc:
+                say(ok=False, lost=True, reason=f"LibreOffice went away ({describe(exc)})")
+                return 3
+    except (OSError, ValueError):
+        pass  # the converter's end of the pipe went while a conversion ran (it was killed)
+    # stdin closed without "quit", or the answer could not be written: the converter's process
+    # is gone, so take soffice with us, and the sockets it would leave in /tmp.
     for path in sockets:
         try:
             os.unlink(path)

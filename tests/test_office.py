@@ -280,6 +280,37 @@ def test_libreoffice_goes_when_the_converters_process_is_killed(tmp_path: Path) 
     assert [s for s in sockets if s.exists()] == []
 
 
+def test_libreoffice_goes_when_the_converters_process_is_killed_mid_conversion(tmp_path: Path) -> None:
+    # The bridge finds out only when it writes the answer (a broken pipe): it must still take soffice with it.
+    script = (
+        "import sys; from pathlib import Path; from carepanel.office import Converter\n"
+        f"conv = Converter(workers=1, work_dir=Path({str(tmp_path)!r}))\n"
+        "conv.to_pdf(sys.stdin.buffer.read(), '.docx'); print('ready', flush=True)\n"
+        "data = sys.stdin.buffer.read() if False else None\n"
+        "import docx, io\n"
+        "d = docx.Document()\n"
+        "for n in range(6000): d.add_paragraph(f'paragraph {n} ' * 12)\n"
+        "buf = io.BytesIO(); d.save(buf)\n"
+        "print('converting', flush=True); conv.to_pdf(buf.getvalue(), '.docx')\n"
+    )
+    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert child.stdin is not None and child.stdout is not None
+    child.stdin.write(make_docx("warm"))
+    child.stdin.close()
+    try:
+        assert child.stdout.readline() == b"ready\n"
+        assert child.stdout.readline() == b"converting\n"
+        time.sleep(0.5)  # LibreOffice is busy laying out a long document
+        child.kill()
+    finally:
+        child.wait()
+        child.stdout.close()
+    deadline = time.monotonic() + 60
+    while _processes_under(tmp_path) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _processes_under(tmp_path) == {}
+
+
 def _sockets_of(cmdlines: Iterable[str]) -> set[Path]:
     """The Unix sockets in /tmp that soffice processes with these command lines listen on."""
     found = set()

@@ -145,7 +145,16 @@ class Service:
                 done += 1
                 self.deliver_due()
         self.store.set_sync_token(key, link)
+        # A message whose processing failed (a LibreOffice that hung, a bug) is not in the next
+        # delta round: it is tried again from the archive when its backoff is over.
+        for entry in self.store.retry_due(self.clock(), "graph"):
+            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source="graph",
+                                             source_key=entry.source_key, now=self.clock())
+            if outcome.submission is not None and entry.source_key:
+                mailbox.mark_processed(entry.source_key)
+                done += 1
         self.store.mailbox_health(key, ok=True)
+        self.deliver_due()
         return done
 
     def sweep_exchange(self, mailbox: Any, key: str) -> int:

@@ -127,6 +127,36 @@ def test_messages_are_archived_as_their_mime_and_moved_after_commit(tmp_path: Pa
     box.close()
 
 
+def test_a_message_whose_processing_failed_is_tried_again_and_then_moved(
+        tmp_path: Path, replay: Replay, monkeypatch: pytest.MonkeyPatch) -> None:
+    from datetime import timedelta
+
+    from carepanel.errors import RetryLater
+    from carepanel.pipeline import process
+
+    real = process.intake
+    failures = {"left": 1}
+
+    def flaky(message, when, ctx):  # type: ignore[no-untyped-def]
+        if message.message_id == "<graph-2@example.gov.uk>" and failures["left"]:
+            failures["left"] -= 1
+            raise RetryLater("LibreOffice hung")  # the machine's fault: the message waits for a retry
+        return real(message, when, ctx)
+
+    monkeypatch.setattr(process, "intake", flaky)
+    box, _, _ = mailbox(replay)
+    now = {"t": NOW}
+    with open_service(config_for(tmp_path), clock=lambda: now["t"]) as svc:
+        assert svc.sweep_graph(box, "graph:panel") == 2  # the delta round goes on; graph-2 is left unmoved
+        assert len(svc.store.submissions()) == 2
+        now["t"] = NOW + timedelta(hours=2)
+        assert svc.sweep_graph(box, "graph:panel") == 1  # not in the new round, but retried from the archive
+        assert {s["message_id"] for s in svc.store.submissions()} >= {"<graph-2@example.gov.uk>"}
+    moved = [path for method, path, _, _ in replay.log if method == "POST" and path.endswith("/move")]
+    assert any("msg-2" in path for path in moved)
+    box.close()
+
+
 def test_send_mail_posts_the_mime_message_with_our_message_id(replay: Replay) -> None:
     import base64
 

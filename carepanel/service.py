@@ -409,6 +409,7 @@ def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callabl
     from .mailbox.exchange_notify import start_notifications, wait_for_wake
 
     mailbox = exchange_mailbox(cfg)
+    mailbox.sleep = stop.wait  # a throttling wait ends at once on SIGTERM
     key = exchange_key(cfg)
     new_mail = threading.Event()
     with open_service(cfg, clock) as service:
@@ -450,9 +451,13 @@ def refresh_exchange_directory(cfg: Config, service: Service, mailbox: Any) -> N
         return
     from .mailbox.exchange_directory import refresh
 
-    if refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
-               timedelta(hours=cfg.directory_refresh_hours), service.clock()):
-        service.use_directory(directory_for(cfg))
+    try:
+        if refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
+                   timedelta(hours=cfg.directory_refresh_hours), service.clock()):
+            service.use_directory(directory_for(cfg))
+    except (OSError, ValueError, CarepanelError) as exc:  # the last good copy stays in use
+        log.warning("staff directory refresh failed; keeping the last copy", extra=safe_fields(
+            event="directory_refresh_failed", error_type=type(exc).__name__))
 
 
 def exchange_key(cfg: Config) -> str:

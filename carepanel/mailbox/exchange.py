@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import requests
+from oauthlib.oauth2 import OAuth2Error  # type: ignore[import-untyped]
 from exchangelib import (  # type: ignore[import-untyped]
     BASIC,
     DELEGATE,
@@ -180,6 +181,9 @@ class ExchangeMailbox:
                 raise
             except (ews.EWSError, requests.RequestException, OSError) as exc:
                 raise MailboxUnavailable(plain_reason(exc)) from exc
+            except OAuth2Error as exc:  # the token endpoint refused: an expired or revoked client secret
+                raise MailboxUnavailable("Entra ID refused the app's credentials for Exchange (is the client secret "
+                                         f"expired or revoked?): {type(exc).__name__}") from exc
         raise MailboxUnavailable("the Exchange server kept asking us to back off (ErrorServerBusy); will try again later")
 
     def folder(self) -> Any:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from ..directory import EXCHANGE_CACHE, exchange_copy
 from ..logs import safe_fields
+from .durable import make_dirs, write_atomic
 from .exchange import ExchangeMailbox
 from .imap import MailboxUnavailable
 
@@ -90,10 +90,9 @@ def cache_path(data_dir: Path) -> Path:
 
 def _write_cache(data_dir: Path, value: dict[str, Any]) -> None:
     path = cache_path(data_dir)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(value, indent=1, sort_keys=True), encoding="utf-8")
-    os.replace(tmp, path)  # a reader sees the old copy or the new one, never half of one
+    make_dirs(path.parent)
+    # staff names and addresses: the service account's alone (0600), and whole or not at all
+    write_atomic(path, json.dumps(value, indent=1, sort_keys=True).encode("utf-8"))
 
 
 def refresh(mailbox: ExchangeMailbox, data_dir: Path, groups: Mapping[str, str], every: timedelta,

@@ -20,6 +20,7 @@ wake-up is an in-process event; a web app run on its own leaves it to the next d
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import logging
@@ -76,7 +77,8 @@ def handle(query: dict[str, str], body: bytes, client_state: str | None, signals
         return Answer(400)
     heeded = 0
     for item in items if isinstance(items, list) else []:
-        if not isinstance(item, dict) or not hmac.compare_digest(str(item.get("clientState", "")), client_state):
+        theirs = item.get("clientState") if isinstance(item, dict) else None
+        if not isinstance(theirs, str) or not hmac.compare_digest(theirs.encode(), client_state.encode()):
             continue  # not ours, or forged: ignored
         heeded += 1
         event = item.get("lifecycleEvent")
@@ -159,6 +161,11 @@ def keep_subscribed(sub: Subscription, now: datetime) -> None:
     except MailboxUnavailable as exc:
         log.warning("graph subscription failed; polling only", extra=safe_fields(
             event="graph_subscription_failed", error_code=exc.code))
+    except Exception as exc:  # noqa: BLE001 - a damaged state file or an odd answer must not stop the mailbox
+        log.warning("graph subscription failed; polling only", extra=safe_fields(
+            event="graph_subscription_failed", error_type=type(exc).__name__))
+        with contextlib.suppress(OSError):
+            sub.state_file.unlink()  # start afresh next time: a subscription is made again
 
 
 def _graph_time(t: datetime) -> str:

@@ -325,8 +325,12 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             data, fmt = preview.read_bytes(), "pdf"
         if fmt != "pdf":
             raise HTTPException(415, "This kind of file cannot be shown in the browser.")
-        if pdf_active_content(data):  # a PDF that would run code is shown without it
-            data = without_actions(data)
+        if pdf_active_content(data):  # a PDF that would run code is shown without it, or not at all
+            try:
+                data = without_actions(data)
+            except Exception as exc:  # noqa: BLE001 - pypdf could not rewrite it: never serve it as it is
+                raise HTTPException(415, "This PDF carries scripts and could not be shown safely; "
+                                         "its text was read into the request.") from exc
         return Response(data, media_type="application/pdf",
                         headers={"content-disposition": f"inline; filename=\"document-{index + 1}.pdf\""})
 
@@ -531,7 +535,14 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         from ..mailbox.graph_notify import handle
 
         secret_env = cfg.mailbox.notification_secret_env
-        answer = handle(dict(request.query_params), await request.body(),
+        from ..mailbox.graph_notify import MAX_BODY
+
+        body = b""
+        async for chunk in request.stream():  # read no more than a batch of notifications can be
+            body += chunk
+            if len(body) > MAX_BODY:
+                return Response(status_code=413)
+        answer = handle(dict(request.query_params), body,
                         os.environ.get(secret_env) if secret_env and cfg.mailbox.notification_url else None)
         return Response(answer.body, status_code=answer.status, media_type=answer.content_type)
 

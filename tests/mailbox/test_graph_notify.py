@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -123,3 +123,19 @@ def test_lifecycle_notifications_renew_recreate_or_run_a_round() -> None:
     assert handle({"validationToken": "x"}, b"", None, s).status == 404  # nothing echoed for anyone then
     assert handle({"validationToken": "x" * 5000}, b"", "cs", s).status == 400
     assert handle({}, b"{" + b" " * (2 * 1024 * 1024) + b"}", "cs", s).status == 413
+    s.wake.clear()
+    forged = json.dumps({"value": [{"clientState": "é ∂", "changeType": "created"}]}).encode()
+    assert handle({}, forged, "cs", s).status == 202 and not s.wake.is_set()  # not ours, and no crash
+
+
+def test_a_damaged_subscription_file_is_dropped_and_polling_goes_on(tmp_path: Path) -> None:
+    from carepanel.mailbox.graph_notify import keep_subscribed
+
+    state = tmp_path / "graph-subscription.json"
+    state.write_text('{"id": "sub-1", "expires": "not a time"}')
+
+    class NoServer:  # nothing is asked of Graph before the file is read
+        pass
+
+    keep_subscribed(Subscription(NoServer(), URL, "cs", state), datetime(2026, 12, 1, tzinfo=timezone.utc))
+    assert not state.exists()  # made afresh next round

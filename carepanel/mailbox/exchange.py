@@ -259,10 +259,12 @@ class ExchangeMailbox:
         for item in got:
             if isinstance(item, ews.ErrorItemNotFound):
                 continue  # moved or deleted between the sync and the fetch
-            if isinstance(item, Exception):
-                raise MailboxUnavailable(plain_reason(item))
-            raw = item.mime_content
+            raw = None if isinstance(item, Exception) else item.mime_content
             if raw is None:
+                # Exchange cannot give this one item as MIME (damaged, rights-protected): it stays in
+                # the inbox, unmoved, for a person to open, and the rest of the page is read.
+                log.warning("exchange item not readable as MIME; left in the inbox", extra=safe_fields(
+                    event="exchange_item_unreadable", error_type=type(item).__name__))
                 continue
             out.append(ExchangeMessage(str(item.id), item.changekey, item.message_id, item.datetime_received,
                                        raw if isinstance(raw, bytes) else str(raw).encode()))

@@ -57,7 +57,7 @@ def vet(filename: str, data: bytes, limits: Limits) -> str | None:
         raise UnsafeAttachment("the document carries macros")
     if kind == "ooxml_encrypted":
         raise UnreadableAttachment("the document is password-protected")
-    if kind in ("doc", "xls", "ppt", "ole") and ole_has_macros(data):
+    if kind in ("doc", "xls", "ppt", "ole", "msg") and ole_has_macros(data):  # an item may hide in a .doc
         raise UnsafeAttachment("the document carries macros")
     if kind == "pdf":
         check_pdf(data, limits)

@@ -211,3 +211,12 @@ def test_a_blank_pdf_is_unreadable_without_being_sent_to_ocr(read: Read, monkeyp
     monkeypatch.setattr(ocr, "read_pdf", no_ocr)
     with pytest.raises(UnreadableAttachment, match="no text and nothing on its pages"):
         read("blank.pdf", pdf(["", ""]))
+
+
+def test_an_ole_file_that_looks_like_an_outlook_item_is_still_checked_for_macros(limits: Limits) -> None:
+    # A Word .doc with an Outlook item inside carries the item's stream names; its macros still count.
+    doc = (OLE_MAGIC + b"\0" * 504 + "WordDocument".encode("utf-16-le") + b"\0" * 8
+           + "__substg1.0_0037001F".encode("utf-16-le") + b"\0" * 8 + "__properties_version1.0".encode("utf-16-le")
+           + b"\0" * 8 + "__nameid_version1.0".encode("utf-16-le") + b"\0" * 8 + "_VBA_PROJECT".encode("utf-16-le"))
+    with pytest.raises(UnsafeAttachment, match="macros"):
+        vet("form.doc", doc, limits)

@@ -40,6 +40,9 @@ class ConfigError(CarepanelError):
 
 class DocumentError(CarepanelError):
     code = "unreadable_attachment"
+    # True when the tool reading the file (LibreOffice) hung or died, not the file itself:
+    # a caller that can wait tries again before it blames the file.
+    transient: bool = False
 
 
 class UnreadableAttachment(DocumentError):

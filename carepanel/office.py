@@ -106,9 +106,9 @@ RECYCLE_AFTER = 200  # conversions before a worker's LibreOffice is replaced, so
 class OfficeError(DocumentError):
     """This file could not be converted; ``detail`` says why (flagged unreadable_attachment).
 
-    ``transient`` is set when LibreOffice itself hung or died on the file: the next try may
-    well succeed, so a caller that can wait (the scheduled papers-out) tries again before it
-    settles for a pack that lists the paper as missing.
+    ``transient`` (``DocumentError``'s) is set when LibreOffice itself hung or died on the file:
+    the next try may well succeed, so a caller that can wait (the scheduled papers-out, the
+    intake's first tries) tries again before it blames the file.
     """
 
     code = "unreadable_attachment"

@@ -35,7 +35,7 @@ from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .pipeline.process import Outcome, Processor
 from .errors import CarepanelError, StoreError
-from .store import Store, Watermark
+from .store import LedgerEntry, Store, Watermark
 
 log = logging.getLogger("carepanel.service")
 
@@ -119,16 +119,27 @@ class Service:
                 self.deliver_due()
             elif outcome.retry_at is None:
                 inbox.mark_failed(m.uid)
-        for entry in self.store.retry_due(self.clock(), "imap"):
-            raw = self.processor.archive.get(entry.sha256)
-            outcome = self.processor.process(raw, source="imap", source_key=entry.source_key, now=self.clock())
-            if outcome.submission is not None:
-                uid = inbox.find_uid(entry.message_id)
-                if uid is not None:
-                    inbox.mark_processed(uid)
-                done += 1
+        def move_imap(entry: LedgerEntry) -> None:
+            uid = inbox.find_uid(entry.message_id)  # UIDs may have moved on: found by Message-ID
+            if uid is not None:
+                inbox.mark_processed(uid)
+
+        done += self._retry_from_archive("imap", move_imap)
         self.store.mailbox_health(inbox.key, ok=True)
         self.deliver_due()
+        return done
+
+    def _retry_from_archive(self, source: str, move: Callable[[LedgerEntry], object]) -> int:
+        """Messages of a server mailbox whose processing failed (a LibreOffice that hung, a bug)
+        come in no later round: each is judged again from its archived original once its backoff
+        is over, and only then moved on the server by ``move``."""
+        done = 0
+        for entry in self.store.retry_due(self.clock(), source):
+            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source=source,
+                                             source_key=entry.source_key, now=self.clock())
+            if outcome.submission is not None:
+                move(entry)
+                done += 1
         return done
 
     def sweep_graph(self, mailbox: Any, key: str) -> int:
@@ -145,14 +156,7 @@ class Service:
                 done += 1
                 self.deliver_due()
         self.store.set_sync_token(key, link)
-        # A message whose processing failed (a LibreOffice that hung, a bug) is not in the next
-        # delta round: it is tried again from the archive when its backoff is over.
-        for entry in self.store.retry_due(self.clock(), "graph"):
-            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source="graph",
-                                             source_key=entry.source_key, now=self.clock())
-            if outcome.submission is not None and entry.source_key:
-                mailbox.mark_processed(entry.source_key)
-                done += 1
+        done += self._retry_from_archive("graph", _move_by_source_key(mailbox))
         self.store.mailbox_health(key, ok=True)
         self.deliver_due()
         return done
@@ -174,12 +178,7 @@ class Service:
                     done += 1
                     self.deliver_due()
             self.store.set_sync_token(key, page.sync_state)  # a page with nothing to commit moves on too
-        for entry in self.store.retry_due(self.clock(), "exchange"):
-            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source="exchange",
-                                             source_key=entry.source_key, now=self.clock())
-            if outcome.submission is not None and entry.source_key:
-                mailbox.mark_processed(entry.source_key)
-                done += 1
+        done += self._retry_from_archive("exchange", _move_by_source_key(mailbox))
         self.store.mailbox_health(key, ok=True)
         self.deliver_due()
         return done
@@ -259,6 +258,15 @@ class Service:
             self.store.mark_sent(item.id, message_id)
             sent += 1
         return sent
+
+
+def _move_by_source_key(mailbox: Any) -> Callable[[LedgerEntry], None]:
+    """For Graph and Exchange, whose ledger keeps the server's own id of the message."""
+    def move(entry: LedgerEntry) -> None:
+        if entry.source_key:
+            mailbox.mark_processed(entry.source_key)
+
+    return move
 
 
 @contextmanager

@@ -254,61 +254,62 @@ def test_close_leaves_no_libreoffice_behind(tmp_path: Path) -> None:
         conv.to_pdf(make_docx("late"), ".docx")
 
 
-def test_libreoffice_goes_when_the_converters_process_is_killed(tmp_path: Path) -> None:
+def _converter_child(tmp_path: Path, then: str) -> subprocess.Popen[bytes]:
+    """Another process with a converter that has converted once ('converted'), then runs ``then``."""
     script = (
         "import sys; from pathlib import Path; from carepanel.office import Converter\n"
         f"conv = Converter(workers=1, work_dir=Path({str(tmp_path)!r}))\n"
-        "conv.to_pdf(sys.stdin.buffer.read(), '.docx'); print('converted', flush=True)\n"
-        "import time; time.sleep(600)\n"
+        "conv.to_pdf(sys.stdin.buffer.read(), '.docx'); print('converted', flush=True)\n" + then
     )
     child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert child.stdin is not None and child.stdout is not None
     child.stdin.write(make_docx("orphans"))
     child.stdin.close()
+    return child
+
+
+def _kill_when_it_says(child: subprocess.Popen[bytes], *lines: bytes, pause: float = 0.0) -> None:
+    assert child.stdout is not None
     try:
-        assert child.stdout.readline() == b"converted\n"
-        sockets = _sockets_of(_processes_under(tmp_path).values())
-        assert len(sockets) == 2 and all(s.exists() for s in sockets)
+        for line in lines:
+            assert child.stdout.readline() == line
+        time.sleep(pause)
         child.kill()
     finally:
         child.wait()
         child.stdout.close()
-    deadline = time.monotonic() + 10
+
+
+def _wait_until_gone(tmp_path: Path, seconds: float) -> None:
+    deadline = time.monotonic() + seconds
     while _processes_under(tmp_path) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert _processes_under(tmp_path) == {}
+
+
+def test_libreoffice_goes_when_the_converters_process_is_killed(tmp_path: Path) -> None:
+    child = _converter_child(tmp_path, "import time; time.sleep(600)\n")
+    sockets: set[Path] = set()
+    try:
+        assert child.stdout is not None and child.stdout.readline() == b"converted\n"
+        sockets = _sockets_of(_processes_under(tmp_path).values())
+        assert len(sockets) == 2 and all(s.exists() for s in sockets)
+    finally:
+        _kill_when_it_says(child)
+    _wait_until_gone(tmp_path, 10)
     assert [s for s in sockets if s.exists()] == []
 
 
 def test_libreoffice_goes_when_the_converters_process_is_killed_mid_conversion(tmp_path: Path) -> None:
     # The bridge finds out only when it writes the answer (a broken pipe): it must still take soffice with it.
-    script = (
-        "import sys; from pathlib import Path; from carepanel.office import Converter\n"
-        f"conv = Converter(workers=1, work_dir=Path({str(tmp_path)!r}))\n"
-        "conv.to_pdf(sys.stdin.buffer.read(), '.docx'); print('ready', flush=True)\n"
-        "data = sys.stdin.buffer.read() if False else None\n"
+    child = _converter_child(tmp_path, (
         "import docx, io\n"
         "d = docx.Document()\n"
         "for n in range(6000): d.add_paragraph(f'paragraph {n} ' * 12)\n"
         "buf = io.BytesIO(); d.save(buf)\n"
-        "print('converting', flush=True); conv.to_pdf(buf.getvalue(), '.docx')\n"
-    )
-    child = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert child.stdin is not None and child.stdout is not None
-    child.stdin.write(make_docx("warm"))
-    child.stdin.close()
-    try:
-        assert child.stdout.readline() == b"ready\n"
-        assert child.stdout.readline() == b"converting\n"
-        time.sleep(0.5)  # LibreOffice is busy laying out a long document
-        child.kill()
-    finally:
-        child.wait()
-        child.stdout.close()
-    deadline = time.monotonic() + 60
-    while _processes_under(tmp_path) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert _processes_under(tmp_path) == {}
+        "print('converting', flush=True); conv.to_pdf(buf.getvalue(), '.docx')\n"))
+    _kill_when_it_says(child, b"converted\n", b"converting\n", pause=0.5)  # LibreOffice is laying it out
+    _wait_until_gone(tmp_path, 60)
 
 
 def _sockets_of(cmdlines: Iterable[str]) -> set[Path]:

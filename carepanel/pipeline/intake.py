@@ -100,7 +100,7 @@ def _read_converted(att: Attachment, fmt: str, ctx: IntakeContext, today: date) 
     try:
         data = ctx.to_docx(att.data, "." + fmt)
     except DocumentError as exc:  # LibreOffice itself missing is not the file's fault: that is retried
-        if getattr(exc, "transient", False) and ctx.retry_transient:
+        if exc.transient and ctx.retry_transient:
             raise RetryLater(f"LibreOffice hung or stopped while converting {att.sha256[:12]}") from exc
         raise UnreadableAttachment(f"LibreOffice could not open it ({exc.detail})") from exc
     name = att.filename.rsplit(".", 1)[0] + ".docx"

@@ -25,9 +25,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from . import datadir
 from .config import Config
 from .errors import CarepanelError
 from .mailbox.durable import make_dirs
+from .store import Store
 
 FORMAT = "carepanel-backup@1"
 DB_NAME = "carepanel.db"
@@ -60,13 +62,8 @@ def backup(cfg: Config, target: Path) -> dict[str, Any]:
     make_dirs(target.parent)
     with tempfile.TemporaryDirectory(prefix="carepanel-backup-", dir=target.parent) as tmp:
         snapshot = Path(tmp) / DB_NAME
-        src = sqlite3.connect(str(cfg.db_path), timeout=30)
-        dst = sqlite3.connect(str(snapshot))
-        try:
-            src.backup(dst)  # a consistent copy while the service may be writing
-        finally:
-            dst.close()
-            src.close()
+        with Store(cfg.db_path) as store:
+            store.backup_to(snapshot)  # SQLite's online backup API: consistent while the service writes
         manifest: dict[str, Any] = {"format": FORMAT, "made_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
                                     "profile": cfg.profile.name, "files": {}}
         partial = Path(tmp) / "backup.tar"
@@ -140,6 +137,9 @@ def restore(cfg: Config, source: Path) -> dict[str, Any]:
     # The command's own log folder may already be there; anything else means another history.
     if data_dir.exists() and any(p.name != "logs" for p in data_dir.iterdir()):
         raise BackupError(f"{data_dir} is not empty: restore only into an empty data directory")
+    running = datadir.holder(data_dir)
+    if running:
+        raise BackupError(f"a carepanel service (pid {running}) is running on {data_dir}: stop it before restoring")
     count = verify(source)
     make_dirs(data_dir.parent)
     staging = Path(tempfile.mkdtemp(prefix=".carepanel-restore-", dir=data_dir.parent))

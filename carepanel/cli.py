@@ -1104,6 +1104,26 @@ def health_cmd(state: State, as_json: bool) -> None:
         sys.exit(2)
 
 
+@main.command("verify")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def verify_cmd(state: State, as_json: bool) -> None:
+    """Do the database, the archive and the mail folders agree, and is the database sound? Exit 1 if not.
+
+    Every original archived with its hash and on the ledger, every processed message exactly one
+    submission, every file in processed/ a processed message, SQLite's own integrity check, and no
+    database file deleted or replaced under a running service.  Safe while the service runs.
+    Example: carepanel verify --json
+    """
+    from .verify import verify
+
+    report = verify(state.config())
+    human = "verify: ok" if report.ok else "verify: PROBLEMS\n" + "\n".join(f"- {p}" for p in report.problems)
+    _emit(report.to_json(), as_json, human)
+    if not report.ok:
+        sys.exit(1)
+
+
 def entry() -> None:  # pragma: no cover - console script shim
     main(prog_name="carepanel")
 

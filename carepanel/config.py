@@ -303,6 +303,8 @@ class Config:
     # [directory] exchange_groups: role -> distribution list, read from Exchange (exchange_directory.py)
     directory_exchange_groups: tuple[tuple[str, str], ...] = ()  # in the order given: the first list naming someone wins
     directory_refresh_hours: float = 24.0
+    # "refuse" (default) or "warn": a data_dir on an SMB/NFS share, where SQLite's locks fail (datadir.py)
+    network_data_dir: str = "refuse"
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -700,6 +702,7 @@ def build_config(
         retention=_retention(t.table("retention")),
         directory_exchange_groups=exchange_groups,
         directory_refresh_hours=refresh_hours,
+        network_data_dir=t.choice("network_data_dir", ("refuse", "warn"), "refuse"),
     )
     t.done()
     if exchange_groups and cfg.mailbox.backend != "exchange":

@@ -8,6 +8,7 @@
     │   └── NotARequestForm        read, but it is not a form    -> no_request_form
     ├── MessageError               an email that cannot be parsed at all
     ├── StoreError                 the database refused a write
+    │   └── DatabaseReplaced       the database file was deleted or replaced under this process
     ├── RetryLater                 the machine failed, not the message (LibreOffice hung): try again
     └── PanelError                 a pack or decision asked of a panel or case that cannot have one
         └── PackDeferred           the pack cannot be finished now (LibreOffice hung, disk full): retry
@@ -63,6 +64,13 @@ class MessageError(CarepanelError):
 
 class StoreError(CarepanelError):
     code = "store_error"
+
+
+class DatabaseReplaced(StoreError):
+    """Whatever this process writes now goes into a file no other process will read: stop
+    taking mail in and acknowledge nothing until a person has looked (docs/ops.md)."""
+
+    code = "database_replaced"
 
 
 class RetryLater(CarepanelError):

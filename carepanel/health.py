@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import dbfile
 from .clock import Clock, system_clock
 from .config import Config
 from .mailbox.durable import make_dirs, write_atomic
@@ -22,6 +24,7 @@ from .pipeline import calendar
 from .store import Store
 
 OVERDUE_AFTER = timedelta(hours=1)  # a message or email still not done after this is overdue
+STALE_INBOX = timedelta(minutes=5)  # a file still in the folder inbox after this needs a look
 
 
 def heartbeat_path(cfg: Config) -> Path:
@@ -37,6 +40,37 @@ def note_sweep(cfg: Config, *, mailbox_ok: bool, error: str | None = None, clock
         write_atomic(heartbeat_path(cfg), json.dumps(beat).encode())
     except OSError:
         pass  # a full disk shows as a stale heartbeat, which the check reports
+
+
+def alarm_path(cfg: Config) -> Path:
+    return cfg.data_dir / "run" / "database-alarm.json"
+
+
+def note_database_problem(cfg: Config, why: str, clock: Clock = system_clock) -> None:
+    """The service found its database file deleted or replaced: kept for as long as that process lives."""
+    record = {"pid": os.getpid(), "at": clock().isoformat(timespec="seconds"), "problem": why}
+    try:
+        make_dirs(alarm_path(cfg).parent)
+        write_atomic(alarm_path(cfg), json.dumps(record).encode())
+    except OSError:
+        pass  # the service's log and the administrators' email still say it
+
+
+def database_problems(cfg: Config, service_pid: int | None) -> list[str]:
+    """What is wrong with the database under the running service, cheaply (no full integrity check)."""
+    problems: list[str] = []
+    try:
+        alarm = json.loads(alarm_path(cfg).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        alarm = None
+    if alarm and service_pid and int(alarm.get("pid", 0)) == service_pid:
+        problems.append(f"database: {alarm.get('problem')}; the service has stopped taking mail in")
+    elif service_pid:
+        gone = dbfile.deleted_handles(cfg.db_path, service_pid)
+        if gone:
+            problems.append(f"database: the running service (pid {service_pid}) writes to deleted files "
+                            f"({', '.join(gone)}); restart it after 'carepanel verify'")
+    return problems
 
 
 def mailbox_reachable(cfg: Config) -> tuple[bool, str | None]:
@@ -61,10 +95,26 @@ def mailbox_reachable(cfg: Config) -> tuple[bool, str | None]:
     return False, str(rows[0]["last_error"] or "the mailbox cannot be reached")
 
 
-def _inbox_waiting(cfg: Config) -> int:
+def _inbox_waiting(cfg: Config) -> tuple[int, int]:
+    """Files in the folder inbox, and how many of them have waited longer than STALE_INBOX.
+
+    A file the service cannot take (unreadable by its account, a name it never picks up) would
+    otherwise sit there unseen: after a few minutes a waiting file is a problem to look at.
+    """
     if cfg.mailbox.backend != "folder" or cfg.mailbox.path is None or not cfg.mailbox.path.is_dir():
-        return 0
-    return sum(1 for e in os.scandir(cfg.mailbox.path) if e.is_file() and not e.name.startswith("."))
+        return 0, 0
+    waiting = stale = 0
+    limit = time.time() - STALE_INBOX.total_seconds()  # file times are the real clock's, not an injected one
+    with os.scandir(cfg.mailbox.path) as entries:
+        for e in entries:
+            try:
+                if e.name.startswith(".") or not e.is_file(follow_symlinks=False):
+                    continue
+                waiting += 1
+                stale += e.stat(follow_symlinks=False).st_mtime < limit
+            except OSError:
+                continue
+    return waiting, stale
 
 
 def _service_state(cfg: Config, now: datetime) -> dict[str, Any]:
@@ -129,6 +179,11 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
         problems.append(f"mailbox: {why}")
     if service["stale"]:
         problems.append("service: no mailbox sweep recently")
+    problems += database_problems(cfg, service.get("pid") if service["running"] else None)
+    waiting, stale_files = _inbox_waiting(cfg)
+    if stale_files:
+        problems.append(f"inbox: {stale_files} file(s) waiting more than {int(STALE_INBOX.total_seconds() // 60)} "
+                        "minutes")
     store = Store(cfg.db_path)
     try:
         figures = store.ops_figures()
@@ -136,7 +191,7 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
     finally:
         store.close()
     ledger, out = figures["ledger"], figures["outgoing"]
-    queue = {"inbox_files": _inbox_waiting(cfg), "messages_received": ledger.get("received", 0),
+    queue = {"inbox_files": waiting, "inbox_stale_files": stale_files, "messages_received": ledger.get("received", 0),
              "messages_failed": ledger.get("failed", 0), "messages_refused": ledger.get("refused", 0),
              "outgoing_pending": out.get("pending", 0) + out.get("failed", 0)}
     queue["depth"] = queue["messages_received"] + queue["messages_failed"] + queue["outgoing_pending"]

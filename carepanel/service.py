@@ -10,6 +10,7 @@ in the inbox, on the ledger with its reason, and is retried with backoff.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
@@ -20,7 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
 
-from . import parsers
+from . import datadir, parsers
 from .clock import Clock, system_clock
 from .config import Config
 from .directory import Directory, directory_for
@@ -74,10 +75,21 @@ class Service:
         return done
 
     def _handle(self, inbox: FolderInbox, item: InboxItem) -> bool:
+        if item.size == 0:
+            inbox.mark_failed(item, "the file is empty (0 bytes): no message arrived in it")
+            return False
         try:
             raw = inbox.read(item)
         except FileNotFoundError:
             return False  # moved away between listing and reading
+        except PermissionError:
+            # Left as is, this one file would fail every sweep and stop all intake.
+            try:
+                inbox.mark_failed(item, "the service's account may not read this file (permission denied)")
+            except OSError:  # may not even move it: it stays, and health shows it waiting
+                log.warning("unreadable inbox file left in place", extra=safe_fields(
+                    event="inbox_unreadable", path_hash=item.key))
+            return False
         entry = self.store.ledger_entry(sha256_hex(raw))
         now = self.clock()
         if entry and entry.status == "failed" and entry.next_attempt_at and entry.next_attempt_at > now:
@@ -279,6 +291,7 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx,
                         open_outlook=partial(reader.outlook, limits=cfg.limits))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
+    store.on_broken = partial(database_alarm, cfg, directory)
     try:
         yield Service(cfg, store, processor, clock, office=office)
     finally:
@@ -289,7 +302,26 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
 
 def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
                 stop: threading.Event | None = None, clock: Clock = system_clock) -> None:
-    """Run until SIGTERM or Ctrl-C (or ``stop`` is set, for tests)."""
+    """Run until SIGTERM or Ctrl-C (or ``stop`` is set, for tests), alone on a local data directory.
+
+    umask 077 first, so the logs and every file the service writes are private even without the
+    systemd unit; then the data directory's lock (a second service refuses to start) and the
+    check that it is not on a network share (datadir.py).
+    """
+    os.umask(0o077)
+    warning = datadir.check_local(cfg.data_dir, cfg.network_data_dir)
+    if warning:
+        echo(f"carepanel: WARNING: {warning}")
+        log.warning("data directory on a network file system", extra=safe_fields(event="network_data_dir"))
+    lock = datadir.acquire(cfg.data_dir)
+    try:
+        _run_backend(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
+    finally:
+        lock.release()
+
+
+def _run_backend(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
+                 stop: threading.Event | None = None, clock: Clock = system_clock) -> None:
     stop = stop or threading.Event()
     wake = threading.Event()
     _on_signals(stop, wake)
@@ -533,6 +565,33 @@ def make_outbox(cfg: Config) -> Any:
 
         return SmtpOutbox(cfg.outbox)
     return FolderOutbox(cfg.outbox)
+def database_alarm(cfg: Config, directory: Directory, why: str) -> None:
+    """The database file was deleted or replaced under the service: say so everywhere, once.
+
+    The store already refuses every write, so no mail is taken in or acknowledged.  The
+    administrators are told by a message sent straight through the outbox, since the queue
+    lives in the database that can no longer be trusted.
+    """
+    from . import health
+
+    log.critical("database file replaced under the service; intake stopped", extra=safe_fields(
+        event="database_replaced"))
+    health.note_database_problem(cfg, why)
+    admins = [m.email for m in directory.with_role("administrator")]
+    if not admins:
+        return
+    body = (f"carepanel has stopped taking in mail for the {cfg.profile.title}: {why}.\n\n"
+            "Messages stay in the mailbox and nothing more is acknowledged. Stop the service, run\n"
+            "'carepanel verify', restore from the last backup if it says so, and start it again\n"
+            "(docs/ops.md, 'The database file replaced').\n")
+    try:
+        make_outbox(cfg).send(build_email(cfg.outbox.from_address, admins, [], "carepanel stopped: database file "
+                                          "replaced", body))
+    except (OSError, ValueError) as exc:
+        log.error("could not tell the administrators", extra=safe_fields(
+            event="database_alarm_send_failed", error_type=type(exc).__name__))
+
+
 def _heartbeat(cfg: Config, inbox: FolderInbox, error: str | None) -> None:
     """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep ran, and how it went."""
     from . import health

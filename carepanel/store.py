@@ -15,7 +15,7 @@ import json
 import os
 import sqlite3
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
@@ -24,7 +24,8 @@ from typing import Any
 
 import sqlite_utils
 
-from .errors import StoreError
+from . import dbfile
+from .errors import DatabaseReplaced, StoreError
 from .pipeline.identity import same_children
 from .pipeline.models import Submission
 
@@ -320,14 +321,21 @@ class Outgoing:
 
 
 class Store:
-    """A handle on the database; cheap to open, one per thread."""
+    """A handle on the database; cheap to open, one per thread.
+
+    This is the only place that connects to the database, and nothing in carepanel opens,
+    copies, renames or chmods the database or its ``-wal``/``-shm`` files: on POSIX, closing
+    any descriptor of a file drops every lock the process holds on it, SQLite's included, and
+    the next process to close the database would then delete the WAL under a running service.
+    The file is created by SQLite itself, under a umask that keeps it private.
+    """
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _private_db_file(path)
+        _private_folder(path.parent)
         try:
-            conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-            conn.execute("PRAGMA journal_mode=WAL")
+            with _private_umask():
+                conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+                conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
             conn.execute("PRAGMA foreign_keys=ON")
             conn.execute("PRAGMA busy_timeout=30000")
@@ -336,10 +344,51 @@ class Store:
         self.path = path
         self.db = sqlite_utils.Database(conn)
         self.conn = conn
+        # The file this connection opened: if the path later names another file (or none), every
+        # write from here on would go where no other process looks, so the store stops instead.
+        self._identity = dbfile.FileIdentity.of(path)
+        self._broken: str | None = None
+        # Told once, with the reason, when the file is found replaced (the service alarms on it).
+        self.on_broken: Callable[[str], None] | None = None
         self._migrate()
 
     def close(self) -> None:
         self.conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def ensure_intact(self) -> None:
+        """Raise DatabaseReplaced once the database file was deleted or replaced under us.
+
+        Checked before and after every write transaction and before mail is sent, so a message
+        whose submission went into an orphaned file is never moved or acknowledged.  It stays
+        broken: a process whose database vanished must be restarted by a person who knows why.
+        """
+        if self._broken is None:
+            self._broken = dbfile.problem(self.path, self._identity)
+            if self._broken is not None and self.on_broken is not None:
+                self.on_broken(self._broken)
+        if self._broken is not None:
+            raise DatabaseReplaced(self._broken)
+
+    def backup_to(self, target: Path) -> None:
+        """A consistent copy through SQLite's online backup API, safe while the service writes."""
+        self.ensure_intact()
+        dst = sqlite3.connect(str(target))
+        try:
+            self.conn.backup(dst)
+        finally:
+            dst.close()
+
+    def integrity_problems(self, *, quick: bool = False) -> list[str]:
+        """SQLite's own check of its pages and indexes: [] when the file is sound."""
+        pragma = "quick_check" if quick else "integrity_check"
+        rows = [str(r[0]) for r in self.conn.execute(f"PRAGMA {pragma}").fetchall()]
+        return [] if rows == ["ok"] else rows
 
     # ------------------------------------------------------------------ schema
 
@@ -362,6 +411,7 @@ class Store:
     @contextmanager
     def transaction(self) -> Iterator[None]:
         """BEGIN IMMEDIATE, so two processes never interleave a read-then-write."""
+        self.ensure_intact()
         try:
             self.conn.execute("BEGIN IMMEDIATE")
         except sqlite3.OperationalError as exc:
@@ -373,6 +423,7 @@ class Store:
             raise
         else:
             self.conn.execute("COMMIT")
+            self.ensure_intact()  # committed into a file nobody else sees: the caller must not act on it
 
     # ------------------------------------------------------------------ ledger
 
@@ -552,6 +603,7 @@ class Store:
                 self._audit(actor, "mail_queued", "outgoing", item["id"], item["kind"], None)
 
     def due_outgoing(self, now: datetime) -> list[Outgoing]:
+        self.ensure_intact()  # never send what may exist only in an orphaned file
         rows = self.conn.execute(
             "SELECT id, kind, submission_id, recipients, subject, body, in_reply_to, attempts, attachments FROM outgoing"
             " WHERE status IN ('pending', 'failed') AND (next_attempt_at IS NULL OR next_attempt_at <= ?) ORDER BY created_at",
@@ -1054,20 +1106,28 @@ class Store:
         return dict(zip(cols, row))
 
 
-def _private_db_file(path: Path) -> None:
-    """The database and its folder are the service account's alone (0600 / 0700).
-
-    The file is created here, before SQLite opens it, so it is never world-readable even
-    for a moment; SQLite gives its -wal and -shm files the database file's mode.
-    """
-    if os.name != "posix":
-        return
+def _private_folder(folder: Path) -> None:
+    """The database's folder is the service account's alone (0700): a folder, never the database file."""
     try:
-        os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
-        os.chmod(path, 0o600)
-        os.chmod(path.parent, 0o700)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        if os.name == "posix":
+            os.chmod(folder, 0o700)
     except OSError as exc:
-        raise StoreError(f"cannot create the database at {path}: {exc.strerror}") from exc
+        raise StoreError(f"cannot create the folder for the database at {folder}: {exc.strerror}") from exc
+
+
+@contextmanager
+def _private_umask() -> Iterator[None]:
+    """SQLite creates the database (and gives its -wal and -shm the same mode) under umask 077,
+    so it is never readable by others, not even for a moment, and no chmod is needed."""
+    if os.name != "posix":
+        yield
+        return
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)
 
 
 def _statements(script: str) -> list[str]:

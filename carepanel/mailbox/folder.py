@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 # seen unchanged across sweeps for settle_seconds.
 CTIME_TRACKS_WRITES = os.name == "posix"
 MAX_NAME_TRIES = 10_000
+# A file still empty after this long was left empty, not caught mid-copy: it goes to failed/.
+EMPTY_AFTER_SECONDS = 60.0
 
 
 class ItemChanged(FileNotFoundError):
@@ -99,6 +101,10 @@ class FolderInbox:
             for entry in entries:
                 st = _regular_file_stat(entry)
                 if st is None:
+                    continue
+                if st.st_size == 0:  # still being created, or left empty: only the latter is an item
+                    if now - st.st_mtime >= EMPTY_AFTER_SECONDS:
+                        items.append(_item(Path(entry.path), st))
                     continue
                 signature = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
                 previous = self._seen.get(entry.path)
@@ -168,6 +174,11 @@ class FolderInbox:
             return None
         make_dirs(folder)
         dest = _place_unique(item.path, folder)
+        try:
+            os.chmod(dest, 0o600)  # filed mail is the service's alone, whatever mode it was dropped with
+        except OSError:  # dropped by another account: the folder (0700) still keeps it private
+            log.warning("could not make a filed message private", extra=safe_fields(event="chmod_failed",
+                                                                                    path_hash=item.key))
         os.unlink(item.path)
         fsync_dir(item.path.parent)
         log.info("inbox file moved", extra=safe_fields(event=f"mark_{status}", path_hash=item.key, size=item.size))
@@ -191,7 +202,7 @@ def _regular_file_stat(entry: os.DirEntry[str]) -> os.stat_result | None:
     except FileNotFoundError:
         return None
     hidden = getattr(st, "st_file_attributes", 0) & getattr(stat, "FILE_ATTRIBUTE_HIDDEN", 0)
-    return None if st.st_size == 0 or hidden else st
+    return None if hidden else st
 
 
 def _place_unique(src: Path, folder: Path) -> Path:

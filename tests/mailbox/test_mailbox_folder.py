@@ -51,10 +51,18 @@ def test_only_finished_eml_files_are_offered_oldest_first(tmp_path: Path) -> Non
     drop(inbox, "a.EML", age=20)
     for skipped in (".hidden.eml", ".b.eml.tmp", "~$draft.eml", "c.eml.part", "d.eml.crdownload", "notes.txt", "f.msg"):
         drop(inbox, skipped)
-    drop(inbox, "empty.eml", b"")
+    drop(inbox, "empty.eml", b"", age=None)  # just created: its bytes may be on their way
     (inbox.path / "sub.eml").mkdir()
     (inbox.path / "link.eml").symlink_to(drop(inbox, "target.txt"))
     assert names(inbox) == ["a.EML", "b.eml"]
+
+
+def test_a_file_left_empty_is_offered_so_it_can_be_filed_as_failed(tmp_path: Path) -> None:
+    inbox = make(tmp_path)
+    drop(inbox, "new-empty.eml", b"", age=5)
+    drop(inbox, "left-empty.eml", b"", age=folder_module.EMPTY_AFTER_SECONDS + 5)
+    [item] = inbox.pending()
+    assert item.path.name == "left-empty.eml" and item.size == 0
 
 
 def test_still_growing_file_waits_until_it_settles(tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .config import PROFILE_NAMES, Config, load_config
+from .config import PROFILE_NAMES, Config, builtin_forms, load_config
 from .errors import CarepanelError, ConfigError
 
 log = logging.getLogger("carepanel.cli")
@@ -152,7 +152,7 @@ def parse(state: State, file: str, as_json: bool) -> None:
         data = path.read_bytes()
     except OSError as exc:
         raise CarepanelError(f"cannot read {path.name}: {exc.strerror}", code="unreadable_attachment") from exc
-    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=parsers.builtin_forms(),
+    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=builtin_forms(),
                                    limits=cfg.limits, today=date.today())
     doc = request.to_json()
     _emit(doc, as_json, _request_text(doc))

@@ -43,7 +43,7 @@ from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..office import Converter, OfficeError, OfficeUnavailable
 from ..outputs.pdfsafe import without_actions
-from ..parsers.sniff import sniff_format
+from ..formats.sniff import sniff_format
 from ..parsers.vet import pdf_active_content
 from ..pipeline import calendar
 from ..pipeline.decisions import Action, DecisionRecord

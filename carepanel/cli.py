@@ -505,9 +505,12 @@ def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str |
 def review_group() -> None:
     """The administrator's review actions, as in the web app's queue: same rules, same audit log.
 
-    Each prints the submission object with --json.  Who acted goes in the audit log:
-    --by (an email address), else cli: and your login name.
-    Example: carepanel review accept sub-1a2b --reason "papers complete, chair agreed" --by pat.admin@example.gov.uk
+    Each prints the submission object with --json; a refusal exits 1 with a code.  Who acted
+    goes in the audit log: --by (an email address), else cli: and your login name.
+
+    \b
+    Example:
+      carepanel review accept SUB --reason "papers complete" --by pat.admin@example.gov.uk --json
     """
 
 

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import Config
+from carepanel.config import Config, load_config
+from carepanel.outputs import notices
 from reviewhelpers import ADMIN, review, review_project, stored
+from test_intake_e2e import config_for
 
 
 @pytest.fixture
@@ -112,3 +114,16 @@ def test_an_unknown_submission_is_a_code_not_a_traceback(project) -> None:
                    ["signoff", "--manager", "T", "--reason", "r"], ["move", "--to", "2026-12-09", "--reason", "r"]):
         code, out, _ = review(folder, action[0], "sub-nope", *action[1:])
         assert code == 1 and out["error"]["code"] == "no_such_submission", action
+
+
+def test_a_councils_own_wording_for_the_rejection_is_used(tmp_path: Path) -> None:
+    config_for(tmp_path)
+    (tmp_path / "mail").mkdir()
+    (tmp_path / "mail" / "reject.txt.j2").write_text("Not for this panel ({{ submission_id }}): {{ reason }}\n")
+    with (tmp_path / "config.toml").open("a") as f:
+        f.write('\n[notices]\ntemplates_dir = "mail"\n')
+    cfg = load_config(tmp_path / "config.toml")
+    sub = {"id": "sub-1", "sender": "sam.worker@example.gov.uk", "subject": "CRP", "message_id": "<m@x>", "flags": []}
+    mail = notices.rejection(cfg, sub, "goes to the SEND panel")
+    assert mail.body == "Not for this panel (sub-1): goes to the SEND panel\n"
+    assert (mail.to, mail.subject, mail.in_reply_to) == (("sam.worker@example.gov.uk",), "Re: CRP", "<m@x>")

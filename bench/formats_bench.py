@@ -99,7 +99,7 @@ def main() -> int:
         with SandboxedReader(limits.reader_memory_mb, 60) as reader:
             def read(name: str, data: bytes) -> None:
                 try:
-                    reader(name, data, profile=PROFILE, forms=None, limits=limits, today=TODAY)
+                    reader(name, data, profile=PROFILE, forms=(), limits=limits, today=TODAY)
                 except DocumentError:
                     pass
 
@@ -132,7 +132,7 @@ def main() -> int:
             with SandboxedReader(limits.reader_memory_mb, 60) as reader:
                 start = time.perf_counter()
                 try:
-                    reader("file.docx" if "docx" in label else "file.pdf", data, profile=PROFILE, forms=None,
+                    reader("file.docx" if "docx" in label else "file.pdf", data, profile=PROFILE, forms=(),
                            limits=limits, today=TODAY)
                     outcome = "read"
                 except DocumentError as exc:

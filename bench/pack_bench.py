@@ -33,7 +33,7 @@ from carepanel import packs
 from carepanel.config import load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
 from carepanel.office import naive_to_pdf, soffice_available
-from carepanel.parsers.sniff import sniff_format
+from carepanel.formats.sniff import sniff_format
 from carepanel.samples import CASES, SampleSignatory, north_somerset_form
 from carepanel.service import open_service
 

@@ -6,10 +6,12 @@ in one place, ``CarepanelGroup.invoke``, so no user ever sees a traceback.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -17,7 +19,7 @@ from typing import Any, NoReturn
 
 import click
 
-from .config import PROFILE_NAMES, Config, load_config
+from .config import PROFILE_NAMES, Config, builtin_forms, load_config
 from .errors import CarepanelError, ConfigError
 
 log = logging.getLogger("carepanel.cli")
@@ -150,7 +152,7 @@ def parse(state: State, file: str, as_json: bool) -> None:
         data = path.read_bytes()
     except OSError as exc:
         raise CarepanelError(f"cannot read {path.name}: {exc.strerror}", code="unreadable_attachment") from exc
-    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=parsers.builtin_forms(),
+    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=builtin_forms(),
                                    limits=cfg.limits, today=date.today())
     doc = request.to_json()
     _emit(doc, as_json, _request_text(doc))
@@ -467,19 +469,10 @@ def agenda_withdraw(state: State, panel_date: str, ref: str, reason: str, by: st
 @click.option("--by", help="Who is making the change (for the audit log).")
 @click.pass_obj
 def agenda_move(state: State, submission_id: str, to_date: str, reason: str, by: str | None) -> None:
-    """Move a case to another panel."""
-    from .pipeline import calendar
-    from .store import Store
-
+    """Move a case to another panel (the same action as ``review move``)."""
     day = _date(to_date, "--to")
-    cfg = state.config()
-    if day not in calendar.sittings(cfg.profile, day, day):
-        raise CarepanelError(f"the panel does not sit on {day:%A %-d %B %Y}", code="panel_error")
-    store = Store(cfg.db_path)
-    try:
-        store.move_submission(submission_id, day, actor=_actor(by), reason=reason)
-    finally:
-        store.close()
+    with _reviewing(state, by) as review:
+        review.move(submission_id, to=day, reason=reason)
     click.echo(f"{submission_id} moved to {day}")
 
 
@@ -503,6 +496,150 @@ def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str |
     finally:
         store.close()
     click.echo(item)
+
+
+# --------------------------------------------------------------------------- review
+
+
+@main.group("review")
+def review_group() -> None:
+    """The administrator's review actions, as in the web app's queue: same rules, same audit log.
+
+    Each prints the submission object with --json; a refusal exits 1 with a code.  Who acted
+    goes in the audit log: --by (an email address), else cli: and your login name.
+
+    \b
+    Example:
+      carepanel review accept SUB --reason "papers complete" --by pat.admin@example.gov.uk --json
+    """
+
+
+@contextlib.contextmanager
+def _reviewing(state: State, by: str | None) -> Iterator[Any]:
+    from .directory import directory_for
+    from .jobs.review import Review
+    from .store import Store
+
+    cfg = state.config()
+    store = Store(cfg.db_path)
+    try:
+        yield Review(cfg, store, directory_for(cfg), actor=_actor(by))
+    finally:
+        store.close()
+
+
+def _review_command(name: str) -> Callable[[Callable[..., Any]], Any]:
+    """A ``review`` sub-command: SUBMISSION_ID, --by and --json, then the action's own options."""
+    def wrap(f: Callable[..., Any]) -> Any:
+        f = click.option("--json", "as_json", is_flag=True, help="Print the submission object as JSON.")(f)
+        f = click.option("--by", "--as", "by", help="Who is acting, for the audit log (default: cli:$USER).")(f)
+        f = click.argument("submission_id")(f)
+        return review_group.command(name)(click.pass_obj(f))
+    return wrap
+
+
+def _reviewed(sub: dict[str, Any], as_json: bool) -> None:
+    _emit(sub, as_json, _submission_line(sub))
+
+
+@_review_command("accept")
+@click.option("--reason", default="", help="Why, for the audit log (required).")
+def review_accept(state: State, submission_id: str, reason: str, by: str | None, as_json: bool) -> None:
+    """List for panel despite its flags.
+
+    Example: carepanel review accept SUB --reason "papers complete, sent by hand" --json
+    """
+    with _reviewing(state, by) as review:
+        _reviewed(review.accept(submission_id, reason=reason), as_json)
+
+
+@_review_command("accept-late")
+@click.option("--chair", default="", help="The chair who agreed to hear it late (required).")
+@click.option("--when", help="When the chair agreed (default: now).")
+@click.option("--panel-date", help="The sitting that hears it, YYYY-MM-DD (default: the one it is listed for).")
+@click.option("--reason", default="", help="Why, for the audit log (required).")
+def review_accept_late(state: State, submission_id: str, chair: str, when: str | None, panel_date: str | None,
+                       reason: str, by: str | None, as_json: bool) -> None:
+    """Accept a late submission with the chair's agreement.
+
+    Example: carepanel review accept-late SUB --chair "Dana Chair" --reason "court date next week"
+    """
+    from .clock import LONDON, system_clock
+
+    day = _date(panel_date, "--panel-date") if panel_date else None
+    when = when or f"{system_clock().astimezone(LONDON):%d/%m/%Y %H:%M}, as recorded"
+    with _reviewing(state, by) as review:
+        _reviewed(review.accept_late(submission_id, chair=chair, when=when, reason=reason, panel_date=day), as_json)
+
+
+@_review_command("signoff")
+@click.option("--manager", help="The manager who signed off outside the form.")
+@click.option("--reason", default="", help="How they signed off, for the audit log (required).")
+def review_signoff(state: State, submission_id: str, manager: str | None, reason: str, by: str | None,
+                   as_json: bool) -> None:
+    """Record the manager's sign-off by hand (agreed by phone, an email on file).
+
+    Example: carepanel review signoff SUB --manager "Terry Manager" --reason "approved by phone 23/11"
+    """
+    with _reviewing(state, by) as review:
+        _reviewed(review.record_signoff(submission_id, manager=manager, reason=reason), as_json)
+
+
+@_review_command("correct")
+@click.option("--field", default="", help="The field, e.g. children.child_id (required).")
+@click.option("--value", required=True, help="The corrected value.")
+@click.option("--reason", default="", help="Why, for the audit log (required).")
+def review_correct(state: State, submission_id: str, field: str, value: str, reason: str, by: str | None,
+                   as_json: bool) -> None:
+    """Record a corrected value beside the one read; the original stays as it was.
+
+    Example: carepanel review correct SUB --field children.child_id --value LCS123456 --reason "ID from the case record"
+    """
+    with _reviewing(state, by) as review:
+        _reviewed(review.correct(submission_id, field=field, value=value, reason=reason), as_json)
+
+
+@_review_command("move")
+@click.option("--to", "to_date", required=True, help="The other panel's date, YYYY-MM-DD.")
+@click.option("--reason", default="", help="Why, for the audit log (required).")
+def review_move(state: State, submission_id: str, to_date: str, reason: str, by: str | None, as_json: bool) -> None:
+    """Move to another sitting of the panel.
+
+    Example: carepanel review move SUB --to 2026-12-09 --reason "worker on leave"
+    """
+    day = _date(to_date, "--to")
+    with _reviewing(state, by) as review:
+        _reviewed(review.move(submission_id, to=day, reason=reason), as_json)
+
+
+@_review_command("reject")
+@click.option("--reason", default="", help="Why: emailed to the sender and kept in the audit log (required).")
+def review_reject(state: State, submission_id: str, reason: str, by: str | None, as_json: bool) -> None:
+    """Turn the submission away; the sender is emailed the reason.
+
+    Example: carepanel review reject SUB --reason "this request goes to the SEND panel"
+    """
+    with _reviewing(state, by) as review:
+        _reviewed(review.reject(submission_id, reason=reason), as_json)
+
+
+@_review_command("ask")
+@click.option("--message-file", type=click.Path(dir_okay=False), help="The email to send (default: one line per flag).")
+def review_ask(state: State, submission_id: str, message_file: str | None, by: str | None, as_json: bool) -> None:
+    """Email the sender for what is missing.
+
+    Example: carepanel review ask SUB --message-file ask.txt
+    """
+    body = _read_text(message_file, "--message-file") if message_file else None
+    with _reviewing(state, by) as review:
+        _reviewed(review.ask(submission_id, body=body), as_json)
+
+
+def _read_text(path: str, option: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{option}: {path} cannot be read as UTF-8 text ({type(exc).__name__})") from None
 
 
 # --------------------------------------------------------------------------- decisions
@@ -1115,7 +1252,7 @@ def verify_cmd(state: State, as_json: bool) -> None:
     database file deleted or replaced under a running service.  Safe while the service runs.
     Example: carepanel verify --json
     """
-    from .verify import verify
+    from .jobs.verify import verify
 
     report = verify(state.config())
     human = "verify: ok" if report.ok else "verify: PROBLEMS\n" + "\n".join(f"- {p}" for p in report.problems)

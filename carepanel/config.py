@@ -15,6 +15,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, time
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -603,6 +604,20 @@ def load_profile(name: str, overrides: Mapping[str, Any] | None = None) -> Profi
     for section, values in (overrides or {}).items():
         data[section] = _merge(data.get(section, {}), values)
     return build_profile(data)
+
+
+@cache
+def builtin_forms() -> tuple[FormSpec, ...]:
+    """The form description of every built-in profile, each tagged with its profile's name.
+
+    Loaded here, where profiles are, and handed to the parsers by their caller: a service
+    recognises every council's form, so a Bexley form sent to another panel is read as Bexley's.
+    """
+    out = []
+    for name in PROFILE_NAMES:
+        spec = load_profile(name).form
+        out.append(FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name}))
+    return tuple(out)
 
 
 def _merge(base: Any, over: Any) -> Any:

@@ -10,8 +10,9 @@
     ├── StoreError                 the database refused a write
     │   └── DatabaseReplaced       the database file was deleted or replaced under this process
     ├── RetryLater                 the machine failed, not the message (LibreOffice hung): try again
-    └── PanelError                 a pack or decision asked of a panel or case that cannot have one
-        └── PackDeferred           the pack cannot be finished now (LibreOffice hung, disk full): retry
+    ├── PanelError                 a pack or decision asked of a panel or case that cannot have one
+    │   └── PackDeferred           the pack cannot be finished now (LibreOffice hung, disk full): retry
+    └── ReviewError                an administrator's review action that the rules refuse (jobs/review.py)
 
 Library code raises these (wrapping third-party errors with ``from exc``); the CLI and the
 web app each turn them into a message in exactly one place.
@@ -89,3 +90,10 @@ class PackDeferred(PanelError):
     scheduled papers-out tries again rather than send a pack with papers missing."""
 
     code = "pack_deferred"
+
+
+class ReviewError(CarepanelError):
+    """A review action refused before anything was written; ``code`` says which rule
+    (``no_such_submission``, ``reason_required``, ``not_a_sitting``, ``closed``, ...)."""
+
+    code = "review_refused"

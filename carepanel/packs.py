@@ -30,7 +30,7 @@ from .mailbox.durable import make_dirs, write_atomic
 from .office import Converter, OfficeError, OfficeUnavailable
 from .outputs.notices import environment
 from .outputs.pack import BuiltPack, PackCase, PackDocument, build_pack, split_pack
-from .parsers.sniff import sniff_format
+from .formats.sniff import sniff_format
 from .pipeline import agenda as agenda_rules
 from .pipeline import calendar
 from .pipeline.agenda import Agenda, Case

@@ -21,9 +21,9 @@ from datetime import date, datetime, timedelta, timezone
 from types import FrameType
 from typing import Any
 
-from . import datadir, parsers
+from . import datadir
 from .clock import Clock, system_clock
-from .config import Config
+from .config import Config, builtin_forms
 from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
@@ -34,7 +34,7 @@ from .office import Converter, LazyConverter
 from .parsers.sandbox import SandboxedReader
 from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
-from .pipeline.process import Outcome, Processor
+from .jobs.process import Outcome, Processor
 from .errors import CarepanelError, StoreError
 from .store import LedgerEntry, Store, Watermark
 
@@ -288,7 +288,7 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx,
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, builtin_forms(), reader, office.to_docx,
                         open_outlook=partial(reader.outlook, limits=cfg.limits))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     store.on_broken = partial(database_alarm, cfg, directory)

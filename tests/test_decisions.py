@@ -23,6 +23,7 @@ from carepanel.cli import main
 from carepanel.config import PROFILE_NAMES, load_profile
 from carepanel.demo import compose_email
 from carepanel.errors import PanelError
+from carepanel.jobs.review import Review
 from carepanel.office import Converter
 from carepanel.pipeline.decisions import Action, DecisionRecord
 from carepanel.samples import CASES, north_somerset_form
@@ -48,7 +49,8 @@ def listed(svc: Service, n: int = 1, case=GOOD) -> dict:
                         f"<dec-{n}@example.gov.uk>")
     sub = svc.ingest_bytes(raw, source="test").submission
     if sub["status"] != "accepted":
-        svc.store.conn.execute("UPDATE submissions SET status = 'accepted' WHERE id = ?", (sub["id"],))
+        Review(svc.cfg, svc.store, svc.processor.directory, actor="pat.admin@example.gov.uk").accept(
+            sub["id"], reason="sign-off seen on the case record")
     return svc.store.submission(sub["id"])
 
 

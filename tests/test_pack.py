@@ -15,6 +15,7 @@ from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
 from carepanel import packs
+from carepanel.jobs.review import Review
 from carepanel.office import Converter
 from carepanel.samples import north_somerset_form
 from carepanel.service import Service, open_service
@@ -100,8 +101,9 @@ def test_pack_has_an_outline_page_numbers_marking_and_each_case_holds_its_own_fo
 def test_a_document_that_cannot_be_read_is_listed_with_the_reason(service: Service, converter) -> None:
     broken = ("care-plan-draft.docx", b"PK\x03\x04" + b"not really a zip" * 10)
     sub = ingest_case(service, 5, extra=[broken], status="flagged")
-    # The administrator lists it anyway (the web app's "accept" action).
-    service.store.conn.execute("UPDATE submissions SET status = 'accepted' WHERE id = ?", (sub["id"],))
+    # The administrator lists it anyway (the review queue's "accept" action).
+    Review(service.cfg, service.store, service.processor.directory, actor="pat.admin@example.gov.uk").accept(
+        sub["id"], reason="listed; the draft care plan follows")
     result = packs.build(service.cfg, service.store, service.processor.archive, PANEL_DATE, converter=converter)
     reader = PdfReader(result.path)
     assert any("care-plan-draft.docx" in w for w in result.warnings)

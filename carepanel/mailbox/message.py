@@ -27,6 +27,7 @@ import codecs
 import email.errors
 import quopri
 import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email import policy
@@ -34,21 +35,43 @@ from email.headerregistry import AddressHeader
 from email.message import Message as MimePart
 from email.parser import BytesParser
 from email.utils import getaddresses, parsedate_to_datetime
-from typing import TYPE_CHECKING, cast
+from typing import Protocol, cast
 
 from ..errors import DocumentError, MessageError
+from ..formats.htmltext import html_to_text
+from ..formats.sniff import sniff_format
 from ..pipeline.models import Attachment, AuthResults, Message, QuotedMessage, sha256_hex
 from .encoding import decode_words, scrub
 from .filenames import safe_filename
-from .htmltext import html_to_text
 from .quotes import find_quotes, own_text
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
-    from ..parsers.outlook import OutlookItem
+class OutlookFile(Protocol):
+    """A file inside an Outlook item, as ``open_outlook`` gives it."""
 
-    OpenOutlook = Callable[[str, bytes], OutlookItem]
+    @property
+    def filename(self) -> str: ...
+    @property
+    def content_type(self) -> str: ...
+    @property
+    def data(self) -> bytes: ...
+
+
+class OutlookItem(Protocol):
+    """What this module reads of an Outlook item: ``parsers.outlook.OutlookItem`` has this
+    shape.  Declared here so the mailbox needs no parser (the caller passes the reader)."""
+
+    @property
+    def sender(self) -> str | None: ...
+    @property
+    def body(self) -> str: ...
+    @property
+    def files(self) -> Sequence[OutlookFile]: ...
+    @property
+    def items(self) -> Sequence[OutlookItem]: ...
+
+
+OpenOutlook = Callable[[str, bytes], OutlookItem]
 
 __all__ = ["MAX_DEPTH", "MAX_PARTS", "parse_message", "safe_filename"]
 
@@ -222,8 +245,6 @@ class _Walker:
     def _outlook(self, name: str | None, data: bytes) -> OutlookItem | None:
         if self.open_outlook is None or not data.startswith(b"\xd0\xcf\x11\xe0"):
             return None
-        from ..parsers.sniff import sniff_format
-
         if sniff_format(data) != "msg":
             return None
         try:

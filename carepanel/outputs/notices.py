@@ -8,11 +8,11 @@ named by initials and ID, never in full, since email travels further than the ca
 
 from __future__ import annotations
 
-from email.utils import parseaddr
-
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -112,3 +112,23 @@ def _team_manager_copy(sub: Submission, message: Message, cfg: Config, directory
 
 def _when(t: datetime) -> str:
     return t.astimezone(LONDON).strftime("%A %-d %B %Y, %H:%M")
+
+
+def rejection(cfg: Config, sub: Mapping[str, Any], reason: str, env: Environment | None = None) -> Notice:
+    """The sender told why an administrator turned the request away (``reject.txt.j2``)."""
+    env = env or environment(cfg.notices.templates_dir)
+    body = env.get_template("reject.txt.j2").render(panel_title=cfg.profile.title, submission_id=sub["id"], reason=reason)
+    return administrator_reply(sub, f"reject-{sub['id']}", body)
+
+
+def request_for_more(cfg: Config, sub: Mapping[str, Any], env: Environment | None = None) -> str:
+    """The email asking the sender for what is missing, one line per flag (``ask.txt.j2``);
+    the administrator may edit it before it goes."""
+    env = env or environment(cfg.notices.templates_dir)
+    return env.get_template("ask.txt.j2").render(panel_title=cfg.profile.title, submission_id=sub["id"],
+                                                 problems=[f["detail"] for f in sub["flags"]])
+
+
+def administrator_reply(sub: Mapping[str, Any], notice_id: str, body: str) -> Notice:
+    """An administrator's answer to the sender, threaded under the message they sent."""
+    return Notice(notice_id, "admin", sub["id"], (sub["sender"],), (), f"Re: {sub['subject']}", body, sub.get("message_id"))

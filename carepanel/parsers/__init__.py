@@ -21,9 +21,8 @@ import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
-from functools import cache
 
-from ..config import PROFILE_NAMES, FormSpec, Limits, Profile, load_profile
+from ..config import FormSpec, Limits, Profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment
 from ..logs import safe_fields
 from ..pipeline.models import Request, SourceFile, sha256_hex
@@ -32,10 +31,10 @@ from .forms import read_form, recognise, specs_with_names, to_request
 from .generic import read_generic
 from .layout import Layout, Paragraph
 from .roles import role_of
-from .sniff import sniff_format
+from ..formats.sniff import sniff_format
 from .vet import pdf_active_content, vet
 
-__all__ = ["builtin_forms", "classify_attachment", "read_request", "sniff_format", "vet"]
+__all__ = ["classify_attachment", "read_request", "sniff_format", "vet"]
 
 log = logging.getLogger(__name__)
 
@@ -83,14 +82,15 @@ def read_request(
     data: bytes,
     *,
     profile: Profile,
-    forms: Sequence[FormSpec] | None = None,
+    forms: Sequence[FormSpec] = (),
     limits: Limits,
     today: date,
 ) -> Request:
     """Read one file as a request form, judged against ``profile``'s required fields.
 
-    ``forms``: the form descriptions to recognise (default: every built-in profile's), so a
-    Bexley form sent to another panel is still read as Bexley's.
+    ``forms``: the form descriptions to recognise besides ``profile``'s own, given by the
+    caller (the service passes ``config.builtin_forms()``, so a Bexley form sent to another
+    panel is still read as Bexley's); the parsers never load profiles themselves.
     """
     try:
         fmt = vet(filename, data, limits)
@@ -98,7 +98,7 @@ def read_request(
             return _outlook_request(filename, data, profile=profile, forms=forms, limits=limits, today=today)
         layout = read_layout(fmt, data, deadline=time.monotonic() + limits.parse_timeout_seconds)
         source = SourceFile(filename, sha256_hex(data), fmt or "unknown")
-        specs = specs_with_names(builtin_forms() if forms is None else forms, profile)
+        specs = specs_with_names(forms, profile)
         found = recognise(layout, specs)
         reading = read_form(layout, found[0], found[1], today) if found else read_generic(layout, today)
         request = to_request(reading, source, profile, today)
@@ -116,7 +116,7 @@ def read_request(
         raise UnreadableAttachment("the file could not be read") from exc
 
 
-def _outlook_request(filename: str, data: bytes, *, profile: Profile, forms: Sequence[FormSpec] | None,
+def _outlook_request(filename: str, data: bytes, *, profile: Profile, forms: Sequence[FormSpec],
                      limits: Limits, today: date) -> Request:
     """The first file inside an Outlook item (or an item within it) that reads as a form.
 
@@ -153,16 +153,6 @@ def read_layout(fmt: str | None, data: bytes, *, deadline: float | None = None, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return reader(data, deadline, max_pages)
-
-
-@cache
-def builtin_forms() -> tuple[FormSpec, ...]:
-    """The form description of every built-in profile, each tagged with its profile's name."""
-    out = []
-    for name in PROFILE_NAMES:
-        spec = load_profile(name).form
-        out.append(FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name}))
-    return tuple(out)
 
 
 def classify_attachment(filename: str, data: bytes, text: str | None) -> str:

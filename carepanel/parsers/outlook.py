@@ -43,7 +43,7 @@ from oxmsg.storage import Storage
 from ..config import Limits
 from ..errors import DocumentError, UnreadableAttachment
 from ..logs import safe_fields
-from ..mailbox.htmltext import html_to_text
+from ..formats.htmltext import html_to_text
 from .vet import vet
 
 __all__ = ["MAX_DEPTH", "MAX_FILES", "OutlookFile", "OutlookItem", "read_outlook", "walk"]

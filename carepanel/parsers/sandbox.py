@@ -106,7 +106,7 @@ class SandboxedReader:
                 self._proc.join(timeout=5)
             self._kill()
 
-    def __call__(self, filename: str, data: bytes, *, profile: Profile, forms: tuple[FormSpec, ...] | None, limits: Limits,
+    def __call__(self, filename: str, data: bytes, *, profile: Profile, forms: tuple[FormSpec, ...], limits: Limits,
                  today: date) -> Request:
         kwargs = {"profile": profile, "forms": forms, "limits": limits, "today": today}
         return self.run(self.target, filename, data, kwargs)  # type: ignore[no-any-return]

@@ -1,6 +1,6 @@
 """The checks every file passes before any reader opens it.
 
-``vet`` returns the file's true type (see ``sniff.py``) or raises:
+``vet`` returns the file's true type (see ``formats/sniff.py``) or raises:
 
 - ``UnsafeAttachment``: an executable or script (by content, or by a name no form has);
   macros (``vbaProject.bin``, a macro-enabled content type, VBA storage in an OLE file);
@@ -25,7 +25,7 @@ from pypdf.errors import PyPdfError
 
 from ..config import Limits
 from ..errors import UnreadableAttachment, UnsafeAttachment
-from .sniff import ole_has_macros, sniff_format
+from ..formats.sniff import ole_has_macros, sniff_format
 
 EXECUTABLE_KINDS = frozenset({"exe", "elf", "macho", "script"})
 ZIP_KINDS = frozenset({"docx", "docm", "xlsx", "pptx", "odt", "ods", "odp", "zip", "ooxml_macro"})

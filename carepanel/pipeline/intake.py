@@ -8,7 +8,7 @@
     decide_status     accepted only when nothing is flagged
 
 Nothing here does I/O or reads the clock: the caller archives the original first and
-commits the result after (``pipeline/process.py``).
+commits the result after (``jobs/process.py``).
 """
 
 from __future__ import annotations

@@ -38,11 +38,12 @@ from ..config import Config
 from ..directory import Directory, directory_for
 from ..errors import CarepanelError
 from ..health import status as health_status
+from ..jobs.review import Review
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..office import Converter, OfficeError, OfficeUnavailable
 from ..outputs.pdfsafe import without_actions
-from ..parsers.sniff import sniff_format
+from ..formats.sniff import sniff_format
 from ..parsers.vet import pdf_active_content
 from ..pipeline import calendar
 from ..pipeline.decisions import Action, DecisionRecord
@@ -169,6 +170,10 @@ class WebApp:
     def now(self) -> datetime:
         return self.clock().astimezone(LONDON)
 
+    def review(self, user: User) -> Review:
+        """The review actions, done as this person (their address goes in the audit log)."""
+        return Review(self.cfg, self.store, self.directory, actor=user.email)
+
 
 def _day(text: str) -> date:
     try:
@@ -293,7 +298,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         sub = web.submission(request.path_params["sub_id"])
         web.store.record_view(user.email, "submission", sub["id"], "submission")
         sittings = calendar.sittings(cfg.profile, web.now().date(), web.now().date() + timedelta(days=63))
-        ask_body = _ask_text(cfg, sub)
+        ask_body = web.review(user).ask_text(sub)
         return web.page(request, "submission.html", user, sub=sub, corrections=web.store.corrections(sub["id"]),
                         sittings=sittings, ask_body=ask_body, note=request.query_params.get("note"),
                         audit=[a for a in web.store.audit_log(sub["id"])][-15:],
@@ -338,59 +343,12 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         user = web.need(request, "review")
         form = await web.form(request)
         sub = web.submission(request.path_params["sub_id"])
-        action = request.path_params["action"]
-        reason = str(form.get("reason", "")).strip()
         path = f"/submissions/{sub['id']}"
         try:
-            if action == "correct":
-                field, value = str(form.get("field", "")).strip(), str(form.get("value", "")).strip()
-                if not field or not reason:
-                    return _back(path, "Say which field, the corrected value and why.")
-                web.store.add_correction(sub["id"], field, value or None, actor=user.email, reason=reason)
-                return _back(path, "Correction recorded; the original stays as it was read.")
-            if not reason:
-                return _back(path, "A reason is required: it goes in the audit log.")
-            if action == "signoff":
-                by = str(form.get("manager", "")).strip() or "(not named)"
-                web.store.amend_submission(sub["id"], actor=user.email, action="signoff_recorded", reason=reason,
-                                           remove_flags=("no_manager_signoff",),
-                                           signoff={"source": "admin_override", "by": user.email}, data={"manager": by})
-                return _back(path, "Manager sign-off recorded.")
-            if action == "accept-late":
-                chair, when = str(form.get("chair", "")).strip(), str(form.get("when", "")).strip()
-                if not chair or not when:
-                    return _back(path, "Say which chair agreed, and when.")
-                day = _day(str(form.get("panel_date") or sub["panel_date"]))
-                web.store.amend_submission(sub["id"], actor=user.email, action="late_accepted", reason=reason,
-                                           remove_flags=("late",), panel_date=day, data={"chair": chair, "when": when})
-                return _back(path, f"Accepted late for {day:%d %B} with the chair's agreement.")
-            if action == "accept":
-                codes = tuple(f["code"] for f in sub["flags"])
-                web.store.amend_submission(sub["id"], actor=user.email, action="accepted_by_administrator", reason=reason,
-                                           remove_flags=codes)
-                return _back(path, "Accepted for panel.")
-            if action == "move":
-                day = _day(str(form.get("panel_date", "")))
-                if day not in calendar.sittings(cfg.profile, day, day):
-                    return _back(path, "The panel does not sit on that day.")
-                web.store.move_submission(sub["id"], day, actor=user.email, reason=reason)
-                return _back(path, f"Moved to the panel on {day:%d %B %Y}.")
-            if action == "reject":
-                mail = _mail(cfg, sub, f"reject-{sub['id']}", f"Re: {sub['subject']}",
-                             f"Your request to the {cfg.profile.title} (reference {sub['id']}) has not been accepted.\n\n"
-                             f"Reason: {reason}\n\nPlease speak to your Team Manager.\n")
-                web.store.amend_submission(sub["id"], actor=user.email, action="rejected", reason=reason, status="rejected",
-                                           outgoing=[mail])
-                return _back(path, "Rejected; the sender has been told why.")
-            if action == "ask":
-                body = str(form.get("body", "")).strip()
-                mail = _mail(cfg, sub, f"ask-{sub['id']}-{secrets.token_hex(4)}", f"Re: {sub['subject']}", body)
-                web.store.queue_outgoing([mail], actor=user.email)
-                web.store.audit(user.email, "sender_asked", "submission", sub["id"], reason)
-                return _back(path, "Email queued to the sender.")
+            note = _review_action(web.review(user), sub, request.path_params["action"], form)
         except CarepanelError as exc:
             return _back(path, exc.detail)
-        raise HTTPException(404)
+        return _back(path, note)
 
     # ------------------------------------------------------------------ panels
 
@@ -617,18 +575,34 @@ def _oidc_client(cfg: Config) -> Any:
     return oauth.create_client("entra")
 
 
-def _mail(cfg: Config, sub: dict[str, Any], item_id: str, subject: str, body: str) -> dict[str, Any]:
-    return {"id": item_id, "kind": "admin", "submission_id": sub["id"], "recipients": {"to": [sub["sender"]], "cc": []},
-            "subject": subject, "body": body, "in_reply_to": sub.get("message_id")}
-
-
-def _ask_text(cfg: Config, sub: dict[str, Any]) -> str:
-    lines = [f"Thank you for your request to the {cfg.profile.title} (reference {sub['id']}).", "",
-             "Before it can be listed, please send:"]
-    for f in sub["flags"]:
-        lines.append(f"- {f['detail']}")
-    lines += ["", "Please reply with the complete form and papers as a new email.", "", "Panel administrator"]
-    return "\n".join(lines)
+def _review_action(review: Review, sub: dict[str, Any], action: str, form: FormData) -> str:
+    """One review-queue form, done by the review module; the note to show the person."""
+    sub_id, reason = sub["id"], str(form.get("reason", ""))
+    text = {name: str(form.get(name, "")) for name in ("field", "value", "manager", "chair", "when", "panel_date", "body")}
+    if action == "correct":
+        review.correct(sub_id, field=text["field"], value=text["value"], reason=reason)
+        return "Correction recorded; the original stays as it was read."
+    if action == "signoff":
+        review.record_signoff(sub_id, manager=text["manager"], reason=reason)
+        return "Manager sign-off recorded."
+    if action == "accept-late":
+        done = review.accept_late(sub_id, chair=text["chair"], when=text["when"], reason=reason,
+                                  panel_date=_day(text["panel_date"]) if text["panel_date"] else None)
+        return f"Accepted late for {date.fromisoformat(done['panel_date']):%d %B} with the chair's agreement."
+    if action == "accept":
+        review.accept(sub_id, reason=reason)
+        return "Accepted for panel."
+    if action == "move":
+        day = _day(text["panel_date"])
+        review.move(sub_id, to=day, reason=reason)
+        return f"Moved to the panel on {day:%d %B %Y}."
+    if action == "reject":
+        review.reject(sub_id, reason=reason)
+        return "Rejected; the sender has been told why."
+    if action == "ask":
+        review.ask(sub_id, body=text["body"], reason=reason)
+        return "Email queued to the sender."
+    raise HTTPException(404)
 
 
 def _record_from_form(form: FormData) -> DecisionRecord:

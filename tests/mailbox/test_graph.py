@@ -132,7 +132,7 @@ def test_a_message_whose_processing_failed_is_tried_again_and_then_moved(
     from datetime import timedelta
 
     from carepanel.errors import RetryLater
-    from carepanel.pipeline import process
+    from carepanel.jobs import process
 
     real = process.intake
     failures = {"left": 1}

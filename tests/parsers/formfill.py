@@ -33,7 +33,7 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from carepanel import parsers
-from carepanel.config import Limits, Profile, load_profile
+from carepanel.config import Limits, Profile, builtin_forms, load_profile
 from carepanel.parsers.values import parse_yes_no
 from carepanel.pipeline.models import Request
 from carepanel.samples import signature_png
@@ -461,7 +461,7 @@ def profiles() -> dict[str, Profile]:
 @pytest.fixture(scope="session")
 def read(limits: Limits, profiles: dict[str, Profile]) -> Read:
     def read(filename: str, data: bytes, profile: str = "north-somerset", today: date = TODAY) -> Request:
-        return parsers.read_request(filename, data, profile=profiles[profile], forms=parsers.builtin_forms(),
+        return parsers.read_request(filename, data, profile=profiles[profile], forms=builtin_forms(),
                                     limits=limits, today=today)
     return read
 

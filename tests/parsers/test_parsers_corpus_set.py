@@ -55,11 +55,12 @@ from wordxml import (
 )
 
 from carepanel import parsers
+from carepanel.config import builtin_forms
 from carepanel.demo import compose_email
 from carepanel.directory import parse_directory
 from carepanel.mailbox.message import parse_message
 from carepanel.office import Converter
-from carepanel.parsers.sniff import OLE_MAGIC
+from carepanel.formats.sniff import OLE_MAGIC
 from carepanel.pipeline.intake import IntakeContext, read_file
 from carepanel.samples import north_somerset_form
 from carepanel.service import open_service
@@ -226,7 +227,7 @@ def test_a_good_form_mailed_in_reads_as_expected(case: Good, made: Made, limits,
     raw = compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, case.make(made), f"<good-{case.name}@example.gov.uk>")
     message = parse_message(raw)
     ctx = IntakeContext(profile=profiles[case.profile], directory=parse_directory(STAFF_CSV), limits=limits,
-                        forms=parsers.builtin_forms(), to_docx=made.converter.to_docx)
+                        forms=builtin_forms(), to_docx=made.converter.to_docx)
     requests = [f.request for f in (read_file(a, ctx, TODAY) for a in message.attachments) if f.request is not None]
     assert requests, f"no attachment of {case.name} read as a request"
     request = requests[0]

@@ -24,13 +24,13 @@ def limits(tmp_path: Path):
 def test_a_form_is_read_the_same_in_the_sandbox(tmp_path: Path) -> None:
     name, data = sample_form("ns-s20-single")
     with SandboxedReader(timeout_seconds=60) as reader:
-        req = reader(name, data, profile=PROFILE, forms=None, limits=limits(tmp_path), today=date(2026, 11, 23))
+        req = reader(name, data, profile=PROFILE, forms=(), limits=limits(tmp_path), today=date(2026, 11, 23))
     assert req.children[0].child_id == "LCS900101"
 
 
 def test_document_errors_come_back_with_their_flag_code(tmp_path: Path) -> None:
     with SandboxedReader() as reader, pytest.raises(Exception) as caught:
-        reader("tool.exe", b"MZ" + b"\0" * 100, profile=PROFILE, forms=None, limits=limits(tmp_path), today=date(2026, 11, 23))
+        reader("tool.exe", b"MZ" + b"\0" * 100, profile=PROFILE, forms=(), limits=limits(tmp_path), today=date(2026, 11, 23))
     assert caught.value.code == "unsafe_attachment"
 
 
@@ -51,9 +51,9 @@ def test_a_hanging_or_greedy_reader_is_stopped_and_the_next_file_is_read(tmp_pat
         reader.target = f"test_parsers_sandbox:{behaviour.__name__}"
         started = time.monotonic()
         with pytest.raises(UnreadableAttachment, match=message):
-            reader("bad.docx", b"x", profile=PROFILE, forms=None, limits=limits(tmp_path), today=date(2026, 11, 23))
+            reader("bad.docx", b"x", profile=PROFILE, forms=(), limits=limits(tmp_path), today=date(2026, 11, 23))
         assert time.monotonic() - started < 30
         reader.target = "carepanel.parsers:read_request"
         name, data = sample_form("ns-s20-single")
-        req = reader(name, data, profile=PROFILE, forms=None, limits=limits(tmp_path), today=date(2026, 11, 23))
+        req = reader(name, data, profile=PROFILE, forms=(), limits=limits(tmp_path), today=date(2026, 11, 23))
         assert req.children[0].child_id == "LCS900101"

@@ -15,7 +15,7 @@ from reportlab.pdfgen import canvas
 from carepanel import parsers
 from carepanel.config import Limits
 from carepanel.errors import NotARequestForm, UnreadableAttachment, UnsafeAttachment
-from carepanel.parsers.sniff import OLE_MAGIC, sniff_format
+from carepanel.formats.sniff import OLE_MAGIC, sniff_format
 from carepanel.parsers.vet import vet
 from carepanel.samples import sample_form
 

@@ -24,7 +24,7 @@ from ..mailbox.archive import Archive
 from ..mailbox.message import parse_message
 from ..outputs import notices
 from ..store import Store, Watermark
-from .intake import IntakeContext, intake
+from ..pipeline.intake import IntakeContext, intake
 
 log = logging.getLogger("carepanel.process")
 

@@ -16,10 +16,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import datadir, health
-from .config import Config
-from .mailbox.archive import Archive
-from .store import Store
+from .. import datadir, health
+from ..config import Config
+from ..mailbox.archive import Archive
+from ..store import Store
 
 # An original archived this recently may still be on its way to the ledger (archive comes first).
 IN_FLIGHT_SECONDS = 15 * 60

@@ -17,6 +17,7 @@ from typing import Any, NoReturn
 
 import click
 
+from .clock import Clock, system_clock
 from .config import PROFILE_NAMES, Config, load_config
 from .errors import CarepanelError, ConfigError
 
@@ -29,6 +30,7 @@ class State:
     data_dir: str | None
     profile: str | None
     _cfg: Config | None = field(default=None, repr=False)
+    clock: Clock = system_clock  # "now" for the commands that judge a time (decide, sign, ...)
 
     def config(self, check_files: bool = False) -> Config:
         if self._cfg is None:
@@ -98,7 +100,9 @@ class CarepanelGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, data_dir: str | None, profile: str | None) -> None:
     """carepanel: request forms in, judged submissions, packs and decisions out."""
-    ctx.obj = State(config_path, data_dir, profile)
+    # A caller embedding the CLI (a test) may pass its clock as the context object.
+    clock = ctx.obj if callable(ctx.obj) else system_clock
+    ctx.obj = State(config_path, data_dir, profile, clock=clock)
 
 
 # --------------------------------------------------------------------------- config
@@ -519,7 +523,9 @@ def _action(text: str, n: int) -> Any:
 
 def _decision_options(f: Any) -> Any:
     for opt in reversed([
-        click.option("--outcome", required=True, help="One of the profile's outcomes, e.g. approve, decline, defer."),
+        click.option("--outcome", "outcomes", required=True, multiple=True,
+                     help="One of the profile's outcomes, e.g. approve, decline, defer; repeat for two where the "
+                          "profile records them together (approve and return_to_panel)."),
         click.option("--rationale", required=True, help="Why: the reasons the chair will sign."),
         click.option("--review-date", help="YYYY-MM-DD: bring the child back to the first panel on or after it."),
         click.option("--decision", "decisions_", multiple=True, help="A numbered decision (repeat for each)."),
@@ -528,7 +534,7 @@ def _decision_options(f: Any) -> Any:
         click.option("--weekly-cost", type=float),
         click.option("--total-cost", type=float),
         click.option("--weeks", type=int, help="How many weeks the resource is approved for."),
-        click.option("--defer-to", help="YYYY-MM-DD, for a deferral."),
+        click.option("--defer-to", help="YYYY-MM-DD: the panel a deferral goes to (required with defer)."),
         click.option("--return-date", help="YYYY-MM-DD, for return to panel."),
         click.option("--return-frequency", help="e.g. 'every 3 months', for return to panel."),
         click.option("--member", "members", multiple=True, help="A member present (repeat)."),
@@ -548,8 +554,9 @@ def _record_from(opts: dict[str, Any], emergency: bool = False, decided_by: str 
     def day(key: str, flag: str) -> date | None:
         return _date(opts[key], flag) if opts.get(key) else None
 
+    outcomes = tuple(opts["outcomes"])
     return DecisionRecord(
-        outcome=opts["outcome"], rationale=opts["rationale"], decisions=tuple(opts["decisions_"]),
+        outcome=outcomes[0], more_outcomes=outcomes[1:], rationale=opts["rationale"], decisions=tuple(opts["decisions_"]),
         actions=tuple(_action(a, n) for n, a in enumerate(opts["actions"], start=1)), resource=opts["resource"],
         weekly_cost=opts["weekly_cost"], total_cost=opts["total_cost"], period_weeks=opts["weeks"],
         review_date=day("review_date", "--review-date"), defer_to=day("defer_to", "--defer-to"),
@@ -573,7 +580,7 @@ def decide(state: State, submission_id: str, **opts: Any) -> None:
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]))
+        result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]), now=state.clock())
     finally:
         store.close()
     _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}")
@@ -582,22 +589,34 @@ def decide(state: State, submission_id: str, **opts: Any) -> None:
 @main.command("emergency-decision")
 @click.option("--child-id", required=True)
 @click.option("--child-name", required=True)
-@click.option("--decided-by", required=True, help="Who made the decision outside panel.")
+@click.option("--decided-by", "decided_by", required=True, multiple=True,
+              help="Who made the decision outside panel, as the staff directory names them (repeat for each).")
+@click.option("--decided-on", help="YYYY-MM-DD: the day it was made (default today).")
+@click.option("--high-cost", is_flag=True, help="It is a high-cost placement (some panels need a more senior person).")
 @click.option("--request", "request_text", help="What was agreed.")
 @_decision_options
 @click.pass_obj
-def emergency_decision(state: State, child_id: str, child_name: str, decided_by: str, request_text: str | None,
-                       **opts: Any) -> None:
-    """Record an emergency decision made outside panel; it is listed for ratification at the next panel."""
+def emergency_decision(state: State, child_id: str, child_name: str, decided_by: tuple[str, ...], decided_on: str | None,
+                       high_cost: bool, request_text: str | None, **opts: Any) -> None:
+    """Record an emergency decision made outside panel; it is listed for ratification at the next panel.
+
+    Everyone named must hold a role the profile lets decide outside panel, and the day must be
+    inside its retrospective window; else exit 1, code not_authorised, nothing recorded.
+    """
+    from dataclasses import replace
+
     from . import decisions
+    from .directory import directory_for
     from .store import Store
 
     cfg = state.config()
+    record = replace(_record_from(opts, emergency=True), high_cost=high_cost,
+                     decided_on=_date(decided_on, "--decided-on") if decided_on else None)
     store = Store(cfg.db_path)
     try:
-        result = decisions.record(cfg, store, None, _record_from(opts, emergency=True, decided_by=decided_by),
-                                  actor=_actor(opts["by"]),
-                                  child={"name": child_name, "child_id": child_id, "request": request_text})
+        result = decisions.record_emergency(cfg, store, directory_for(cfg), record, decided_by=list(decided_by),
+                                            child={"name": child_name, "child_id": child_id, "request": request_text},
+                                            actor=_actor(opts["by"]), now=state.clock())
     finally:
         store.close()
     _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}; listed for ratification")
@@ -605,7 +624,7 @@ def emergency_decision(state: State, child_id: str, child_name: str, decided_by:
 
 @main.command()
 @click.argument("decision_id")
-@click.option("--chair", required=True, help="The chair's name, as it will appear on the sheet.")
+@click.option("--chair", required=True, help="The chair's or vice chair's name, as the staff directory has it.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
@@ -620,7 +639,7 @@ def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        result = decisions.sign(cfg, store, directory_for(cfg), decision_id, chair=chair)
+        result = decisions.sign(cfg, store, directory_for(cfg), decision_id, chair=chair, now=state.clock())
     finally:
         store.close()
     _emit(result, as_json, f"{decision_id} signed; upload folder {result['upload_dir']}")
@@ -662,7 +681,7 @@ def decisions_overdue(state: State, as_json: bool) -> None:
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        warnings = decisions.check_deadlines(cfg, store, directory_for(cfg), datetime.now().astimezone())
+        warnings = decisions.check_deadlines(cfg, store, directory_for(cfg), state.clock())
     finally:
         store.close()
     _emit(warnings, as_json, "\n".join(f"{w['code']:<22} {w['detail']}" for w in warnings) or "nothing overdue")

@@ -664,7 +664,8 @@ def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
         store.close()
     keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
             "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
-    rows = [{k: r[k] for k in keep} for r in rows]
+    rows = [{**{k: r[k] for k in keep}, "outcomes": json.loads(r["record"])["decision"].get("outcomes") or [r["outcome"]]}
+            for r in rows]
     _emit(rows, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
                                     f" {'uploaded' if r['uploaded_at'] else ''}" for r in rows) or "no decisions")
 

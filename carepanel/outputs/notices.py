@@ -95,10 +95,23 @@ def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: D
     kind = "ack_accepted" if sub.status == "accepted" else "ack_flagged"
     body = env.get_template(f"{kind}.txt.j2").render(**values)
     cc = _team_manager_copy(sub, message, cfg, directory)
+    to = (message.sender,) + _named_worker(sub, message, directory)
+    cc = tuple(a for a in cc if a not in to)
     subject = message.subject.strip() or "your panel request"
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     nid = "ack-" + hashlib.sha256(sub.id.encode()).hexdigest()[:16]
-    return Notice(nid, kind, sub.id, (message.sender,), cc, subject, body, message.message_id)
+    return Notice(nid, kind, sub.id, to, cc, subject, body, message.message_id)
+
+
+def _named_worker(sub: Submission, message: Message, directory: Directory) -> tuple[str, ...]:
+    """The social worker named on the form, when someone else sent it (Swindon's usual route is
+    the Service Manager): "the acknowledgement goes to both" (contract v2, Decisions)."""
+    if sub.request is None:
+        return ()
+    worker = _named(directory, sub.request.social_worker.name, ("social_worker", "personal_advisor"))
+    if worker is None or worker.email == message.sender:
+        return ()
+    return (worker.email,)
 
 
 def _team_manager_copy(sub: Submission, message: Message, cfg: Config, directory: Directory) -> tuple[str, ...]:

@@ -57,3 +57,13 @@ def test_south_gloucestershire_summary_to_the_team_manager(tmp_path: Path) -> No
         _decide(svc, sub)
         notice = _notice(svc)
     assert (notice["to"], notice["cc"]) == (["terry.manager@example.gov.uk"], [])
+
+
+def test_acknowledgement_goes_to_the_sender_and_the_social_worker_named_on_the_form(tmp_path: Path) -> None:
+    with service(tmp_path, "swindon") as svc:
+        sub = listed(svc, sender=(SM, "jordan.senior@example.gov.uk"))
+        [ack] = svc.store.db.query("SELECT recipients FROM outgoing WHERE kind LIKE 'ack%' AND submission_id = ?",
+                                   [sub["id"]])
+    recipients = json.loads(ack["recipients"])
+    assert recipients["to"] == ["jordan.senior@example.gov.uk", "sam.worker@example.gov.uk"]
+    assert "sam.worker@example.gov.uk" not in recipients["cc"]

@@ -1,6 +1,7 @@
 """The web app's side of the decision rules: several outcomes on Bexley's decision form with the
 return-to-panel date or frequency, the review booked by frequency on the later agenda, and the
-signed-in chair signing as themselves (someone the directory does not call chair cannot)."""
+signed-in chair or vice chair signing as themselves (someone the directory does not call chair
+cannot)."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the
         now = [sat(cfg, sub)]
     store = Store(cfg.db_path)
     for email, name, role in (("pat.admin@example.gov.uk", "Pat Admin", "administrator"),
-                              ("dana.chair@example.gov.uk", "Dana Chair", "chair"),
+                              ("val.vice@example.gov.uk", "Val Vice", "read_only"),
                               ("acting.chair@example.gov.uk", "Acting Chair", "chair")):
         store.upsert_user(email, name, role, hash_password(PASSWORD), actor="test")
     store.close()
@@ -67,7 +68,8 @@ def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the
         assert "not a chair or vice chair in the staff directory" in refused
         client.post("/logout", data={"csrf": csrf})
 
-        csrf = _sign_in(client, "dana.chair@example.gov.uk")
+        # The vice chair, as the directory names them (whatever their local account says), signs as themselves.
+        csrf = _sign_in(client, "val.vice@example.gov.uk")
         signed = client.post(decision_url + "/sign", data={"csrf": csrf, "sha256": sha}).text
         assert "Signed. The upload folder is ready." in signed
         # Thursday 3 December 2026 + three months: the first Bexley sitting after is Thursday 4 March 2027.
@@ -76,6 +78,6 @@ def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the
     store = Store(cfg.db_path)
     try:
         [d] = store.decisions(status="signed")
-        assert d["signed_by"] == "Dana Chair"
+        assert d["signed_by"] == "Val Vice"
     finally:
         store.close()

@@ -155,6 +155,7 @@ class EmergencyAuthority:
     roles: tuple[str, ...]
     when: str = "always"  # always | high_cost | not_high_cost
     source: str = ""
+    keywords: tuple[str, ...] = ()  # applies only to a decision whose words name one of these
 
 
 @dataclass(frozen=True)
@@ -666,7 +667,8 @@ def _emergency(t: _Table) -> EmergencyRules:
         if not roles:
             raise ConfigError(f"{a.where}.roles: name at least one role")
         authorities.append(EmergencyAuthority(roles=roles, when=a.choice("when", EMERGENCY_WHEN, "always"),
-                                              source=a.take("source", str, "")))
+                                              source=a.take("source", str, ""),
+                                              keywords=tuple(k.lower() for k in a.strings("keywords", None, ()))))
         a.done()
     windows = []
     for w in t.tables("window"):

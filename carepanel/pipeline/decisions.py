@@ -298,7 +298,13 @@ def is_high_cost(profile: Profile, record: DecisionRecord) -> bool:
     return rules.high_cost_total is not None and total is not None and total >= rules.high_cost_total
 
 
-def _authority_applies(a: EmergencyAuthority, high_cost: bool) -> bool:
+def _mentions(text: str, keywords: tuple[str, ...]) -> bool:
+    return any(re.search(rf"\b{re.escape(k)}\b", text) for k in keywords)
+
+
+def _authority_applies(a: EmergencyAuthority, high_cost: bool, text: str) -> bool:
+    if a.keywords and not _mentions(text, a.keywords):
+        return False
     return a.when == "always" or (a.when == "high_cost") == high_cost
 
 
@@ -326,7 +332,7 @@ def check_emergency(profile: Profile, record: DecisionRecord, deciders: list[tup
         raise PanelError(f"the decision date {decided_on:%d/%m/%Y} is in the future", code="not_authorised")
     text = about.lower()
     for window in rules.windows:
-        if window.keywords and not any(k in text for k in window.keywords):
+        if window.keywords and not _mentions(text, window.keywords):
             continue
         age = (today - decided_on).days
         if age > window.max_days:
@@ -335,7 +341,7 @@ def check_emergency(profile: Profile, record: DecisionRecord, deciders: list[tup
     if not rules.authorities:
         return
     high = is_high_cost(profile, record)
-    applicable = [a for a in rules.authorities if _authority_applies(a, high)]
+    applicable = [a for a in rules.authorities if _authority_applies(a, high, text)]
     allowed = {r for a in applicable for r in a.roles}
     people = []
     for name, member in deciders:

@@ -96,3 +96,10 @@ def test_south_gloucestershire_homeless_no_more_than_10_days_in_retrospect(tmp_p
     ok(emergency(tmp_path, "--decided-by", "Jordan Senior", "--decided-on", ten, request=homeless))
     # The window is for homeless young people only: another emergency placement is heard at the next panel.
     ok(emergency(tmp_path, "--decided-by", "Jordan Senior", "--decided-on", eleven, request="Emergency foster placement"))
+
+
+def test_north_somerset_3_an_emergency_protection_order_plan_may_be_agreed_by_a_head_of_service(tmp_path: Path) -> None:
+    project(tmp_path, "north-somerset")
+    ok(emergency(tmp_path, "--decided-by", "Hana Head", request="Plan to apply for an Emergency Protection Order"))
+    err = error(emergency(tmp_path, "--decided-by", "Hana Head", request="Section 20 accommodation overnight"))
+    assert err["code"] == "not_authorised"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import mimetypes
 import os
+import re
 import secrets
 import threading
 from collections import defaultdict
@@ -28,7 +30,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -51,6 +54,10 @@ from .auth import LoginLimiter, User, check_password, role_for, session_secret
 
 log = logging.getLogger("carepanel.web")
 HERE = Path(__file__).resolve().parent
+QUEUE_PAGE_SIZE = 50
+QUEUE_STATUSES = ("flagged", "accepted", "superseded", "rejected")
+_FIELD_ID = re.compile(r"[a-z][a-z0-9_-]{0,40}")
+mimetypes.add_type("text/javascript", ".mjs")  # PDF.js ships ES modules; nosniff needs the right type
 FLAG_TEXT = {
     "late": "Arrived after the cut-off",
     "missing_fields": "Required answers are empty",
@@ -158,6 +165,9 @@ class WebApp:
     def page(self, request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
         if "csrf" not in request.session:
             request.session["csrf"] = secrets.token_urlsafe(32)
+        # ``?error=field-id`` (set by ``_back``) makes the note an error summary linked to that field.
+        error_field = request.query_params.get("error", "")
+        context.setdefault("error_field", error_field if _FIELD_ID.fullmatch(error_field) else None)
         return self.templates.TemplateResponse(request, name, {"user": user, "csrf": request.session["csrf"], **context})
 
     def submission(self, sub_id: str) -> dict[str, Any]:
@@ -177,8 +187,11 @@ def _day(text: str) -> date:
         raise HTTPException(404, "No such date.") from exc
 
 
-def _back(path: str, note: str | None = None) -> RedirectResponse:
-    return RedirectResponse(path + (f"?note={quote(note)}" if note else ""), status_code=303)
+def _back(path: str, note: str | None = None, error: str | None = None) -> RedirectResponse:
+    """Back to a page with a note; with ``error`` (a field's id) the note is shown as an error
+    summary linked to that field, and beside it."""
+    query = (f"?note={quote(note)}" if note else "") + (f"&error={quote(error)}" if note and error else "")
+    return RedirectResponse(path + query, status_code=303)
 
 
 def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
@@ -284,9 +297,29 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
 
     async def queue(request: Request) -> Response:
         user = web.need(request, "read")
-        status = request.query_params.get("status") or None
-        rows = web.store.submissions_page(status=status if status in ("flagged", "accepted", "superseded", "rejected") else None)
-        return web.page(request, "queue.html", user, rows=rows, status=status, note=request.query_params.get("note"))
+        q = request.query_params
+        status = q.get("status") if q.get("status") in QUEUE_STATUSES else None
+        order = q.get("order") if q.get("order") in web.store.QUEUE_ORDERS else "queue"
+        try:
+            number = max(1, int(q.get("page") or 1))
+        except ValueError:
+            number = 1
+        total = web.store.count_submissions(status)
+        pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+        number = min(number, pages)
+        rows = web.store.submissions_page(status=status, order=order, limit=QUEUE_PAGE_SIZE,
+                                          offset=(number - 1) * QUEUE_PAGE_SIZE)
+
+        def link(page_no: int) -> str:  # the filters and order stay in the URL from page to page
+            params = {k: v for k, v in (("status", status), ("order", None if order == "queue" else order),
+                                        ("page", str(page_no) if page_no > 1 else None)) if v}
+            return "/queue" + ("?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()) if params else "")
+
+        return web.page(request, "queue.html", user, rows=rows, status=status, order=order, total=total,
+                        page_no=number, pages=pages, first=(number - 1) * QUEUE_PAGE_SIZE + 1,
+                        prev_url=link(number - 1) if number > 1 else None,
+                        next_url=link(number + 1) if number < pages else None,
+                        note=q.get("note"))
 
     async def submission_page(request: Request) -> Response:
         user = web.need(request, "read")
@@ -345,11 +378,11 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             if action == "correct":
                 field, value = str(form.get("field", "")).strip(), str(form.get("value", "")).strip()
                 if not field or not reason:
-                    return _back(path, "Say which field, the corrected value and why.")
+                    return _back(path, "Say which field, the corrected value and why.", error="field" if not field else "r-correct")
                 web.store.add_correction(sub["id"], field, value or None, actor=user.email, reason=reason)
                 return _back(path, "Correction recorded; the original stays as it was read.")
             if not reason:
-                return _back(path, "A reason is required: it goes in the audit log.")
+                return _back(path, "A reason is required: it goes in the audit log.", error=f"r-{action}")
             if action == "signoff":
                 by = str(form.get("manager", "")).strip() or "(not named)"
                 web.store.amend_submission(sub["id"], actor=user.email, action="signoff_recorded", reason=reason,
@@ -359,7 +392,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             if action == "accept-late":
                 chair, when = str(form.get("chair", "")).strip(), str(form.get("when", "")).strip()
                 if not chair or not when:
-                    return _back(path, "Say which chair agreed, and when.")
+                    return _back(path, "Say which chair agreed, and when.", error="chair" if not chair else "when")
                 day = _day(str(form.get("panel_date") or sub["panel_date"]))
                 web.store.amend_submission(sub["id"], actor=user.email, action="late_accepted", reason=reason,
                                            remove_flags=("late",), panel_date=day, data={"chair": chair, "when": when})
@@ -372,7 +405,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             if action == "move":
                 day = _day(str(form.get("panel_date", "")))
                 if day not in calendar.sittings(cfg.profile, day, day):
-                    return _back(path, "The panel does not sit on that day.")
+                    return _back(path, "The panel does not sit on that day.", error="move-panel")
                 web.store.move_submission(sub["id"], day, actor=user.email, reason=reason)
                 return _back(path, f"Moved to the panel on {day:%d %B %Y}.")
             if action == "reject":
@@ -446,7 +479,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             if action == "add":
                 title = str(form.get("title", "")).strip()
                 if not title:
-                    return _back(path, "Say what the item is.")
+                    return _back(path, "Say what the item is.", error="title")
                 kind = "ratification" if form.get("kind") == "ratification" else "manual"
                 web.store.add_agenda_item(day, title, kind=kind, actor=user.email, reason=reason)
                 return _back(path, "Item added.")
@@ -472,8 +505,13 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
     async def decision_form(request: Request) -> Response:
         user = web.need(request, "decide")
         sub = web.submission(request.path_params["sub_id"])
+        note = request.query_params.get("note")
+        # A note here is always a refused draft: the error summary links to the first answer
+        # unless the redirect named the field.
         return web.page(request, "decide.html", user, sub=sub, outcomes=cfg.profile.decisions.outcomes,
-                        labels=cfg.profile.decisions.labels, note=request.query_params.get("note"))
+                        labels=cfg.profile.decisions.labels, note=note,
+                        error_field=request.query_params.get("error") if _FIELD_ID.fullmatch(request.query_params.get("error", ""))
+                        else ("rationale" if note else None))
 
     async def decision_save(request: Request) -> Response:
         user = web.need(request, "decide")
@@ -582,6 +620,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         Route("/decisions/{decision_id}", decision_page),
         Route("/decisions/{decision_id}/pdf", decision_pdf),
         Route("/decisions/{decision_id}/sign", decision_sign, methods=["POST"]),
+        # Stylesheets and scripts (our viewer, and PDF.js installed by scripts/setup.sh): no personal data.
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static"), check_dir=False), name="static"),
     ]
     secret = session_secret(os.environ.get(cfg.web.secret_key_env), cfg.data_dir)
     app = Starlette(

@@ -73,7 +73,9 @@ poll_seconds = 2
 backend = "folder"
 path = "data/outbox"
 from_address = "{panel}"
-
+"""
+# Only the demo's own folder has the seal: prepare() makes the certificate this names.
+DEMO_SEAL = """
 [decisions]
 # Signed decisions are sealed (PAdES) with this self-signed demo certificate, made by the demo.
 # A council names its own PKCS#12 here and the environment variable holding its password:
@@ -191,7 +193,7 @@ def prepare(folder: Path, profile_name: str | None, clock: Clock = system_clock)
     make_dirs(folder / "data" / "inbox")
     (folder / MARKER).write_text("made by carepanel demo; removed and remade each time it runs\n", encoding="utf-8")
     profile = load_profile(profile_name or "north-somerset")
-    (folder / "config.toml").write_text(CONFIG.format(profile=profile.name, panel=PANEL), encoding="utf-8")
+    (folder / "config.toml").write_text(CONFIG.format(profile=profile.name, panel=PANEL) + DEMO_SEAL, encoding="utf-8")
     (folder / "staff.csv").write_text(STAFF, encoding="utf-8")
     make_self_signed(folder / "data" / "demo-seal.p12", common_name=f"{profile.council} decisions seal (demo)",
                      organisation=profile.council)

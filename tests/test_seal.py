@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import io
+import shutil
+import subprocess
+import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -127,3 +130,26 @@ def _tiny_pdf() -> bytes:
     out = io.BytesIO()
     pdf.save(out)
     return out.getvalue()
+
+
+def test_pyhanko_sign_validate_says_intact_and_trusted_then_fails_after_a_one_byte_change(sealed, tmp_path: Path) -> None:
+    """What anyone holding the file can run: ``pyhanko sign validate --trust council.pem``."""
+    cli = shutil.which("pyhanko", path=str(Path(sys.executable).parent)) or shutil.which("pyhanko")
+    if cli is None:
+        pytest.fail("pyhanko's command line is not installed: run scripts/setup.sh")
+    _, _, data, cert = sealed
+    (tmp_path / "council.pem").write_bytes(cert.dump())  # DER is accepted as well as PEM
+    (tmp_path / "decision.pdf").write_bytes(data)
+    changed = bytearray(data)
+    changed[data.index(b"stream", 200) + 20] ^= 0x01
+    (tmp_path / "changed.pdf").write_bytes(bytes(changed))
+
+    def validate(name: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([cli, "sign", "validate", "--no-revocation-check", "--trust", str(tmp_path / "council.pem"),
+                               "--trust-replace", "--executive-summary", str(tmp_path / name)],
+                              capture_output=True, text=True, timeout=120)
+
+    good = validate("decision.pdf")
+    assert good.returncode == 0 and "VALID" in good.stdout.upper() and "INVALID" not in good.stdout.upper(), good.stdout + good.stderr
+    bad = validate("changed.pdf")
+    assert bad.returncode != 0 or "INVALID" in bad.stdout.upper(), bad.stdout + bad.stderr

@@ -153,3 +153,21 @@ def test_pyhanko_sign_validate_says_intact_and_trusted_then_fails_after_a_one_by
     assert good.returncode == 0 and "VALID" in good.stdout.upper() and "INVALID" not in good.stdout.upper(), good.stdout + good.stderr
     bad = validate("changed.pdf")
     assert bad.returncode != 0 or "INVALID" in bad.stdout.upper(), bad.stdout + bad.stderr
+
+
+def test_sealing_works_from_inside_the_web_apps_event_loop(tmp_path: Path, monkeypatch) -> None:
+    """The web app signs from an async handler; pyHanko's own sync API would call asyncio.run there."""
+    import asyncio
+
+    config_for(tmp_path)
+    key = seal.make_self_signed(tmp_path / "seal.p12", common_name="Seal", organisation="Example", password=b"pw")
+    with (tmp_path / "config.toml").open("a") as fh:
+        fh.write(f'\n[decisions]\nsigning_key = "seal.p12"\nsigning_password_env = "{PASSWORD_ENV}"\n')
+    monkeypatch.setenv(PASSWORD_ENV, "pw")
+    cfg = load_config(tmp_path / "config.toml")
+
+    async def handler() -> bytes:
+        return seal.seal(cfg, _tiny_pdf(), chair="Dana Chair", at=SIGNED_AT)
+
+    sealed_pdf = asyncio.run(handler())
+    assert seal.check(sealed_pdf, [seal.certificate_of(key, b"pw")]).ok

@@ -117,6 +117,11 @@ def test_every_page_and_state_each_role_reaches_has_no_wcag_violations(server, b
     page.goto(decision_url)
     assert page.locator("form[action$='/sign']").count() == 1
     problems += axe(page)
+    page.wait_for_function("document.querySelector('.pdfv').dataset.hash === 'match'")
+    with page.expect_navigation():
+        page.click("text=Sign as chair")
+    assert "Signed." in page.content()
+    problems += axe(page)  # the signed decision, its sealed PDF in the viewer
 
     # A panel member: their panels, and a page they may not see (403).
     page = new_page(browser)

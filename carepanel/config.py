@@ -146,6 +146,13 @@ class DecisionRules:
     deadlines: tuple[DecisionDeadline, ...] = ()
     # The policy words each rule comes from, by rule name (outcomes, combinations, notify, ...).
     sources: Mapping[str, str] = field(default_factory=dict)
+    # The council's seal on signed decisions (outputs/seal.py): a PKCS#12 file (key and
+    # certificate; or a PEM key with ``signing_cert`` beside it), its password in the environment
+    # variable named by ``signing_password_env``, and an optional RFC 3161 timestamp server.
+    signing_key: str | None = None
+    signing_cert: str | None = None
+    signing_password_env: str | None = None
+    timestamp_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -638,8 +645,16 @@ def _decisions(t: _Table) -> DecisionRules:
                         if o in outcomes),
         deadlines=tuple(deadlines),
         sources=sources,
+        signing_key=t.take("signing_key", str, None),
+        signing_cert=t.take("signing_cert", str, None),
+        signing_password_env=t.take("signing_password_env", str, None),
+        timestamp_url=t.take("timestamp_url", str, None),
     )
     t.done()
+    if d.signing_cert and not d.signing_key:
+        raise ConfigError(f"{t.where}.signing_cert: give signing_key (the private key) too")
+    if d.timestamp_url and not re.match(r"https?://", d.timestamp_url):
+        raise ConfigError(f"{t.where}.timestamp_url: an http(s) URL of an RFC 3161 timestamp server")
     return d
 
 

@@ -36,6 +36,7 @@ from .logs import safe_fields
 from .mailbox.durable import make_dirs, write_atomic
 from .office import Converter, OfficeError, OfficeUnavailable
 from .outputs.notices import decision_notice, decision_recipients, environment
+from .outputs.seal import sealed_decision
 from .pipeline import calendar
 from .pipeline import decisions as rules
 from .pipeline.decisions import DecisionRecord
@@ -275,7 +276,8 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
                    request=stored["request"], panel_date=panel_date, version=row["version"], chair=chair,
                    signed_on=now.date(), review=review)
     docx_bytes = render_docx(template_path(cfg), ctx)
-    pdf_bytes = _to_pdf(cfg, docx_bytes, converter)
+    # PDF/A with title, author and language, sealed with the council's certificate (outputs/seal.py)
+    pdf_bytes = sealed_decision(cfg, docx_bytes, converter, decision_id=decision_id, chair=chair, at=now)
     folder = cfg.data_path(row["pdf_path"]).parent
     _write_final(folder / "signed.docx", docx_bytes)
     _write_final(folder / "signed.pdf", pdf_bytes)

@@ -32,6 +32,7 @@ from .errors import CarepanelError, ConfigError
 from .mailbox.durable import make_dirs, write_atomic
 from .mailbox.folder import FolderInbox
 from .office import Converter, OfficeUnavailable
+from .outputs.seal import make_self_signed
 from .pipeline.decisions import Action, DecisionRecord
 from .pipeline import calendar
 from .samples import CASES, SampleCase, SampleSignatory, north_somerset_form
@@ -72,6 +73,15 @@ poll_seconds = 2
 backend = "folder"
 path = "data/outbox"
 from_address = "{panel}"
+"""
+# Only the demo's own folder has the seal: prepare() makes the certificate this names.
+DEMO_SEAL = """
+[decisions]
+# Signed decisions are sealed (PAdES) with this self-signed demo certificate, made by the demo.
+# A council names its own PKCS#12 here and the environment variable holding its password:
+#   signing_key = "/etc/carepanel/seal.p12"
+#   signing_password_env = "CAREPANEL_SEAL_PASSWORD"
+signing_key = "data/demo-seal.p12"
 """
 
 
@@ -183,8 +193,10 @@ def prepare(folder: Path, profile_name: str | None, clock: Clock = system_clock)
     make_dirs(folder / "data" / "inbox")
     (folder / MARKER).write_text("made by carepanel demo; removed and remade each time it runs\n", encoding="utf-8")
     profile = load_profile(profile_name or "north-somerset")
-    (folder / "config.toml").write_text(CONFIG.format(profile=profile.name, panel=PANEL), encoding="utf-8")
+    (folder / "config.toml").write_text(CONFIG.format(profile=profile.name, panel=PANEL) + DEMO_SEAL, encoding="utf-8")
     (folder / "staff.csv").write_text(STAFF, encoding="utf-8")
+    make_self_signed(folder / "data" / "demo-seal.p12", common_name=f"{profile.council} decisions seal (demo)",
+                     organisation=profile.council)
     mails = demo_mail(profile, clock())
     for m in mails:
         write_atomic(folder / "data" / "inbox" / f"{m.name}.eml", m.raw)

@@ -93,11 +93,15 @@ IMPORT_FILTERS = {
     ".odt": "writer8",
     ".rtf": "Rich Text Format",
 }
-EXPORT_FILTERS = {"pdf": "writer_pdf_Export", "docx": "MS Word 2007 XML", "doc": "MS Word 97", "odt": "writer8",
-                  "rtf": "Rich Text Format"}
+EXPORT_FILTERS = {"pdf": "writer_pdf_Export", "pdfa": "writer_pdf_Export", "docx": "MS Word 2007 XML", "doc": "MS Word 97",
+                  "odt": "writer8", "rtf": "Rich Text Format"}
 # Form fields drawn as their values rather than exported as live PDF widgets, which merge
 # badly into a pack and can be edited by whoever receives it.
-EXPORT_OPTIONS: dict[str, dict[str, Any]] = {"pdf": {"ExportFormFields": False}, "docx": {}, "doc": {}, "odt": {}, "rtf": {}}
+EXPORT_OPTIONS: dict[str, dict[str, Any]] = {"pdf": {"ExportFormFields": False}, "docx": {}, "doc": {}, "odt": {}, "rtf": {},
+                                             # records kept for decades: PDF/A-2b (SelectPdfVersion 2), tagged for
+                                             # screen readers, every font embedded
+                                             "pdfa": {"ExportFormFields": False, "SelectPdfVersion": 2, "UseTaggedPDF": True,
+                                                      "EmbedStandardFonts": True}}
 START_SECONDS = 45.0  # LibreOffice start-up, separate from the per-conversion timeout
 STOP_SECONDS = 3.0  # a graceful stop before the process group is killed
 RECYCLE_AFTER = 200  # conversions before a worker's LibreOffice is replaced, so leaks cannot pile up
@@ -651,8 +655,12 @@ class Converter:
         """A PDF of one ``.docx``/``.doc``/``.odt``/``.rtf`` file; :class:`OfficeError` says why not."""
         return self._convert(data, suffix, "pdf")
 
+    def to_pdfa(self, data: bytes, suffix: str) -> bytes:
+        """A PDF/A-2b (tagged) of one file: for records that are kept for decades."""
+        return self._convert(data, suffix, "pdfa")
+
     def convert(self, data: bytes, suffix: str, target: str) -> bytes:
-        """Any supported conversion (``target`` one of pdf, docx, doc, odt)."""
+        """Any supported conversion (``target`` one of pdf, pdfa, docx, doc, odt)."""
         if target not in EXPORT_FILTERS:
             raise OfficeError(f"cannot convert to {target}")
         return self._convert(data, suffix, target)

@@ -274,6 +274,51 @@ MIGRATIONS: tuple[str, ...] = (
         placed_at TEXT NOT NULL
     );
     """,
+    # 8: pages read only what they show: the queue in its orders, the dashboard's week, signed decisions
+    """
+    CREATE INDEX submissions_queue ON submissions(
+        (CASE status WHEN 'flagged' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END), cutoff, received_at, id, status);
+    CREATE INDEX submissions_status_queue ON submissions(status, cutoff, received_at, id);
+    CREATE INDEX submissions_received ON submissions(received_at, id);
+    CREATE INDEX submissions_status_received ON submissions(status, received_at, id);
+    CREATE INDEX decisions_status ON decisions(status, panel_date);
+    CREATE INDEX decisions_panel ON decisions(panel_date, status);
+    CREATE INDEX audit_entity ON audit(entity_id, seq);
+    CREATE INDEX submissions_status ON submissions(status);
+    CREATE INDEX messages_seen ON messages(first_seen_at);
+    CREATE INDEX messages_status_seen ON messages(status, first_seen_at);
+
+    -- Counts by status kept by triggers, so the dashboard and the health check read a handful of
+    -- rows rather than counting the whole ledger and every submission on each page view.
+    CREATE TABLE status_counts (
+        tbl TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (tbl, status)
+    ) WITHOUT ROWID;
+    INSERT INTO status_counts SELECT 'messages', status, count(*) FROM messages GROUP BY status;
+    INSERT INTO status_counts SELECT 'submissions', status, count(*) FROM submissions GROUP BY status;
+    CREATE TRIGGER messages_count_insert AFTER INSERT ON messages BEGIN
+        INSERT INTO status_counts VALUES ('messages', NEW.status, 1) ON CONFLICT(tbl, status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER messages_count_delete AFTER DELETE ON messages BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE tbl = 'messages' AND status = OLD.status;
+    END;
+    CREATE TRIGGER messages_count_update AFTER UPDATE OF status ON messages WHEN NEW.status IS NOT OLD.status BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE tbl = 'messages' AND status = OLD.status;
+        INSERT INTO status_counts VALUES ('messages', NEW.status, 1) ON CONFLICT(tbl, status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER submissions_count_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO status_counts VALUES ('submissions', NEW.status, 1) ON CONFLICT(tbl, status) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER submissions_count_delete AFTER DELETE ON submissions BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE tbl = 'submissions' AND status = OLD.status;
+    END;
+    CREATE TRIGGER submissions_count_update AFTER UPDATE OF status ON submissions WHEN NEW.status IS NOT OLD.status BEGIN
+        UPDATE status_counts SET n = n - 1 WHERE tbl = 'submissions' AND status = OLD.status;
+        INSERT INTO status_counts VALUES ('submissions', NEW.status, 1) ON CONFLICT(tbl, status) DO UPDATE SET n = n + 1;
+    END;
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -582,7 +627,11 @@ class Store:
         return [_doc(r) for r in self.conn.execute(sql, args).fetchall()]
 
     def counts(self) -> dict[str, int]:
-        rows = self.conn.execute("SELECT status, count(*) FROM submissions GROUP BY status").fetchall()
+        return self._status_counts("submissions")
+
+    def _status_counts(self, table: str) -> dict[str, int]:
+        """Rows by status, from the counters the triggers keep (migration 8)."""
+        rows = self.conn.execute("SELECT status, n FROM status_counts WHERE tbl = ? AND n > 0", (table,)).fetchall()
         return {r[0]: r[1] for r in rows}
 
     # ------------------------------------------------------------------ outgoing mail
@@ -933,16 +982,33 @@ class Store:
             " FROM submissions s JOIN flags f ON f.submission_id = s.id WHERE s.received_at >= ?", (since_iso,)).fetchone()
         return {"by_status": by_status, "total": sum(by_status.values()), "late": late or 0, "flagged": flagged or 0}
 
-    def submissions_page(self, *, status: str | None = None, limit: int = 200) -> list[dict[str, Any]]:
-        """Flagged first, oldest cut-off first: the administrator's queue."""
-        sql = "SELECT status, doc, panel_date FROM submissions"
-        args: list[Any] = []
-        if status:
-            sql += " WHERE status = ?"
-            args.append(status)
-        sql += " ORDER BY CASE status WHEN 'flagged' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, cutoff, received_at LIMIT ?"
-        args.append(limit)
+    QUEUE_ORDERS = {
+        # The administrator's queue: flagged first, oldest cut-off first (index submissions_queue).
+        "queue": "CASE status WHEN 'flagged' THEN 0 WHEN 'accepted' THEN 1 ELSE 2 END, cutoff, received_at, id",
+        "newest": "received_at DESC, id DESC",
+        "oldest": "received_at, id",
+    }
+
+    def submissions_page(self, *, status: str | None = None, order: str = "queue", limit: int = 200,
+                         offset: int = 0) -> list[dict[str, Any]]:
+        """One page of the queue, read through an index in the page's order: a page of 50 costs
+        the same with 500 or 50,000 submissions in the store (until deep pages, where OFFSET
+        walks the index)."""
+        by = self.QUEUE_ORDERS.get(order, self.QUEUE_ORDERS["queue"])
+        if status and order == "queue":
+            by = "cutoff, received_at, id"  # one status: the rank is constant, so (status, cutoff, ...) serves it
+        # The page's ids from a covering index (OFFSET steps over index entries, not rows), then
+        # only those rows' documents.
+        ids = "SELECT id FROM submissions" + (" WHERE status = ?" if status else "") + f" ORDER BY {by} LIMIT ? OFFSET ?"
+        args: list[Any] = ([status] if status else []) + [limit, offset]
+        sql = f"SELECT status, doc, panel_date FROM submissions WHERE id IN ({ids}) ORDER BY {by}"
         return [_doc(r) for r in self.conn.execute(sql, args).fetchall()]
+
+    def count_submissions(self, status: str | None = None) -> int:
+        """How many the queue holds (with its filter), for 'page 3 of 40': from the counters."""
+        counts = self.counts()
+        return counts.get(status, 0) if status else sum(counts.values())
+
     # ---- ops: records governance (holds, retention purge, per-child export)
 
     def add_hold(self, key: str, reason: str, actor: str) -> None:
@@ -1035,7 +1101,7 @@ class Store:
     def ops_figures(self) -> dict[str, Any]:
         """Counts for ``carepanel status`` and the health check, in one read."""
         q = self.conn.execute
-        ledger = {r[0]: r[1] for r in q("SELECT status, count(*) FROM messages GROUP BY status").fetchall()}
+        ledger = self._status_counts("messages")
         out = {r[0]: r[1] for r in q("SELECT status, count(*) FROM outgoing GROUP BY status").fetchall()}
         last = q("SELECT max(first_seen_at) FROM messages").fetchone()[0]
         last_received = q("SELECT max(received_at) FROM submissions").fetchone()[0]

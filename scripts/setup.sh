@@ -18,6 +18,8 @@ command -v openssl >/dev/null 2>&1 || need_apt+=(openssl)
 command -v tesseract >/dev/null 2>&1 || need_apt+=(tesseract-ocr tesseract-ocr-eng)
 # tests/deploy checks deploy/carepanel.service with systemd-analyze (verify, security).
 command -v systemd-analyze >/dev/null 2>&1 || need_apt+=(systemd)
+# PDF.js (served by the web app) and axe-core (the accessibility tests) come from the npm registry.
+command -v npm >/dev/null 2>&1 || need_apt+=(npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""
   [ "$(id -u)" -ne 0 ] && SUDO="sudo"
@@ -25,6 +27,19 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}" >/dev/null
 fi
+
+# Browser code from npm, at the versions in package-lock.json: PDF.js's built files are copied
+# into carepanel/web/static/vendor/ (gitignored) for the app to serve; axe-core stays in
+# node_modules/ for the tests.  No third-party code is committed.
+if [ ! -f node_modules/.package-lock.json ] || ! cmp -s package-lock.json node_modules/.carepanel-lock; then
+  npm ci --no-audit --no-fund --omit=optional --loglevel=error
+  cp package-lock.json node_modules/.carepanel-lock
+fi
+vendor=carepanel/web/static/vendor/pdfjs
+mkdir -p "$vendor"
+for f in build/pdf.min.mjs build/pdf.worker.min.mjs web/pdf_viewer.css LICENSE; do
+  cp -u "node_modules/pdfjs-dist/$f" "$vendor/"
+done
 
 PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then

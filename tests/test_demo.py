@@ -31,6 +31,11 @@ def test_demo_processes_its_sample_week_and_can_be_run_again(tmp_path: Path) -> 
     assert len(signed) == 2 and all((cfg.data_path(d["upload_dir"]) / "manifest.csv").exists() for d in signed)
     assert len(list(cfg.packs_dir.rglob("*.pdf"))) == 1
     assert "pack:" in result.output and "signed; upload folder" in result.output
+    # Sealed out of the box with the demo's self-signed certificate: valid for whoever trusts it.
+    from carepanel.outputs import seal
+
+    cert = seal.certificate_of(folder / "data" / "demo-seal.p12")
+    assert all(seal.check(cfg.data_path(d["pdf_path"]).read_bytes(), [cert]).ok for d in signed)
 
 
 def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path: Path) -> None:

@@ -11,7 +11,9 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import mimetypes
 import os
+import re
 import secrets
 import threading
 from collections import defaultdict
@@ -28,7 +30,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from starlette.routing import Route
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -52,6 +55,10 @@ from .auth import LoginLimiter, User, check_password, role_for, session_secret
 
 log = logging.getLogger("carepanel.web")
 HERE = Path(__file__).resolve().parent
+QUEUE_PAGE_SIZE = 50
+QUEUE_STATUSES = ("flagged", "accepted", "superseded", "rejected")
+_FIELD_ID = re.compile(r"[a-z][a-z0-9_-]{0,40}")
+mimetypes.add_type("text/javascript", ".mjs")  # PDF.js ships ES modules; nosniff needs the right type
 FLAG_TEXT = {
     "late": "Arrived after the cut-off",
     "missing_fields": "Required answers are empty",
@@ -159,6 +166,9 @@ class WebApp:
     def page(self, request: Request, name: str, user: User | None, **context: Any) -> HTMLResponse:
         if "csrf" not in request.session:
             request.session["csrf"] = secrets.token_urlsafe(32)
+        # ``?error=field-id`` (set by ``_back``) makes the note an error summary linked to that field.
+        error_field = request.query_params.get("error", "")
+        context.setdefault("error_field", error_field if _FIELD_ID.fullmatch(error_field) else None)
         return self.templates.TemplateResponse(request, name, {"user": user, "csrf": request.session["csrf"], **context})
 
     def submission(self, sub_id: str) -> dict[str, Any]:
@@ -182,8 +192,11 @@ def _day(text: str) -> date:
         raise HTTPException(404, "No such date.") from exc
 
 
-def _back(path: str, note: str | None = None) -> RedirectResponse:
-    return RedirectResponse(path + (f"?note={quote(note)}" if note else ""), status_code=303)
+def _back(path: str, note: str | None = None, error: str | None = None) -> RedirectResponse:
+    """Back to a page with a note; with ``error`` (a field's id) the note is shown as an error
+    summary linked to that field, and beside it."""
+    query = (f"?note={quote(note)}" if note else "") + (f"&error={quote(error)}" if note and error else "")
+    return RedirectResponse(path + query, status_code=303)
 
 
 def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
@@ -289,9 +302,29 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
 
     async def queue(request: Request) -> Response:
         user = web.need(request, "read")
-        status = request.query_params.get("status") or None
-        rows = web.store.submissions_page(status=status if status in ("flagged", "accepted", "superseded", "rejected") else None)
-        return web.page(request, "queue.html", user, rows=rows, status=status, note=request.query_params.get("note"))
+        q = request.query_params
+        status = q.get("status") if q.get("status") in QUEUE_STATUSES else None
+        order = q.get("order") if q.get("order") in web.store.QUEUE_ORDERS else "queue"
+        try:
+            number = max(1, int(q.get("page") or 1))
+        except ValueError:
+            number = 1
+        total = web.store.count_submissions(status)
+        pages = max(1, -(-total // QUEUE_PAGE_SIZE))
+        number = min(number, pages)
+        rows = web.store.submissions_page(status=status, order=order, limit=QUEUE_PAGE_SIZE,
+                                          offset=(number - 1) * QUEUE_PAGE_SIZE)
+
+        def link(page_no: int) -> str:  # the filters and order stay in the URL from page to page
+            params = {k: v for k, v in (("status", status), ("order", None if order == "queue" else order),
+                                        ("page", str(page_no) if page_no > 1 else None)) if v}
+            return "/queue" + ("?" + "&".join(f"{k}={quote(v)}" for k, v in params.items()) if params else "")
+
+        return web.page(request, "queue.html", user, rows=rows, status=status, order=order, total=total,
+                        page_no=number, pages=pages, first=(number - 1) * QUEUE_PAGE_SIZE + 1,
+                        prev_url=link(number - 1) if number > 1 else None,
+                        next_url=link(number + 1) if number < pages else None,
+                        note=q.get("note"))
 
     async def submission_page(request: Request) -> Response:
         user = web.need(request, "read")
@@ -347,7 +380,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         try:
             note = _review_action(web.review(user), sub, request.path_params["action"], form)
         except CarepanelError as exc:
-            return _back(path, exc.detail)
+            return _back(path, exc.detail, error=_REVIEW_FIELDS.get(exc.code or "", "").format(
+                action=request.path_params["action"]) or None)
         return _back(path, note)
 
     # ------------------------------------------------------------------ panels
@@ -404,7 +438,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             if action == "add":
                 title = str(form.get("title", "")).strip()
                 if not title:
-                    return _back(path, "Say what the item is.")
+                    return _back(path, "Say what the item is.", error="title")
                 kind = "ratification" if form.get("kind") == "ratification" else "manual"
                 web.store.add_agenda_item(day, title, kind=kind, actor=user.email, reason=reason)
                 return _back(path, "Item added.")
@@ -430,9 +464,14 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
     async def decision_form(request: Request) -> Response:
         user = web.need(request, "decide")
         sub = web.submission(request.path_params["sub_id"])
+        note = request.query_params.get("note")
+        # A note here is always a refused draft: the error summary links to the first answer
+        # unless the redirect named the field.
         return web.page(request, "decide.html", user, sub=sub, outcomes=cfg.profile.decisions.outcomes,
-                        labels=cfg.profile.decisions.labels, note=request.query_params.get("note"),
-                        combinations=[sorted(c) for c in cfg.profile.decisions.combinations])
+                        labels=cfg.profile.decisions.labels, note=note,
+                        combinations=[sorted(c) for c in cfg.profile.decisions.combinations],
+                        error_field=request.query_params.get("error") if _FIELD_ID.fullmatch(request.query_params.get("error", ""))
+                        else ("rationale" if note else None))
 
     async def decision_save(request: Request) -> Response:
         user = web.need(request, "decide")
@@ -543,6 +582,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         Route("/decisions/{decision_id}", decision_page),
         Route("/decisions/{decision_id}/pdf", decision_pdf),
         Route("/decisions/{decision_id}/sign", decision_sign, methods=["POST"]),
+        # Stylesheets and scripts (our viewer, and PDF.js installed by scripts/setup.sh): no personal data.
+        Mount("/static", app=StaticFiles(directory=str(HERE / "static"), check_dir=False), name="static"),
     ]
     secret = session_secret(os.environ.get(cfg.web.secret_key_env), cfg.data_dir)
     app = Starlette(
@@ -576,6 +617,11 @@ def _oidc_client(cfg: Config) -> Any:
                    server_metadata_url=f"{cfg.web.oidc.issuer}/.well-known/openid-configuration",
                    client_kwargs={"scope": "openid email profile"})
     return oauth.create_client("entra")
+
+
+# Where each refused review action sends the error summary's link (the field in error).
+_REVIEW_FIELDS = {"reason_required": "r-{action}", "field_required": "field", "chair_required": "chair",
+                  "not_a_sitting": "move-panel", "message_required": "body"}
 
 
 def _review_action(review: Review, sub: dict[str, Any], action: str, form: FormData) -> str:

@@ -116,7 +116,8 @@ def main() -> None:
         p95 = waits[max(0, int(round(0.95 * len(waits))) - 1)]
         print(f"folder inbox -> acknowledgement, {how} into the inbox ({len(waits)}/{args.messages} messages, "
               f"one every {args.gap:.2f} s)")
-        print(f"  median {statistics.median(waits):.2f} s   p95 {p95:.2f} s   max {waits[-1]:.2f} s")
+        print(f"  median {statistics.median(waits):.2f} s   p95 {p95:.2f} s   max {waits[-1]:.2f} s   "
+              f"slowest five {', '.join(f'{w:.2f}' for w in waits[-5:])}; load average {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

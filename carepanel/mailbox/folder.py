@@ -19,6 +19,7 @@ import logging
 import os
 import stat
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -155,7 +156,7 @@ class FolderInbox:
 
     def pending(self) -> list[InboxItem]:
         """Complete messages waiting in the inbox, oldest first."""
-        now = self._clock().timestamp()
+        now, listed_at = self._clock().timestamp(), time.monotonic()
         items: list[InboxItem] = []
         seen: dict[str, tuple[tuple[int, int, int], float]] = {}
         with os.scandir(self.path) as entries:
@@ -170,7 +171,7 @@ class FolderInbox:
                 if self.arrivals.complete(entry.path, sig) or self._settled(st, now, now - first_seen):
                     items.append(_item(Path(entry.path), st))
         self._seen = seen
-        self.arrivals.keep_only(seen)
+        self.arrivals.keep_only(seen, listed_at=listed_at)
         self.settling = len(seen) - len(items)
         return sorted(items, key=lambda it: (it.mtime, it.path.name))
 

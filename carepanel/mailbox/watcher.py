@@ -59,7 +59,7 @@ class Arrivals:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._closed: dict[str, Signature] = {}
+        self._closed: dict[str, tuple[Signature, float]] = {}  # path -> (signature, when noted)
 
     def note(self, path: str) -> None:
         try:
@@ -67,7 +67,7 @@ class Arrivals:
         except OSError:
             return  # gone already (moved on, or a temporary file)
         with self._lock:
-            self._closed[path] = signature(st)
+            self._closed[path] = (signature(st), time.monotonic())
 
     def forget(self, path: str) -> None:
         with self._lock:
@@ -76,11 +76,14 @@ class Arrivals:
     def complete(self, path: str, now: Signature) -> bool:
         """Closed or renamed in, and not changed since."""
         with self._lock:
-            return self._closed.get(path) == now
+            noted = self._closed.get(path)
+        return noted is not None and noted[0] == now
 
-    def keep_only(self, paths: Container[str]) -> None:
+    def keep_only(self, paths: Container[str], *, listed_at: float) -> None:
+        """Forget files gone from a listing that began at ``listed_at`` (``time.monotonic()``);
+        a file noted since may simply have come too late for it."""
         with self._lock:
-            self._closed = {p: sig for p, sig in self._closed.items() if p in paths}
+            self._closed = {p: v for p, v in self._closed.items() if p in paths or v[1] >= listed_at}
 
 
 class _Nudge(FileSystemEventHandler):

@@ -26,7 +26,7 @@ from typing import Any
 
 from docxtpl import DocxTemplate, Listing
 
-from .clock import LONDON
+from .clock import LONDON, system_clock
 from .config import Config
 from .directory import Directory
 from .errors import PanelError, StoreError
@@ -121,7 +121,7 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
            child: dict[str, Any] | None = None) -> dict[str, Any]:
     """Draft the decision on a listed submission (or an emergency decision about ``child``)."""
     rules.validate(cfg.profile, decision)
-    now = (now or datetime.now(LONDON)).astimezone(LONDON)
+    now = (now or system_clock()).astimezone(LONDON)
     if submission_id is not None:
         sub = store.submission(submission_id)
         if sub is None:
@@ -199,7 +199,7 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     draft_pdf = cfg.data_path(row["pdf_path"]).read_bytes()
     if _sha(draft_pdf) != row["pdf_sha256"]:
         raise PanelError(f"the draft of {decision_id} has changed on disk since it was made; it cannot be signed")
-    now = (now or datetime.now(LONDON)).astimezone(LONDON)
+    now = (now or system_clock()).astimezone(LONDON)
     stored = json.loads(row["record"])
     decision = DecisionRecord.from_json(stored["decision"])
     panel_date = date.fromisoformat(row["panel_date"])

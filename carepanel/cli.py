@@ -124,7 +124,7 @@ def config_check(state: State) -> None:
     click.echo(f"ok: {where}")
     click.echo(f"  profile:   {cfg.profile.name} ({cfg.profile.title}, {cfg.profile.council})")
     click.echo(f"  data dir:  {cfg.data_dir}")
-    click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or cfg.mailbox.host or ''}")
+    click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or getattr(cfg.mailbox.settings, 'host', None) or ''}")
     click.echo(f"  outbox:    {cfg.outbox.backend} {cfg.outbox.path or ''}")
     click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)")
                + (" and the Exchange address-book copy" if cfg.directory_exchange_groups else ""))

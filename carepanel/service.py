@@ -1,8 +1,10 @@
-"""The running service: the mailbox watcher, the processing loop and the mail sender.
+"""The running service: the mailbox loop, the processing and the mail sender.
 
-One loop does the work, in one thread, so the store has one writer in this process:
-sweep the inbox, process what is new or due for retry, move what was committed, then
-send what was queued.  The watcher thread only wakes the loop.  A message is moved out of
+One loop does the work, in one thread, so the store has one writer in this process, and it is
+the same loop for every mailbox backend (``mailbox/base.py``, ``mailbox/registry.py``): sweep
+the inbox, process what is new or due for retry, move what was committed, send what was
+queued, then wait for new mail; on trouble, back off and sweep again.  A watcher thread (the
+folder's file events, Exchange's streaming notifications) only wakes the loop.  A message is moved out of
 the inbox only after its submission is committed; a message whose processing fails stays
 in the inbox, on the ledger with its reason, and is retried with backoff.
 """
@@ -16,7 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -245,7 +247,7 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
     only after its commit, and reading resumes from the committed watermark."""
     stop = stop or threading.Event()
     mailbox = mailbox_backend(cfg.mailbox.backend).factory(cfg, clock)
-    _on_signals(stop, getattr(mailbox, "wake", None))
+    _on_signals(stop)
     with open_service(cfg, clock) as service:
         mailbox.start(stop)
         echo(f"carepanel: {mailbox.describe()} for {cfg.profile.title} ({cfg.profile.name})"
@@ -361,14 +363,13 @@ def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:
     return server
 
 
-def _on_signals(stop: threading.Event, wake: threading.Event | None) -> None:
+def _on_signals(stop: threading.Event) -> None:
+    """SIGTERM and Ctrl-C set ``stop``; every backend's wait looks at it at least every second."""
     if threading.current_thread() is not threading.main_thread():
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
-        if wake is not None:
-            wake.set()
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)

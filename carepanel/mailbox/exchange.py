@@ -64,7 +64,7 @@ from exchangelib.version import (  # type: ignore[import-untyped]
     Build,
 )
 
-from ..config import Config
+from ..config import Config, ExchangeConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
 from .base import Batch, Fetched, MailboxUnavailable, Mark
@@ -372,7 +372,10 @@ class ExchangeInbox:
         self.new_mail = threading.Event()
 
     def start(self, stop: threading.Event) -> None:
-        self.mailbox.sleep = stop.wait  # a throttling wait ends at once on SIGTERM
+        def sleep(seconds: float) -> None:  # a throttling wait ends at once on SIGTERM
+            stop.wait(seconds)
+
+        self.mailbox.sleep = sleep
         if self.notifications is not None:
             self.notifications(self.new_mail, stop)
 
@@ -425,7 +428,7 @@ def exchange_mailbox(cfg: Config) -> ExchangeMailbox:
     "exchange"``, the sender's."""
     from .secrets import read_secret
 
-    m = cfg.mailbox
+    m = exchange_settings(cfg)
     if m.auth == "oauth":
         secret = read_secret(m.client_secret_env, m.password_file, what="Exchange OAuth client secret")
         creds: Any = oauth_credentials(str(m.tenant_id), str(m.client_id), secret, str(m.address))
@@ -437,13 +440,19 @@ def exchange_mailbox(cfg: Config) -> ExchangeMailbox:
         processed_folder=m.processed_folder.replace("/", "-"), version=m.exchange_version, ca_file=m.ca_file), creds)
 
 
+def exchange_settings(cfg: Config) -> ExchangeConfig:
+    if not isinstance(cfg.mailbox.settings, ExchangeConfig):
+        raise ConfigError("mailbox.address: the panel mailbox's email address is required for backend = \"exchange\"")
+    return cfg.mailbox.settings
+
+
 def exchange_key(cfg: Config) -> str:
-    return f"exchange:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    return f"exchange:{exchange_settings(cfg).address}/{exchange_settings(cfg).folder}"
 
 
 def open_inbox(cfg: Config, clock: object = None) -> ExchangeInbox:
     notifications = None
-    if cfg.mailbox.notifications == "streaming":
+    if exchange_settings(cfg).notifications == "streaming":
         def notifications(wake: threading.Event, stop: threading.Event) -> object:
             from .exchange_notify import start_notifications
 
@@ -472,7 +481,7 @@ def refresh_address_book(cfg: Config, mailbox: ExchangeMailbox, now: datetime) -
 
 
 def check(cfg: Config) -> str:
-    m = cfg.mailbox
+    m = exchange_settings(cfg)
     box = exchange_mailbox(cfg)
     try:
         waiting = box.check()  # MailboxUnavailable says why, in words
@@ -489,7 +498,7 @@ def _check_extras(cfg: Config, box: ExchangeMailbox) -> str:
     from .exchange_notify import probe_streaming
 
     out = ""
-    if cfg.mailbox.notifications == "streaming":
+    if exchange_settings(cfg).notifications == "streaming":
         refused = probe_streaming(box)
         out += ("; streaming notifications: available" if refused is None else
                 f"; streaming notifications refused ({refused}): the service will poll every {cfg.mailbox.poll_seconds:g}s")

@@ -26,7 +26,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from ..clock import LONDON, Clock, system_clock
-from ..config import Config, MailboxConfig
+from ..config import Config, FolderConfig, MailboxConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
 from .base import Batch, Fetched, Mark
@@ -97,10 +97,11 @@ class FolderInbox:
 
     def __init__(self, cfg: MailboxConfig, *, clock: Clock = system_clock) -> None:
         self.cfg = cfg
-        self.path = _required(cfg.path, "path")
-        self.processed_path = _required(cfg.processed_path, "processed_path")
-        self.failed_path = _required(cfg.failed_path, "failed_path")
-        self.settle_seconds = cfg.settle_seconds
+        s = folder_settings(cfg)
+        self.path = _required(s.path, "path")
+        self.processed_path = _required(s.processed_path, "processed_path")
+        self.failed_path = _required(s.failed_path, "failed_path")
+        self.settle_seconds = s.settle_seconds
         self._clock = clock
         self._seen: dict[str, tuple[tuple[int, int, int], float]] = {}
         self.settling = 0  # files seen by the last listing that were still changing
@@ -237,6 +238,12 @@ class FolderInbox:
         fsync_dir(item.path.parent)
         log.info("inbox file moved", extra=safe_fields(event=f"mark_{status}", path_hash=item.key, size=item.size))
         return dest
+
+
+def folder_settings(cfg: MailboxConfig) -> FolderConfig:
+    if not isinstance(cfg.settings, FolderConfig):
+        raise ConfigError(f"mailbox: the folder inbox needs backend = \"folder\", not {cfg.backend!r}")
+    return cfg.settings
 
 
 def _required(path: Path | None, key: str) -> Path:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..config import Config
+from ..config import Config, GraphConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
 from .base import Batch, Fetched, MailboxUnavailable, Mark
@@ -287,42 +287,50 @@ def graph_mailbox(cfg: Config) -> GraphMailbox:
     "graph"``, the sender's."""
     from .secrets import read_secret
 
-    m = cfg.mailbox
+    m = graph_settings(cfg)
     secret = read_secret(m.client_secret_env, m.password_file, what="Graph client secret")
     return GraphMailbox(GraphSettings(str(m.address), folder=graph_folder(cfg),
                                       processed_folder=m.processed_folder.replace("/", "-"), base_url=m.graph_url),
                         msal_token_provider(str(m.tenant_id), str(m.client_id), secret))
 
 
+def graph_settings(cfg: Config) -> GraphConfig:
+    if not isinstance(cfg.mailbox.settings, GraphConfig):
+        raise ConfigError("mailbox.address: the panel mailbox's email address is required for backend = \"graph\"")
+    return cfg.mailbox.settings
+
+
 def graph_folder(cfg: Config) -> str:
-    return cfg.mailbox.folder if cfg.mailbox.folder != "INBOX" else "inbox"
+    folder = graph_settings(cfg).folder
+    return folder if folder != "INBOX" else "inbox"
 
 
 def graph_subscription(cfg: Config, mailbox: GraphMailbox) -> Any:
     """The change-notification subscription, where the council exposes a webhook URL."""
-    if not cfg.mailbox.notification_url:
+    m = graph_settings(cfg)
+    if not m.notification_url:
         return None
     from .graph_notify import Subscription
     from .secrets import read_secret
 
-    secret = read_secret(cfg.mailbox.notification_secret_env, None, what="Graph notification clientState secret")
-    return Subscription(mailbox, cfg.mailbox.notification_url, secret, cfg.data_dir / "graph-subscription.json",
+    secret = read_secret(m.notification_secret_env, None, what="Graph notification clientState secret")
+    return Subscription(mailbox, m.notification_url, secret, cfg.data_dir / "graph-subscription.json",
                         graph_folder(cfg))
 
 
 def graph_key(cfg: Config) -> str:
-    return f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
+    return f"graph:{graph_settings(cfg).address}/{graph_settings(cfg).folder}"
 
 
 def open_inbox(cfg: Config, clock: object = None) -> GraphInbox:
     mailbox = graph_mailbox(cfg)
     return GraphInbox(mailbox, graph_key(cfg), poll_seconds=cfg.mailbox.poll_seconds,
                       subscription=graph_subscription(cfg, mailbox),
-                      notification_poll_seconds=cfg.mailbox.notification_poll_seconds)
+                      notification_poll_seconds=graph_settings(cfg).notification_poll_seconds)
 
 
 def check(cfg: Config) -> str:
-    m = cfg.mailbox
+    m = graph_settings(cfg)
     box = graph_mailbox(cfg)
     try:
         folder = graph_folder(cfg)

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from ..config import Config, MailboxConfig
+from ..config import Config, ImapConfig, MailboxConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
 from .base import Batch, Fetched, MailboxUnavailable, Mark
@@ -68,10 +68,12 @@ class ImapInbox:
     source = "imap"
     relists_failed = False
 
-    def __init__(self, cfg: MailboxConfig, *, timeout: float = 30.0, batch: int = 50) -> None:
-        if cfg.host is None or cfg.username is None:
+    def __init__(self, mailbox: MailboxConfig, *, timeout: float = 30.0, batch: int = 50) -> None:
+        cfg = mailbox.settings
+        if not isinstance(cfg, ImapConfig) or cfg.host is None or cfg.username is None:
             raise ConfigError("mailbox: host and username are required for backend = \"imap\"")
         self.cfg = cfg
+        self.poll_seconds = mailbox.poll_seconds
         self.key: str | None = f"imap:{cfg.username}@{cfg.host}/{cfg.folder}"
         self.timeout = timeout
         self.batch = batch
@@ -232,7 +234,7 @@ class ImapInbox:
         return f"watching {self.cfg.folder} on {self.cfg.host}"
 
     def wait(self, stop: threading.Event) -> None:
-        self.idle(self.cfg.poll_seconds, stop.is_set)
+        self.idle(self.poll_seconds, stop.is_set)
 
     def idle(self, seconds: float, stop: Callable[[], bool]) -> None:
         """Wait for new mail: IDLE where the server offers it (a push within a second or so),
@@ -310,8 +312,8 @@ def open_inbox(cfg: Config, clock: object = None) -> ImapInbox:
 
 
 def check(cfg: Config) -> str:
-    m = cfg.mailbox
-    inbox = ImapInbox(m)
+    inbox = ImapInbox(cfg.mailbox)
+    m = inbox.cfg
     inbox.connect()  # MailboxUnavailable says why, in words
     try:
         waiting = len(inbox.new_messages(0, limit=10_000))

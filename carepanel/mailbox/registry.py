@@ -1,8 +1,8 @@
 """The mailbox backends, by the name ``[mailbox] backend`` gives: one line each.
 
-Each backend is one module of this package offering three things:
+Each backend is a settings dataclass (``config.py``, read from ``[mailbox]``) and one module of
+this package offering:
 
-- ``Settings``: its settings dataclass, read from ``[mailbox]`` (``Settings.read``);
 - ``open_inbox(cfg, clock)``: the running service's ``base.Mailbox`` for it;
 - ``check(cfg)``: for ``carepanel mailbox check``: connect, sign in, open the folders as the
   service would, and say in words what it can read; ``MailboxUnavailable`` says why not.
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from ..config import BackendConfig, ExchangeConfig, FolderConfig, GraphConfig, ImapConfig
 from ..errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,13 +31,10 @@ if TYPE_CHECKING:
 @dataclass(frozen=True)
 class Backend:
     module: str  # carepanel.mailbox.<module>
+    settings: type[BackendConfig]
 
     def _load(self) -> ModuleType:
         return importlib.import_module(f"{__package__}.{self.module}")
-
-    @property
-    def settings(self) -> type:
-        return self._load().Settings  # type: ignore[no-any-return]
 
     @property
     def factory(self) -> Callable[[Config, Clock], Mailbox[Any]]:
@@ -48,10 +46,10 @@ class Backend:
 
 
 BACKENDS: dict[str, Backend] = {
-    "folder": Backend("folder"),
-    "imap": Backend("imap"),
-    "graph": Backend("graph"),
-    "exchange": Backend("exchange"),
+    "folder": Backend("folder", FolderConfig),
+    "imap": Backend("imap", ImapConfig),
+    "graph": Backend("graph", GraphConfig),
+    "exchange": Backend("exchange", ExchangeConfig),
 }
 
 

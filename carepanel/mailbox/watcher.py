@@ -28,7 +28,7 @@ from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
 
-from ..config import MailboxConfig
+from ..config import FolderConfig, MailboxConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
 from .durable import make_dirs
@@ -121,7 +121,8 @@ def watch(cfg: MailboxConfig, on_change: Callable[[], None], stop: threading.Eve
     handler = _Nudge(nudge, arrivals)
     observer = _start_observer(cfg.path, handler, observer_factory)
     poll = max(cfg.poll_seconds, TICK)  # never a busy loop, whatever the config says
-    quiet = max(cfg.settle_seconds, 0.0) + TICK
+    settle = cfg.settings.settle_seconds if isinstance(cfg.settings, FolderConfig) else 1.0
+    quiet = max(settle, 0.0) + TICK
     try:
         _call(on_change)
         while not stop.is_set():

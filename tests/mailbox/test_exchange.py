@@ -200,7 +200,7 @@ def test_the_config_names_what_is_missing(tmp_path: Path) -> None:
         load_config(config)
     config.write_text(config.read_text().replace('service_endpoint = "https://mail.example.gov.uk/EWS/Exchange.asmx"',
                                                  'server = "mail.example.gov.uk"\nusername = "svc@example.gov.uk"'))
-    assert load_config(config).mailbox.service_endpoint == "https://mail.example.gov.uk/EWS/Exchange.asmx"
+    assert load_config(config).mailbox.settings.service_endpoint == "https://mail.example.gov.uk/EWS/Exchange.asmx"
 
 
 def test_the_sync_state_is_committed_with_the_pages_last_submission(tmp_path: Path, replay: EwsReplay) -> None:

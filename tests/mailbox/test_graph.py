@@ -196,9 +196,10 @@ def test_the_graph_service_survives_a_busy_database_and_reads_on(
     monkeypatch.setattr(graph, "msal_token_provider", lambda *a, **k: (lambda force: "token"))
     monkeypatch.setenv("CAREPANEL_TEST_GRAPH_SECRET", "not-used")
     cfg = config_for(tmp_path)
-    cfg = dataclasses.replace(cfg, mailbox=dataclasses.replace(
-        cfg.mailbox, backend="graph", address="panel@example.gov.uk", tenant_id="tenant", client_id="client",
-        client_secret_env="CAREPANEL_TEST_GRAPH_SECRET", graph_url=replay.base, poll_seconds=0.2))
+    from carepanel.config import GraphConfig, MailboxConfig
+
+    cfg = dataclasses.replace(cfg, mailbox=MailboxConfig("graph", 0.2, GraphConfig(
+        "panel@example.gov.uk", "tenant", "client", "CAREPANEL_TEST_GRAPH_SECRET", graph_url=replay.base)))
     real = Store.mailbox_state
     busy = {"left": 1}
 

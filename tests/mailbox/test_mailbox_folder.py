@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.clock import fixed_clock
-from carepanel.config import MailboxConfig
+from carepanel.config import FolderConfig, MailboxConfig
 from carepanel.errors import ConfigError
 from carepanel.mailbox import FolderInbox, InboxItem, ItemChanged, Mailbox
 from carepanel.mailbox import folder as folder_module
@@ -35,8 +35,8 @@ class ManualClock:
 
 
 def make(tmp_path: Path, settle: float = 0.0, clock=None) -> FolderInbox:
-    cfg = MailboxConfig(backend="folder", path=tmp_path / "inbox", processed_path=tmp_path / "processed",
-                        failed_path=tmp_path / "failed", poll_seconds=5.0, settle_seconds=settle)
+    cfg = MailboxConfig("folder", 5.0, FolderConfig(tmp_path / "inbox", tmp_path / "processed", tmp_path / "failed",
+                                                    settle_seconds=settle))
     return FolderInbox(cfg, clock=clock or fixed_clock(SUMMER_NIGHT))
 
 
@@ -241,7 +241,6 @@ def test_marking_a_file_already_gone_is_harmless(tmp_path: Path) -> None:
 
 
 def test_needs_its_folders_configured(tmp_path: Path) -> None:
-    cfg = MailboxConfig(backend="folder", path=None, processed_path=tmp_path, failed_path=tmp_path,
-                        poll_seconds=1, settle_seconds=0)
+    cfg = MailboxConfig("folder", 1, FolderConfig(None, tmp_path, tmp_path, settle_seconds=0))
     with pytest.raises(ConfigError, match="mailbox.path"):
         FolderInbox(cfg)

@@ -289,7 +289,7 @@ def _one_round(cfg: Config, service: Service, mailbox: Mailbox[Any],
         service.sweep(mailbox)
         service.send_due_papers()
         service.check_deadlines()
-        _heartbeat(cfg, mailbox.healthy(), None)
+        _heartbeat(cfg, mailbox, None)
         wait()
         return None
     except MailboxUnavailable as exc:
@@ -297,12 +297,11 @@ def _one_round(cfg: Config, service: Service, mailbox: Mailbox[Any],
         with suppress(StoreError):
             if mailbox.key is not None:
                 service.store.mailbox_health(mailbox.key, ok=False, error=exc.detail)
-        _heartbeat(cfg, False, exc.detail)
         return exc
     except (OSError, StoreError) as exc:
         # The inbox share unmounted, the disk full, the database locked by a backup...: nothing
         # is lost (mail stays in the inbox, the watermark where it was), so wait and sweep again.
-        _heartbeat(cfg, mailbox.healthy(), type(exc).__name__)
+        _heartbeat(cfg, mailbox, type(exc).__name__)
         return exc
 
 
@@ -343,11 +342,15 @@ def make_outbox(cfg: Config) -> Any:
     return FolderOutbox(cfg.outbox)
 
 
-def _heartbeat(cfg: Config, mailbox_ok: bool, error: str | None) -> None:
-    """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep ran, and how it went."""
+def _heartbeat(cfg: Config, mailbox: Mailbox[Any], error: str | None) -> None:
+    """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep of the folder
+    inbox ran, and how it went.  A server mailbox's health is its row in the store instead
+    (``mailbox_health``), whose wait between rounds may be far longer than ``poll_seconds``."""
+    if mailbox.key is not None:
+        return
     from . import health
 
-    health.note_sweep(cfg, mailbox_ok=mailbox_ok, error=error)
+    health.note_sweep(cfg, mailbox_ok=mailbox.healthy(), error=error)
 
 
 def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:

@@ -130,7 +130,7 @@ def config_check(state: State) -> None:
     click.echo(f"ok: {where}")
     click.echo(f"  profile:   {cfg.profile.name} ({cfg.profile.title}, {cfg.profile.council})")
     click.echo(f"  data dir:  {cfg.data_dir}")
-    click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or cfg.mailbox.host or ''}")
+    click.echo(f"  mailbox:   {cfg.mailbox.backend} {cfg.mailbox.path or getattr(cfg.mailbox.settings, 'host', None) or ''}")
     click.echo(f"  outbox:    {cfg.outbox.backend} {cfg.outbox.path or ''}")
     click.echo(f"  directory: {len(directory.members)} people" + (f" from {cfg.directory_csv}" if cfg.directory_csv else " (none configured)")
                + (" and the Exchange address-book copy" if cfg.directory_exchange_groups else ""))
@@ -975,51 +975,11 @@ def mailbox_group() -> None:
 @click.pass_obj
 def mailbox_check(state: State, as_json: bool) -> None:
     """Connect, sign in, open the folder and the processed/failed folders, and say what is wrong."""
+    from .mailbox.registry import backend
+
     cfg = state.config()
-    m = cfg.mailbox
-    result: dict[str, object]
-    if m.backend == "folder":
-        from .mailbox.folder import FolderInbox
-
-        inbox = FolderInbox(m)
-        result = {"backend": "folder", "ok": True, "detail": f"can read {inbox.path} ({len(inbox.pending())} waiting)"}
-    elif m.backend == "imap":
-        from .mailbox.imap import ImapInbox
-
-        inbox_i = ImapInbox(m)
-        inbox_i.connect()  # MailboxUnavailable says why, in words
-        waiting = len(inbox_i.new_messages(0, limit=10_000))
-        inbox_i.close()
-        result = {"backend": "imap", "ok": True,
-                  "detail": f"signed in to {m.host} as {m.username}; can read {m.folder} ({waiting} messages in it) "
-                            f"and file into {m.processed_folder}"}
-    elif m.backend == "exchange":
-        from .service import exchange_mailbox
-
-        box = exchange_mailbox(cfg)
-        try:
-            waiting = box.check()  # MailboxUnavailable says why, in words
-            extra = _exchange_extras(cfg, box)
-        finally:
-            box.close()
-        result = {"backend": "exchange", "ok": True,
-                  "detail": f"signed in to {m.service_endpoint} ({m.auth}); can read {m.address}'s {m.folder} "
-                            f"({waiting} messages in it) and file into {m.processed_folder.replace('/', '-')}" + extra}
-    elif m.backend == "graph":
-        from .service import graph_mailbox
-
-        gbox = graph_mailbox(cfg)
-        try:
-            folder = m.folder if m.folder != "INBOX" else "inbox"
-            count = gbox.request("GET", f"/mailFolders/{folder}?$select=totalItemCount").json().get("totalItemCount")
-            gbox.processed_folder_id()
-        finally:
-            gbox.close()
-        result = {"backend": "graph", "ok": True,
-                  "detail": f"signed in to Microsoft Graph; can read {m.address}'s {folder} ({count} messages in it) "
-                            f"and file into {m.processed_folder.replace('/', '-')}"}
-    else:
-        raise CarepanelError(f"mailbox.backend {m.backend!r} is not available in this version", code="config_error")
+    detail = backend(cfg.mailbox.backend).check(cfg)  # MailboxUnavailable says why, in words
+    result: dict[str, object] = {"backend": cfg.mailbox.backend, "ok": True, "detail": detail}
     _emit(result, as_json, str(result["detail"]))
 
 
@@ -1057,26 +1017,6 @@ def status(state: State, as_json: bool) -> None:
     if cfg.directory_exchange_groups:
         human += "\n  " + _address_book_status(cfg, result)
     _emit(result, as_json, human)
-
-
-def _exchange_extras(cfg: Config, box: Any) -> str:
-    """What ``mailbox check`` adds for Exchange: whether streaming notifications are offered, and
-    whether each address-book list in ``[directory] exchange_groups`` can be read."""
-    from .mailbox.exchange_notify import probe_streaming
-
-    out = ""
-    if cfg.mailbox.notifications == "streaming":
-        refused = probe_streaming(box)
-        out += ("; streaming notifications: available" if refused is None else
-                f"; streaming notifications refused ({refused}): the service will poll every {cfg.mailbox.poll_seconds:g}s")
-    if cfg.directory_exchange_groups:
-        from .mailbox.exchange_directory import count_members
-
-        for role, address in cfg.directory_exchange_groups:
-            counted = count_members(box, address)
-            out += (f"; {role} list {address}: {counted} members" if isinstance(counted, int)
-                    else f"; {role} list {address} NOT readable: {counted}")
-    return out
 
 
 def _address_book_status(cfg: Config, result: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date, time
 from functools import cache
 from importlib import resources
@@ -233,41 +233,100 @@ class Secret:
 
 
 @dataclass(frozen=True)
-class MailboxConfig:
-    backend: str
+class FolderConfig:
+    """``backend = "folder"``: a folder of .eml files that mail rules, scripts or people fill."""
+
     path: Path | None
     processed_path: Path | None
     failed_path: Path | None
-    poll_seconds: float
-    settle_seconds: float
-    host: str | None = None
+    settle_seconds: float = 1.0  # where no close-after-write event comes: unchanged this long
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    """``backend = "imap"``: a council's own IMAP server (folder levels written with '/')."""
+
+    host: str | None
+    username: str | None
     port: int | None = None
     tls: str = "ssl"
-    username: str | None = None
     password_env: str | None = None
-    folder: str = "INBOX"
     password_file: Path | None = None  # alternative to password_env: a file only the service can read
+    folder: str = "INBOX"
     processed_folder: str = "carepanel/processed"
     failed_folder: str = "carepanel/failed"
     on_processed: str = "move"  # move | flag
     idle: bool = True
     ca_file: Path | None = None  # trust a council's private CA for the server's certificate
-    # backend = "graph": the panel mailbox in Exchange Online, through an Entra app registration
-    address: str | None = None
-    tenant_id: str | None = None
-    client_id: str | None = None
-    client_secret_env: str | None = None
+
+
+@dataclass(frozen=True)
+class GraphConfig:
+    """``backend = "graph"``: the panel mailbox in Exchange Online, through an Entra app registration."""
+
+    address: str | None
+    tenant_id: str | None
+    client_id: str | None
+    client_secret_env: str | None
+    password_file: Path | None = None  # the client secret in a file, instead of client_secret_env
+    folder: str = "INBOX"
+    processed_folder: str = "carepanel/processed"
     graph_url: str = "https://graph.microsoft.com/v1.0"
-    # backend = "exchange": an on-premises Exchange Server, through EWS
-    service_endpoint: str | None = None  # the EWS URL; or `server`, giving https://{server}/EWS/Exchange.asmx
-    auth: str = "ntlm"  # ntlm | basic | oauth (then tenant_id, client_id, client_secret_env)
-    exchange_version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
-    # streaming (EWS streaming notifications wake the sync; it falls back to polling by itself) | poll
-    notifications: str = "streaming"
-    # backend = "graph": change notifications to this public HTTPS URL (the web app's /graph/notifications)
+    # change notifications to this public HTTPS URL (the web app's /graph/notifications)
     notification_url: str | None = None
     notification_secret_env: str | None = None  # the clientState secret
     notification_poll_seconds: float = 900.0  # delta polling still runs, this often, when notifications are on
+
+
+@dataclass(frozen=True)
+class ExchangeConfig:
+    """``backend = "exchange"``: an on-premises Exchange Server, through EWS."""
+
+    address: str | None
+    service_endpoint: str | None  # the EWS URL; or `server`, giving https://{server}/EWS/Exchange.asmx
+    auth: str = "ntlm"  # ntlm | basic | oauth (then tenant_id, client_id, client_secret_env)
+    username: str | None = None
+    password_env: str | None = None
+    password_file: Path | None = None
+    tenant_id: str | None = None
+    client_id: str | None = None
+    client_secret_env: str | None = None
+    folder: str = "INBOX"
+    processed_folder: str = "carepanel/processed"
+    exchange_version: str = "Exchange2016"  # fixed, so nothing is probed or autodiscovered
+    ca_file: Path | None = None
+    # streaming (EWS streaming notifications wake the sync; it falls back to polling by itself) | poll
+    notifications: str = "streaming"
+
+
+BackendConfig = FolderConfig | ImapConfig | GraphConfig | ExchangeConfig
+# Each backend's settings, by name (the same classes as mailbox/registry.py's, kept here so that
+# reading a configuration does not load the mailbox package).
+MAILBOX_SETTINGS: dict[str, type[BackendConfig]] = {
+    "folder": FolderConfig, "imap": ImapConfig, "graph": GraphConfig, "exchange": ExchangeConfig}
+
+
+@dataclass(frozen=True)
+class MailboxConfig:
+    """``[mailbox]``: which backend, how often to look, and that backend's own settings."""
+
+    backend: str
+    poll_seconds: float
+    settings: BackendConfig
+
+    @property
+    def path(self) -> Path | None:
+        """The inbox folder, for the folder backend (``None`` for a server mailbox)."""
+        return self.settings.path if isinstance(self.settings, FolderConfig) else None
+
+    @property
+    def notification_url(self) -> str | None:
+        """The Graph webhook's public URL, where the council exposes one (else ``None``)."""
+        return self.settings.notification_url if isinstance(self.settings, GraphConfig) else None
+
+    @property
+    def notification_secret_env(self) -> str | None:
+        return self.settings.notification_secret_env if isinstance(self.settings, GraphConfig) else None
 
 
 @dataclass(frozen=True)
@@ -900,15 +959,13 @@ def _path(base: Path, value: str | os.PathLike[str]) -> Path:
 
 
 def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
-    backend = t.choice("backend", ("folder", "imap", "exchange", "graph"), "folder")
+    """Every key of every backend is read (a key another backend uses is accepted and ignored, as
+    it always was); the configured backend's own settings are kept and checked."""
+    backend = t.choice("backend", tuple(MAILBOX_SETTINGS), "folder")
     path = t.take("path", str, None)
     processed = t.take("processed_path", str, None)
     failed = t.take("failed_path", str, None)
-    m = MailboxConfig(
-        backend=backend,
-        path=_path(base, path) if path else (data / "inbox" if backend == "folder" else None),
-        processed_path=_path(base, processed) if processed else (data / "processed" if backend == "folder" else None),
-        failed_path=_path(base, failed) if failed else (data / "failed" if backend == "folder" else None),
+    k: dict[str, Any] = dict(
         poll_seconds=float(t.take("poll_seconds", (int, float), 5.0)),
         settle_seconds=float(t.take("settle_seconds", (int, float), 1.0)),
         host=t.take("host", str, None),
@@ -938,38 +995,45 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         notification_poll_seconds=float(t.take("notification_poll_seconds", (int, float), 900.0)),
     )
     t.done()
-    if backend == "exchange":
-        for key in ("address", "service_endpoint"):
+    if k["notification_url"] is not None and backend != "graph":
+        raise ConfigError("mailbox.notification_url: change notifications are for backend = \"graph\"")
+    if backend == "folder":
+        k.update(path=_path(base, path) if path else data / "inbox",
+                 processed_path=_path(base, processed) if processed else data / "processed",
+                 failed_path=_path(base, failed) if failed else data / "failed")
+    kind = MAILBOX_SETTINGS[backend]
+    settings = kind(**{f.name: k[f.name] for f in fields(kind)})
+    _check_mailbox(backend, settings)
+    return MailboxConfig(backend, k["poll_seconds"], settings)
+
+
+def _check_mailbox(backend: str, m: BackendConfig) -> None:
+    """What each backend cannot run without, named by its key."""
+    def need(*keys: str, why: str = "") -> None:
+        for key in keys:
             if getattr(m, key) is None:
-                raise ConfigError(f"mailbox.{key}: required for backend = \"exchange\""
+                raise ConfigError(f"mailbox.{key}: required for backend = \"{backend}\"{why}"
                                   + (" (or mailbox.server)" if key == "service_endpoint" else ""))
+
+    if isinstance(m, ExchangeConfig):
+        need("address", "service_endpoint")
         if m.auth == "oauth":
-            for key in ("tenant_id", "client_id", "client_secret_env"):
-                if getattr(m, key) is None:
-                    raise ConfigError(f"mailbox.{key}: required for backend = \"exchange\" with auth = \"oauth\"")
-        else:
-            if m.username is None:
-                raise ConfigError("mailbox.username: required for backend = \"exchange\" (DOMAIN\\user or UPN)")
-            if m.password_env is None and m.password_file is None:
-                raise ConfigError("mailbox.password_env: required for backend = \"exchange\" (or password_file)")
-    if m.notification_url is not None:
-        if backend != "graph":
-            raise ConfigError("mailbox.notification_url: change notifications are for backend = \"graph\"")
-        if not m.notification_url.startswith("https://"):
-            raise ConfigError("mailbox.notification_url: Microsoft Graph only notifies an https:// URL")
-        if m.notification_secret_env is None:
-            raise ConfigError("mailbox.notification_secret_env: required with notification_url (the clientState secret)")
-    if backend == "graph":
-        for key in ("address", "tenant_id", "client_id", "client_secret_env"):
-            if getattr(m, key) is None:
-                raise ConfigError(f"mailbox.{key}: required for backend = \"graph\"")
-    if backend == "imap":
-        for key in ("host", "username"):
-            if getattr(m, key) is None:
-                raise ConfigError(f"mailbox.{key}: required for backend = \"imap\"")
+            need("tenant_id", "client_id", "client_secret_env", why=" with auth = \"oauth\"")
+        elif m.username is None:
+            raise ConfigError("mailbox.username: required for backend = \"exchange\" (DOMAIN\\user or UPN)")
+        elif m.password_env is None and m.password_file is None:
+            raise ConfigError("mailbox.password_env: required for backend = \"exchange\" (or password_file)")
+    if isinstance(m, GraphConfig):
+        if m.notification_url is not None:
+            if not m.notification_url.startswith("https://"):
+                raise ConfigError("mailbox.notification_url: Microsoft Graph only notifies an https:// URL")
+            if m.notification_secret_env is None:
+                raise ConfigError("mailbox.notification_secret_env: required with notification_url (the clientState secret)")
+        need("address", "tenant_id", "client_id", "client_secret_env")
+    if isinstance(m, ImapConfig):
+        need("host", "username")
         if m.password_env is None and m.password_file is None:
             raise ConfigError("mailbox.password_env: required for backend = \"imap\" (or password_file)")
-    return m
 
 
 def _ews_endpoint(endpoint: str | None, server: str | None) -> str | None:

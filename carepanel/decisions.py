@@ -28,7 +28,7 @@ from typing import Any
 
 from docxtpl import DocxTemplate, Listing
 
-from .clock import LONDON
+from .clock import LONDON, system_clock
 from .config import Config
 from .directory import Directory
 from .errors import PanelError, StoreError
@@ -129,7 +129,7 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
 
     A panel's decision is refused before its sitting has started (``not_yet_sat``)."""
     rules.validate(cfg.profile, decision)
-    now = (now or datetime.now(LONDON)).astimezone(LONDON)
+    now = (now or system_clock()).astimezone(LONDON)
     request_types: tuple[str, ...] = ()
     if submission_id is not None:
         sub = store.submission(submission_id)
@@ -200,7 +200,7 @@ def record_emergency(cfg: Config, store: Store, directory: Directory, decision: 
     """An emergency decision made outside panel: each person named must be in the directory with
     a role the profile lets decide, on a date inside its retrospective window; else
     ``not_authorised``, nothing written.  It is listed for ratification at the next sitting."""
-    now = (now or datetime.now(LONDON)).astimezone(LONDON)
+    now = (now or system_clock()).astimezone(LONDON)
     people = [(name, directory.by_name(name)) for name in decided_by]
     about = " ".join(filter(None, [child.get("request"), decision.rationale, decision.resource]))
     rules.check_emergency(cfg.profile, decision, people, about, now.date())
@@ -256,7 +256,7 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     newer = store.latest_version(row["series"])
     if newer and newer["id"] != decision_id:
         raise PanelError(f"decision {decision_id} has a newer version, {newer['id']}: sign that one")
-    now = (now or datetime.now(LONDON)).astimezone(LONDON)
+    now = (now or system_clock()).astimezone(LONDON)
     panel_date = date.fromisoformat(row["panel_date"])
     if row["kind"] != "emergency" and not rules.sitting_started(cfg.profile, panel_date, now):
         raise PanelError(f"the panel of {panel_date:%d/%m/%Y} has not sat yet: its decisions are signed once it has",

@@ -214,7 +214,7 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         inbox = FolderInbox(cfg.mailbox)
         inbox_path = inbox.path
         # A file is read only once it has stopped changing (settle_seconds), as in the service.
-        give_up = time.monotonic() + 30 + cfg.mailbox.settle_seconds
+        give_up = time.monotonic() + 30 + inbox.settle_seconds
         while any(inbox_path.glob("*.eml")) and time.monotonic() < give_up:
             if not service.sweep(inbox):
                 time.sleep(0.2)

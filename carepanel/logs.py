@@ -19,6 +19,7 @@ ALLOWED_KEYS = frozenset({
     "flags", "panel_date", "attempt", "delay_seconds", "error_code", "error_type", "count",
     "seconds", "path_hash", "profile", "backend", "decision_id", "role", "format", "size", "pid",
     "pages", "cases", "revision", "warnings", "mails", "as_link", "review_id", "pack_id",
+    "reason",  # a mailbox error in words: the server's answer, never message content
 })
 
 _configured: set[Path] = set()

@@ -20,7 +20,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .clock import LONDON
+from .clock import LONDON, system_clock
 from .config import Config
 from .directory import Directory
 from .errors import CarepanelError, PackDeferred, PanelError
@@ -205,7 +205,7 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
         tick("laying out")
 
     revision = len(store.packs(panel_date)) + 1
-    built_at = (now or datetime.now(LONDON)).astimezone(LONDON)
+    built_at = (now or system_clock()).astimezone(LONDON)
     pack: BuiltPack = build_pack(f"{cfg.profile.title} – {cfg.profile.council}", agenda, cases,
                                  marking=cfg.pack.marking, revision=revision, built_at=built_at)
     folder = cfg.packs_dir / panel_date.isoformat()

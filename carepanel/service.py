@@ -1,8 +1,10 @@
-"""The running service: the mailbox watcher, the processing loop and the mail sender.
+"""The running service: the mailbox loop, the processing and the mail sender.
 
-One loop does the work, in one thread, so the store has one writer in this process:
-sweep the inbox, process what is new or due for retry, move what was committed, then
-send what was queued.  The watcher thread only wakes the loop.  A message is moved out of
+One loop does the work, in one thread, so the store has one writer in this process, and it is
+the same loop for every mailbox backend (``mailbox/base.py``, ``mailbox/registry.py``): sweep
+the inbox, process what is new or due for retry, move what was committed, send what was
+queued, then wait for new mail; on trouble, back off and sweep again.  A watcher thread (the
+folder's file events, Exchange's streaming notifications) only wakes the loop.  A message is moved out of
 the inbox only after its submission is committed; a message whose processing fails stays
 in the inbox, on the ledger with its reason, and is retried with backoff.
 """
@@ -14,10 +16,10 @@ import os
 import signal
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field, replace
 from functools import partial
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 from types import FrameType
 from typing import Any
 
@@ -27,8 +29,7 @@ from .config import Config, builtin_forms
 from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
 from .mailbox.archive import Archive
-from .mailbox.folder import FolderInbox, InboxItem, watch
-from .mailbox.imap import ImapInbox, MailboxUnavailable
+from .mailbox.base import Mailbox, MailboxUnavailable, Mark
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
 from .office import Converter, LazyConverter
 from .parsers.sandbox import SandboxedReader
@@ -36,7 +37,8 @@ from .pipeline.intake import IntakeContext
 from .pipeline.models import sha256_hex
 from .jobs.process import Outcome, Processor
 from .errors import CarepanelError, StoreError
-from .store import LedgerEntry, Store, Watermark
+from .mailbox.registry import backend as mailbox_backend
+from .store import Store, Watermark
 
 log = logging.getLogger("carepanel.service")
 
@@ -64,135 +66,99 @@ class Service:
         self.deliver_due()
         return outcome
 
-    def sweep(self, inbox: FolderInbox) -> int:
-        """Process every complete message in the inbox that is new or due for retry."""
+    def sweep(self, mailbox: Mailbox[Any]) -> int:
+        """One round of any backend: every new message archived, judged and committed (with its
+        watermark), then moved on the server; each batch's sync token saved after the batch;
+        messages whose processing failed retried.  The number of submissions committed."""
         done = 0
-        for item in inbox.pending():
-            if self._handle(inbox, item):
-                done += 1
-                self.deliver_due()  # answer each sender now, not after the whole batch
+        for batch in mailbox.new_items(self._resume(mailbox)):
+            for item in batch.items:
+                done += self._take(mailbox, item)
+            if batch.token is not None and mailbox.key is not None:
+                self.store.set_sync_token(mailbox.key, batch.token)
+        if not mailbox.relists_failed:
+            done += self._retry_from_archive(mailbox)
+        if mailbox.key is not None:
+            self.store.mailbox_health(mailbox.key, ok=True)
         self.deliver_due()
         return done
 
-    def _handle(self, inbox: FolderInbox, item: InboxItem) -> bool:
-        if item.size == 0:
-            inbox.mark_failed(item, "the file is empty (0 bytes): no message arrived in it")
-            return False
+    def _resume(self, mailbox: Mailbox[Any]) -> Mark | None:
+        """The committed watermark to read on from; a renumbered mailbox (IMAP's UIDVALIDITY
+        changed) is read again from the start, which the audit log records."""
+        if mailbox.key is None:
+            return None
+        key = mailbox.key
+        epoch = mailbox.epoch()
+        state = self.store.mailbox_state(key)
+        if epoch is not None:
+            known = state["uidvalidity"] if state else None
+            if known is not None and known != epoch:
+                log.warning("mailbox renumbered; reading it again", extra=safe_fields(
+                    event="uidvalidity_changed", backend=mailbox.source))
+            if known != epoch:
+                self.store.reset_watermark(key, epoch, previous=known)
+                state = self.store.mailbox_state(key)
+        if state is None:
+            return None
+        return Mark(int(state["uidvalidity"] or 0), int(state["last_uid"] or 0), state["token"])
+
+    def _take(self, mailbox: Mailbox[Any], item: Any) -> int:
+        """One new message: 1 if its submission was committed (and the message moved)."""
         try:
-            raw = inbox.read(item)
+            got = mailbox.fetch(item)
         except FileNotFoundError:
-            return False  # moved away between listing and reading
+            return 0  # moved away between listing and reading
         except PermissionError:
             # Left as is, this one file would fail every sweep and stop all intake.
-            try:
-                inbox.mark_failed(item, "the service's account may not read this file (permission denied)")
-            except OSError:  # may not even move it: it stays, and health shows it waiting
-                log.warning("unreadable inbox file left in place", extra=safe_fields(
-                    event="inbox_unreadable", path_hash=item.key))
-            return False
-        entry = self.store.ledger_entry(sha256_hex(raw))
+            self._refuse(mailbox, item, "the service's account may not read this file (permission denied)")
+            return 0
+        if not got.raw:
+            self._refuse(mailbox, item, "the file is empty (0 bytes): no message arrived in it")
+            return 0
         now = self.clock()
-        if entry and entry.status == "failed" and entry.next_attempt_at and entry.next_attempt_at > now:
-            return False
-        if entry and entry.status == "refused":
-            inbox.mark_failed(item, entry.error or "refused")
-            return False
-        arrived = datetime.fromtimestamp(item.mtime, timezone.utc)
-        outcome = self.processor.process(raw, source="folder", source_key=item.path.name,
-                                         fallback_received_at=arrived, now=now)
+        if mailbox.relists_failed:  # listed again every sweep: the ledger says whether it is due
+            entry = self.store.ledger_entry(sha256_hex(got.raw))
+            if entry and entry.status == "failed" and entry.next_attempt_at and entry.next_attempt_at > now:
+                return 0
+            if entry and entry.status == "refused":
+                mailbox.mark_failed(item, entry.error or "refused")
+                return 0
+        mark = item.mark
+        watermark = None if mark is None or mailbox.key is None else Watermark(
+            mailbox.key, mark.epoch, mark.position, token=mark.token)
+        outcome = self.processor.process(got.raw, source=mailbox.source, source_key=item.source_key,
+                                         fallback_received_at=got.received, now=now, watermark=watermark)
         if outcome.submission is not None:
-            inbox.mark_processed(item)
-            return True
+            mailbox.mark_processed(item)
+            self.deliver_due()  # answer each sender now, not after the whole batch
+            return 1
         if outcome.retry_at is None and outcome.error is not None:
-            inbox.mark_failed(item, outcome.error.detail)
-        return False
+            mailbox.mark_failed(item, outcome.error.detail)
+        return 0
 
-    # ------------------------------------------------------------------ a server mailbox
+    def _refuse(self, mailbox: Mailbox[Any], item: Any, reason: str) -> None:
+        """A message that can never be read, filed as failed with its reason (not archived:
+        there is nothing to keep); if even that is refused it stays, and health shows it waiting."""
+        try:
+            mailbox.mark_failed(item, reason)
+        except OSError as exc:
+            log.warning("unreadable message left in the mailbox", extra=safe_fields(
+                event="message_unreadable", error_type=type(exc).__name__))
 
-    def sweep_imap(self, inbox: ImapInbox, batch: int = 50) -> int:
-        """Read on from the committed watermark; after each commit, file the message on the server."""
-        inbox._c()
-        state = self.store.mailbox_state(inbox.key)
-        if state and state["uidvalidity"] is not None and state["uidvalidity"] != inbox.uidvalidity:
-            log.warning("mailbox renumbered; reading it again", extra=safe_fields(event="uidvalidity_changed", backend="imap"))
-            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=state["uidvalidity"])
-            state = self.store.mailbox_state(inbox.key)
-        after = int(state["last_uid"]) if state and state["uidvalidity"] == inbox.uidvalidity else 0
-        if state is None or state["uidvalidity"] is None:
-            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=None)
-        done = 0
-        for m in inbox.new_messages(after, limit=batch):
-            outcome = self.processor.process(
-                m.raw, source="imap", source_key=f"{m.uidvalidity}:{m.uid}", fallback_received_at=m.internal_date,
-                now=self.clock(), watermark=Watermark(inbox.key, m.uidvalidity, m.uid))
-            if outcome.submission is not None:
-                inbox.mark_processed(m.uid)
-                done += 1
-                self.deliver_due()
-            elif outcome.retry_at is None:
-                inbox.mark_failed(m.uid)
-        def move_imap(entry: LedgerEntry) -> None:
-            uid = inbox.find_uid(entry.message_id)  # UIDs may have moved on: found by Message-ID
-            if uid is not None:
-                inbox.mark_processed(uid)
-
-        done += self._retry_from_archive("imap", move_imap)
-        self.store.mailbox_health(inbox.key, ok=True)
-        self.deliver_due()
-        return done
-
-    def _retry_from_archive(self, source: str, move: Callable[[LedgerEntry], object]) -> int:
+    def _retry_from_archive(self, mailbox: Mailbox[Any]) -> int:
         """Messages of a server mailbox whose processing failed (a LibreOffice that hung, a bug)
         come in no later round: each is judged again from its archived original once its backoff
-        is over, and only then moved on the server by ``move``."""
+        is over, and only then found and moved on the server."""
         done = 0
-        for entry in self.store.retry_due(self.clock(), source):
-            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source=source,
+        for entry in self.store.retry_due(self.clock(), mailbox.source):
+            outcome = self.processor.process(self.processor.archive.get(entry.sha256), source=mailbox.source,
                                              source_key=entry.source_key, now=self.clock())
             if outcome.submission is not None:
-                move(entry)
+                found = mailbox.find(entry.source_key, entry.message_id)
+                if found is not None:
+                    mailbox.mark_processed(found)
                 done += 1
-        return done
-
-    def sweep_graph(self, mailbox: Any, key: str) -> int:
-        """One delta round: each new message archived, judged and committed, then moved on the
-        server; the round's delta link saved last."""
-        state = self.store.mailbox_state(key)
-        messages, link = mailbox.messages(state["token"] if state else None)
-        done = 0
-        for m in messages:
-            outcome = self.processor.process(m.raw, source="graph", source_key=m.id, fallback_received_at=m.received,
-                                             now=self.clock())
-            if outcome.submission is not None:
-                mailbox.mark_processed(m.id)
-                done += 1
-                self.deliver_due()
-        self.store.set_sync_token(key, link)
-        done += self._retry_from_archive("graph", _move_by_source_key(mailbox))
-        self.store.mailbox_health(key, ok=True)
-        self.deliver_due()
-        return done
-
-    def sweep_exchange(self, mailbox: Any, key: str) -> int:
-        """SyncFolderItems from the committed sync state, page by page: each new message archived,
-        judged and committed, the page's last one together with the sync state the page ends on;
-        then moved to the processed folder on the server."""
-        state = self.store.mailbox_state(key)
-        done = 0
-        for page in mailbox.pages(state["token"] if state else None):
-            messages = mailbox.fetch(page.ids)
-            for i, m in enumerate(messages):
-                mark = Watermark(key, 0, 0, token=page.sync_state) if i == len(messages) - 1 else None
-                outcome = self.processor.process(m.raw, source="exchange", source_key=m.id,
-                                                 fallback_received_at=m.received, now=self.clock(), watermark=mark)
-                if outcome.submission is not None:
-                    mailbox.mark_processed(m.id, m.changekey)
-                    done += 1
-                    self.deliver_due()
-            self.store.set_sync_token(key, page.sync_state)  # a page with nothing to commit moves on too
-        done += self._retry_from_archive("exchange", _move_by_source_key(mailbox))
-        self.store.mailbox_health(key, ok=True)
-        self.deliver_due()
         return done
 
     def use_directory(self, directory: Directory) -> None:
@@ -272,19 +238,10 @@ class Service:
         return sent
 
 
-def _move_by_source_key(mailbox: Any) -> Callable[[LedgerEntry], None]:
-    """For Graph and Exchange, whose ledger keeps the server's own id of the message."""
-    def move(entry: LedgerEntry) -> None:
-        if entry.source_key:
-            mailbox.mark_processed(entry.source_key)
-
-    return move
-
-
 @contextmanager
 def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     setup_logging(cfg.log_dir)
-    store = Store(cfg.db_path)
+    store = Store(cfg.db_path, clock)
     directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
@@ -322,24 +279,17 @@ def run_forever(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[
 
 def _run_backend(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
                  stop: threading.Event | None = None, clock: Clock = system_clock) -> None:
+    """Whatever the backend: sweep, send what is due, wait for new mail; on any trouble (the
+    server gone, the share unmounted, the database busy) back off and sweep again.  Nothing is
+    skipped: a message leaves the inbox only after its commit, and reading resumes from the
+    committed watermark."""
     stop = stop or threading.Event()
-    wake = threading.Event()
-    _on_signals(stop, wake)
-    if cfg.mailbox.backend == "exchange":
-        _run_exchange(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
-        return
-    if cfg.mailbox.backend == "graph":
-        _run_graph(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
-        return
-    if cfg.mailbox.backend == "imap":
-        _run_imap(cfg, web=web, host=host, port=port, echo=echo, stop=stop, clock=clock)
-        return
-    inbox = FolderInbox(cfg.mailbox)
-    watcher = threading.Thread(target=watch, args=(cfg.mailbox, wake.set, stop), name="inbox-watch", daemon=True)
+    mailbox = mailbox_backend(cfg.mailbox.backend).factory(cfg, clock)
+    _on_signals(stop)
     with open_service(cfg, clock) as service:
-        watcher.start()
-        echo(f"carepanel: watching {cfg.mailbox.path} for {cfg.profile.title} ({cfg.profile.name}); "
-             f"mail out to {cfg.outbox.path}")
+        mailbox.start(stop)
+        echo(f"carepanel: {mailbox.describe()} for {cfg.profile.title} ({cfg.profile.name})"
+             + (f"; mail out to {cfg.outbox.path}" if cfg.outbox.backend == "folder" else ""))
         server = _start_web(cfg, host, port, clock) if web else None
         if server is not None:
             echo(f"carepanel: web app on http://{host}:{port}/ (sign in at /login)")
@@ -347,224 +297,89 @@ def _run_backend(cfg: Config, *, web: bool, host: str, port: int, echo: Callable
                                                       backend=cfg.mailbox.backend))
         failures = 0
         while not stop.is_set():
-            try:
-                service.sweep(inbox)
-                service.send_due_papers()
-                service.check_deadlines()
+            error = _one_round(cfg, service, mailbox, lambda: mailbox.wait(stop))
+            if error is None:
                 failures = 0
-                _heartbeat(cfg, inbox, None)
-            except (OSError, StoreError) as exc:
-                # The inbox share unmounted, the disk full, the database locked by a backup...:
-                # nothing is lost (mail stays in the inbox), so wait and sweep again.
-                failures += 1
-                delay = service.processor.backoff(failures).total_seconds()
-                log.warning("sweep failed; will retry", extra=safe_fields(
-                    event="sweep_failed", error_type=type(exc).__name__, delay_seconds=delay))
-                _heartbeat(cfg, inbox, type(exc).__name__)
-                stop.wait(timeout=delay)
-            # A file still being copied in is looked at again as soon as it may have settled.
-            wait = min(cfg.mailbox.poll_seconds, cfg.mailbox.settle_seconds) if inbox.settling else cfg.mailbox.poll_seconds
-            wake.wait(timeout=wait)
-            wake.clear()
-        watcher.join(timeout=5)
+                continue
+            failures += 1
+            delay = backoff(failures)
+            log.warning("mailbox unavailable; will retry" if isinstance(error, MailboxUnavailable)
+                        else "sweep failed; will retry", extra=safe_fields(
+                            event="mailbox_unavailable" if isinstance(error, MailboxUnavailable) else "sweep_failed",
+                            backend=cfg.mailbox.backend, error_type=type(error).__name__, reason=_reason(error),
+                            attempt=failures, delay_seconds=delay))
+            stop.wait(timeout=delay)
+        mailbox.close()
         if server is not None:
             server.should_exit = True
     log.info("service stopped", extra=safe_fields(event="service_stopped"))
     echo("carepanel: stopped")
 
 
-def _run_imap(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None], stop: threading.Event,
-              clock: Clock) -> None:
-    """The loop for a server mailbox: read on, wait (IDLE), and on any connection trouble back off
-    and reconnect; nothing is skipped, since reading resumes from the committed watermark."""
-    inbox = ImapInbox(cfg.mailbox)
-    with open_service(cfg, clock) as service:
-        server = _start_web(cfg, host, port, clock) if web else None
-        echo(f"carepanel: watching {cfg.mailbox.folder} on {cfg.mailbox.host} for {cfg.profile.title}")
-        failures = 0
-        while not stop.is_set():
-            try:
-                service.sweep_imap(inbox)
-                service.send_due_papers()
-                service.check_deadlines()
-                failures = 0
-                inbox.wait(cfg.mailbox.poll_seconds, stop.is_set)
-            except MailboxUnavailable as exc:
-                failures += 1
-                service.store.mailbox_health(inbox.key, ok=False, error=exc.detail)
-                delay = min(300.0, 2.0 * 2 ** min(failures, 8))
-                log.warning("mailbox unavailable; will retry", extra=safe_fields(
-                    event="mailbox_unavailable", backend="imap", attempt=failures, delay_seconds=delay))
-                stop.wait(timeout=delay)
-            except (OSError, StoreError) as exc:
-                failures += 1
-                log.warning("sweep failed; will retry", extra=safe_fields(event="sweep_failed", error_type=type(exc).__name__))
-                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
-        inbox.close()
-        if server is not None:
-            server.should_exit = True
-    echo("carepanel: stopped")
+def _one_round(cfg: Config, service: Service, mailbox: Mailbox[Any],
+               wait: Callable[[], None]) -> CarepanelError | OSError | None:
+    """Sweep the mailbox, do what is due, and wait for new mail; the trouble that stopped the
+    round, if any (a connection dropped while waiting too), recorded for ``status`` and ``health``
+    (where the store lets us: it may be the trouble)."""
+    try:
+        if mailbox.prepare(service.clock()):
+            service.use_directory(directory_for(cfg))
+        service.sweep(mailbox)
+        service.send_due_papers()
+        service.check_deadlines()
+        _heartbeat(cfg, mailbox, None)
+        wait()
+        return None
+    except MailboxUnavailable as exc:
+        mailbox.reset()
+        with suppress(StoreError):
+            if mailbox.key is not None:
+                service.store.mailbox_health(mailbox.key, ok=False, error=exc.detail)
+        return exc
+    except (OSError, StoreError) as exc:
+        # The inbox share unmounted, the disk full, the database locked by a backup...: nothing
+        # is lost (mail stays in the inbox, the watermark where it was), so wait and sweep again.
+        _heartbeat(cfg, mailbox, type(exc).__name__)
+        return exc
 
 
-def _run_graph(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None], stop: threading.Event,
-               clock: Clock) -> None:
-    """Delta polling every poll_seconds (change notifications need a public HTTPS endpoint that
-    most councils will not open to a case-management server)."""
-    mailbox = graph_mailbox(cfg)
-    key = f"graph:{cfg.mailbox.address}/{cfg.mailbox.folder}"
-    subscription = graph_subscription(cfg, mailbox)
-    with open_service(cfg, clock) as service:
-        server = _start_web(cfg, host, port, clock) if web else None
-        echo(f"carepanel: reading {cfg.mailbox.address} through Microsoft Graph for {cfg.profile.title}")
-        failures = 0
-        while not stop.is_set():
-            try:
-                if subscription is not None:
-                    from .mailbox.graph_notify import keep_subscribed
-
-                    keep_subscribed(subscription, clock())
-                service.sweep_graph(mailbox, key)
-                service.send_due_papers()
-                service.check_deadlines()
-                failures = 0
-                if subscription is None:
-                    stop.wait(timeout=cfg.mailbox.poll_seconds)
-                else:
-                    _wait_for_notification(stop, cfg.mailbox.notification_poll_seconds)
-            except MailboxUnavailable as exc:
-                failures += 1
-                service.store.mailbox_health(key, ok=False, error=exc.detail)
-                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
-        mailbox.close()
-        if server is not None:
-            server.should_exit = True
-    echo("carepanel: stopped")
+def backoff(failures: int) -> float:
+    """Seconds to wait after the n-th failure in a row: 4, 8, 16, ... at most five minutes."""
+    return min(300.0, 2.0 * 2 ** min(failures, 8))
 
 
-def _run_exchange(cfg: Config, *, web: bool, host: str, port: int, echo: Callable[[str], None],
-                  stop: threading.Event, clock: Clock) -> None:
-    """SyncFolderItems every poll_seconds, and at once when a streaming notification says new
-    mail has come (``mailbox.notifications``, exchange_notify.py); on trouble, back off and try
-    again from the committed sync state, so nothing is skipped."""
-    from .mailbox.exchange_notify import start_notifications, wait_for_wake
-
-    mailbox = exchange_mailbox(cfg)
-    mailbox.sleep = stop.wait  # a throttling wait ends at once on SIGTERM
-    key = exchange_key(cfg)
-    new_mail = threading.Event()
-    with open_service(cfg, clock) as service:
-        server = _start_web(cfg, host, port, clock) if web else None
-        echo(f"carepanel: reading {cfg.mailbox.address} on Exchange Server for {cfg.profile.title}")
-        if cfg.mailbox.notifications == "streaming":
-            start_notifications(lambda: exchange_mailbox(cfg), new_mail, stop)
-        failures = 0
-        while not stop.is_set():
-            try:
-                new_mail.clear()  # whatever it announced, this round's sync will find
-                refresh_exchange_directory(cfg, service, mailbox)
-                service.sweep_exchange(mailbox, key)
-                service.send_due_papers()
-                service.check_deadlines()
-                failures = 0
-                wait_for_wake(new_mail, stop, cfg.mailbox.poll_seconds)
-            except MailboxUnavailable as exc:
-                failures += 1
-                service.store.mailbox_health(key, ok=False, error=exc.detail)
-                delay = min(300.0, 2.0 * 2 ** min(failures, 8))
-                log.warning("mailbox unavailable; will retry", extra=safe_fields(
-                    event="mailbox_unavailable", backend="exchange", attempt=failures, delay_seconds=delay))
-                mailbox.close()
-                stop.wait(timeout=delay)
-            except (OSError, StoreError) as exc:
-                failures += 1
-                log.warning("sweep failed; will retry", extra=safe_fields(event="sweep_failed", error_type=type(exc).__name__))
-                stop.wait(timeout=min(300.0, 2.0 * 2 ** min(failures, 8)))
-        mailbox.close()
-        if server is not None:
-            server.should_exit = True
-    echo("carepanel: stopped")
+def _reason(exc: BaseException) -> str:
+    """Why, in words for the log: a mailbox's own account (the server's answer, never message
+    content); for anything else only the error's type, as library messages can quote documents."""
+    return exc.detail if isinstance(exc, MailboxUnavailable) else type(exc).__name__
 
 
 def refresh_exchange_directory(cfg: Config, service: Service, mailbox: Any) -> None:
-    """Read the address book again when the copy is due (never stopping intake when it fails)."""
+    """Read the Exchange address book again when the copy is due (never stopping intake)."""
     if not cfg.directory_exchange_groups:
         return
-    from .mailbox.exchange_directory import refresh
+    from .mailbox.exchange import refresh_address_book
 
-    try:
-        if refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
-                   timedelta(hours=cfg.directory_refresh_hours), service.clock()):
-            service.use_directory(directory_for(cfg))
-    except (OSError, ValueError, CarepanelError) as exc:  # the last good copy stays in use
-        log.warning("staff directory refresh failed; keeping the last copy", extra=safe_fields(
-            event="directory_refresh_failed", error_type=type(exc).__name__))
-
-
-def exchange_key(cfg: Config) -> str:
-    return f"exchange:{cfg.mailbox.address}/{cfg.mailbox.folder}"
-
-
-def exchange_mailbox(cfg: Config) -> Any:
-    from .mailbox.exchange import ExchangeMailbox, ExchangeSettings, oauth_credentials, password_credentials
-    from .mailbox.secrets import read_secret
-
-    m = cfg.mailbox
-    if m.auth == "oauth":
-        secret = read_secret(m.client_secret_env, m.password_file, what="Exchange OAuth client secret")
-        creds: Any = oauth_credentials(str(m.tenant_id), str(m.client_id), secret, str(m.address))
-    else:
-        creds = password_credentials(str(m.username), read_secret(m.password_env, m.password_file,
-                                                                  what="Exchange password"))
-    return ExchangeMailbox(ExchangeSettings(
-        str(m.address), str(m.service_endpoint), auth=m.auth, folder="inbox" if m.folder.upper() == "INBOX" else m.folder,
-        processed_folder=m.processed_folder.replace("/", "-"), version=m.exchange_version, ca_file=m.ca_file), creds)
-
-
-def graph_subscription(cfg: Config, mailbox: Any) -> Any:
-    """The change-notification subscription, where the council exposes a webhook URL."""
-    if not cfg.mailbox.notification_url:
-        return None
-    from .mailbox.graph_notify import Subscription
-    from .mailbox.secrets import read_secret
-
-    secret = read_secret(cfg.mailbox.notification_secret_env, None, what="Graph notification clientState secret")
-    folder = cfg.mailbox.folder if cfg.mailbox.folder != "INBOX" else "inbox"
-    return Subscription(mailbox, cfg.mailbox.notification_url, secret, cfg.data_dir / "graph-subscription.json", folder)
-
-
-def _wait_for_notification(stop: threading.Event, seconds: float) -> None:
-    """Until a notification (or a lifecycle event) arrives, or the longer poll interval passes."""
-    from .mailbox.graph_notify import SIGNALS
-
-    deadline = seconds
-    while deadline > 0 and not stop.is_set():
-        if SIGNALS.wake.wait(timeout=min(1.0, deadline)):
-            break
-        deadline -= 1.0
-    SIGNALS.wake.clear()
-
-
-def graph_mailbox(cfg: Config) -> Any:
-    from .mailbox.graph import GraphMailbox, GraphSettings, msal_token_provider
-    from .mailbox.secrets import read_secret
-
-    m = cfg.mailbox
-    secret = read_secret(m.client_secret_env, m.password_file, what="Graph client secret")
-    return GraphMailbox(GraphSettings(str(m.address), folder=m.folder if m.folder != "INBOX" else "inbox",
-                                      processed_folder=m.processed_folder.replace("/", "-"), base_url=m.graph_url),
-                        msal_token_provider(str(m.tenant_id), str(m.client_id), secret))
+    if refresh_address_book(cfg, mailbox, service.clock()):
+        service.use_directory(directory_for(cfg))
 
 
 def make_outbox(cfg: Config) -> Any:
     if cfg.outbox.backend == "graph":
+        from .mailbox.graph import graph_mailbox
+
         return graph_mailbox(cfg)
     if cfg.outbox.backend == "exchange":
+        from .mailbox.exchange import exchange_mailbox
+
         return exchange_mailbox(cfg)
     if cfg.outbox.backend == "smtp":
         from .mailbox.smtp import SmtpOutbox
 
         return SmtpOutbox(cfg.outbox)
     return FolderOutbox(cfg.outbox)
+
+
 def database_alarm(cfg: Config, directory: Directory, why: str) -> None:
     """The database file was deleted or replaced under the service: say so everywhere, once.
 
@@ -592,11 +407,15 @@ def database_alarm(cfg: Config, directory: Directory, why: str) -> None:
             event="database_alarm_send_failed", error_type=type(exc).__name__))
 
 
-def _heartbeat(cfg: Config, inbox: FolderInbox, error: str | None) -> None:
-    """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep ran, and how it went."""
+def _heartbeat(cfg: Config, mailbox: Mailbox[Any], error: str | None) -> None:
+    """For ``carepanel status`` and ``/healthz`` (health.py): when the last sweep of the folder
+    inbox ran, and how it went.  A server mailbox's health is its row in the store instead
+    (``mailbox_health``), whose wait between rounds may be far longer than ``poll_seconds``."""
+    if mailbox.key is not None:
+        return
     from . import health
 
-    health.note_sweep(cfg, mailbox_ok=inbox.path.is_dir(), error=error)
+    health.note_sweep(cfg, mailbox_ok=mailbox.healthy(), error=error)
 
 
 def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:
@@ -612,13 +431,13 @@ def _start_web(cfg: Config, host: str, port: int, clock: Clock) -> Any:
     return server
 
 
-def _on_signals(stop: threading.Event, wake: threading.Event) -> None:
+def _on_signals(stop: threading.Event) -> None:
+    """SIGTERM and Ctrl-C set ``stop``; every backend's wait looks at it at least every second."""
     if threading.current_thread() is not threading.main_thread():
         return
 
     def handler(signum: int, frame: FrameType | None) -> None:
         stop.set()
-        wake.set()
 
     signal.signal(signal.SIGTERM, handler)
     signal.signal(signal.SIGINT, handler)

@@ -25,6 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from . import dbfile
+from .clock import Clock, system_clock
 from .errors import DatabaseReplaced, StoreError
 from .pipeline.identity import same_children
 from .pipeline.models import Submission
@@ -324,8 +325,8 @@ MIGRATIONS: tuple[str, ...] = (
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+def _stamp(now: datetime) -> str:
+    return now.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 @dataclass(frozen=True)
@@ -375,7 +376,8 @@ class Store:
     The file is created by SQLite itself, under a umask that keeps it private.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, clock: Clock = system_clock) -> None:
+        self.clock = clock  # the one source of "now" for every time the store writes
         _private_folder(path.parent)
         try:
             with _private_umask():
@@ -482,7 +484,7 @@ class Store:
             self.conn.execute(
                 "INSERT INTO messages (sha256, message_id, source, source_key, size, status, first_seen_at)"
                 " VALUES (?, ?, ?, ?, ?, 'received', ?) ON CONFLICT(sha256) DO UPDATE SET source_key = excluded.source_key",
-                (sha256, message_id, source, source_key, size, _now()),
+                (sha256, message_id, source, source_key, size, _stamp(self.clock())),
             )
         entry = self.ledger_entry(sha256)
         assert entry is not None
@@ -548,7 +550,7 @@ class Store:
         return result
 
     def _insert_submission(self, sub: Submission) -> None:
-        now = _now()
+        now = _stamp(self.clock())
         doc = sub.to_json()
         self.db.table("submissions").insert({
             "id": sub.id, "message_sha256": sub.message_sha256, "message_id": sub.message_id,
@@ -599,7 +601,7 @@ class Store:
                     actor: str = "carepanel") -> None:
         self.conn.execute(
             "UPDATE submissions SET status = ?, superseded_by = COALESCE(?, superseded_by), updated_at = ? WHERE id = ?",
-            (status, superseded_by, _now(), sub_id),
+            (status, superseded_by, _stamp(self.clock()), sub_id),
         )
         self._audit(actor, f"submission_{status}", "submission", sub_id, reason, None)
 
@@ -607,7 +609,7 @@ class Store:
         self.conn.execute(
             "UPDATE messages SET status = 'processed', processed_at = ?, submission_id = ?, next_attempt_at = NULL,"
             " error_code = NULL, error = NULL WHERE sha256 = ?",
-            (_now(), submission_id, sha256),
+            (_stamp(self.clock()), submission_id, sha256),
         )
 
     def submission(self, sub_id: str) -> dict[str, Any] | None:
@@ -640,7 +642,7 @@ class Store:
         self.db.table("outgoing").insert({
             "id": item["id"], "kind": item["kind"], "submission_id": item.get("submission_id"),
             "recipients": json.dumps(item["recipients"]), "subject": item["subject"], "body": item["body"],
-            "in_reply_to": item.get("in_reply_to"), "status": "pending", "created_at": _now(),
+            "in_reply_to": item.get("in_reply_to"), "status": "pending", "created_at": _stamp(self.clock()),
             "attachments": json.dumps(item["attachments"]) if item.get("attachments") else None,
         }, ignore=True)
 
@@ -665,7 +667,7 @@ class Store:
         with self.transaction():
             self.conn.execute(
                 "UPDATE outgoing SET status = 'sent', sent_at = ?, sent_message_id = ?, error = NULL WHERE id = ?",
-                (_now(), sent_message_id, outgoing_id),
+                (_stamp(self.clock()), sent_message_id, outgoing_id),
             )
             self._audit("carepanel", "mail_sent", "outgoing", outgoing_id, None, None)
 
@@ -689,7 +691,7 @@ class Store:
                data: dict[str, Any] | None) -> None:
         self.conn.execute(
             "INSERT INTO audit (at, actor, action, entity, entity_id, reason, data) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (_now(), actor, action, entity, entity_id, reason, json.dumps(data) if data is not None else None),
+            (_stamp(self.clock()), actor, action, entity, entity_id, reason, json.dumps(data) if data is not None else None),
         )
 
     def audit(self, actor: str, action: str, entity: str, entity_id: str, reason: str | None = None,
@@ -714,7 +716,7 @@ class Store:
                    decision_id: str | None = None, submission_id: str | None = None, actor: str = "carepanel") -> str:
         """Put a child back on a later panel's agenda; the audit log says which decision asked for it."""
         review_id = "rev_" + uuid.uuid4().hex[:16]
-        now = _now()
+        now = _stamp(self.clock())
         with self.transaction():
             self.db.table("reviews").insert({
                 "id": review_id, "child_key": child_key, "child_id": child_id, "panel_date": panel_date.isoformat(),
@@ -733,7 +735,7 @@ class Store:
 
     def set_review_status(self, review_id: str, status: str, *, actor: str = "carepanel", reason: str | None = None) -> None:
         with self.transaction():
-            self.db.table("reviews").update(review_id, {"status": status, "updated_at": _now()})
+            self.db.table("reviews").update(review_id, {"status": status, "updated_at": _stamp(self.clock())})
             self._audit(actor, f"review_{status}", "review", review_id, reason, None)
 
     # ------------------------------------------------------------------ agenda and packs
@@ -748,7 +750,7 @@ class Store:
         if row:
             return {"id": row[0]}
         item = {"id": "agi-" + uuid.uuid4().hex[:16], "panel_date": panel_date.isoformat(), "kind": kind, "ref_id": ref_id,
-                "status": "listed", "complex": 0, "created_at": _now(), "updated_at": _now()}
+                "status": "listed", "complex": 0, "created_at": _stamp(self.clock()), "updated_at": _stamp(self.clock())}
         self.db.table("agenda_items").insert(item)
         return item
 
@@ -760,7 +762,7 @@ class Store:
             self.db.table("agenda_items").insert({
                 "id": item_id, "panel_date": panel_date.isoformat(), "kind": kind, "ref_id": item_id, "title": title,
                 "team": team, "complex": int(complex_case), "status": "listed", "reason": reason,
-                "created_at": _now(), "updated_at": _now()})
+                "created_at": _stamp(self.clock()), "updated_at": _stamp(self.clock())})
             self._audit(actor, "agenda_item_added", "agenda_item", item_id, reason, {"panel_date": panel_date.isoformat()})
         return item_id
 
@@ -769,19 +771,19 @@ class Store:
         with self.transaction():
             for position, (ref_id, kind) in enumerate(refs, start=1):
                 item = self._agenda_item(panel_date, ref_id, kind)
-                self.db.table("agenda_items").update(item["id"], {"position": position, "updated_at": _now()})
+                self.db.table("agenda_items").update(item["id"], {"position": position, "updated_at": _stamp(self.clock())})
             self._audit(actor, "agenda_reordered", "panel", panel_date.isoformat(), None, {"order": [r for r, _ in refs]})
 
     def withdraw_from_agenda(self, panel_date: date, ref_id: str, kind: str, *, actor: str, reason: str) -> None:
         with self.transaction():
             item = self._agenda_item(panel_date, ref_id, kind)
-            self.db.table("agenda_items").update(item["id"], {"status": "withdrawn", "reason": reason, "updated_at": _now()})
+            self.db.table("agenda_items").update(item["id"], {"status": "withdrawn", "reason": reason, "updated_at": _stamp(self.clock())})
             self._audit(actor, "agenda_withdrawn", kind, ref_id, reason, {"panel_date": panel_date.isoformat()})
 
     def mark_complex(self, panel_date: date, ref_id: str, kind: str, complex_case: bool, *, actor: str) -> None:
         with self.transaction():
             item = self._agenda_item(panel_date, ref_id, kind)
-            self.db.table("agenda_items").update(item["id"], {"complex": int(complex_case), "updated_at": _now()})
+            self.db.table("agenda_items").update(item["id"], {"complex": int(complex_case), "updated_at": _stamp(self.clock())})
             self._audit(actor, "agenda_complex" if complex_case else "agenda_not_complex", kind, ref_id, None,
                         {"panel_date": panel_date.isoformat()})
 
@@ -792,7 +794,7 @@ class Store:
             if row is None:
                 raise StoreError(f"no submission {sub_id}")
             self.conn.execute("UPDATE submissions SET panel_date = ?, updated_at = ? WHERE id = ?",
-                              (panel_date.isoformat(), _now(), sub_id))
+                              (panel_date.isoformat(), _stamp(self.clock()), sub_id))
             self._audit(actor, "submission_moved", "submission", sub_id, reason,
                         {"from": row[0], "to": panel_date.isoformat()})
 
@@ -803,7 +805,7 @@ class Store:
             pack_id = "pack-" + uuid.uuid4().hex[:16]
             pack = {"id": pack_id, "panel_date": panel_date.isoformat(), "revision": (last or 0) + 1,
                     "path": path, "sha256": sha256, "pages": pages, "agenda": json.dumps(agenda),
-                    "warnings": json.dumps(warnings), "built_at": _now(), "sent_at": None}
+                    "warnings": json.dumps(warnings), "built_at": _stamp(self.clock()), "sent_at": None}
             self.db.table("packs").insert(pack)
             self._audit(actor, "pack_built", "pack", pack_id, None,
                         {"panel_date": panel_date.isoformat(), "revision": pack["revision"], "sha256": sha256})
@@ -815,7 +817,7 @@ class Store:
     def mark_pack_sent(self, pack_id: str, outgoing: list[dict[str, Any]], *, actor: str = "carepanel") -> None:
         """The pack and the slot notices are queued in the same transaction that marks it sent."""
         with self.transaction():
-            self.conn.execute("UPDATE packs SET sent_at = ? WHERE id = ?", (_now(), pack_id))
+            self.conn.execute("UPDATE packs SET sent_at = ? WHERE id = ?", (_stamp(self.clock()), pack_id))
             for item in outgoing:
                 self._queue_outgoing(item)
             self._audit(actor, "pack_sent", "pack", pack_id, None, {"mails": len(outgoing)})
@@ -824,7 +826,7 @@ class Store:
 
     def insert_decision(self, row: dict[str, Any], *, actor: str) -> None:
         with self.transaction():
-            self.db.table("decisions").insert({**row, "created_at": _now()})
+            self.db.table("decisions").insert({**row, "created_at": _stamp(self.clock())})
             self._audit(actor, "decision_drafted", "decision", row["id"], None,
                         {"series": row["series"], "version": row["version"], "outcome": row["outcome"],
                          "pdf_sha256": row["pdf_sha256"]})
@@ -873,14 +875,14 @@ class Store:
             for f in follow_ups:
                 review_id = "rev_" + uuid.uuid4().hex[:16]
                 self.db.table("reviews").insert({**f, "id": review_id, "decision_id": decision_id, "status": "due",
-                                                 "created_at": _now(), "updated_at": _now()})
+                                                 "created_at": _stamp(self.clock()), "updated_at": _stamp(self.clock())})
                 self._audit(actor, "review_added", "review", review_id, f["reason"], {"panel_date": f["panel_date"]})
             if finance:
                 self.db.table("finance_log").insert({**finance, "id": "fin-" + uuid.uuid4().hex[:16],
-                                                     "decision_id": decision_id, "created_at": _now()})
+                                                     "decision_id": decision_id, "created_at": _stamp(self.clock())})
             if unmet:
                 self.db.table("unmet_need").insert({**unmet, "id": "unm-" + uuid.uuid4().hex[:16],
-                                                    "decision_id": decision_id, "created_at": _now()})
+                                                    "decision_id": decision_id, "created_at": _stamp(self.clock())})
             for item in outgoing:
                 self._queue_outgoing(item)
 
@@ -931,7 +933,7 @@ class Store:
             new_status = status or ("accepted" if not doc["flags"] else "flagged")
             doc["status"] = new_status
             self.conn.execute("UPDATE submissions SET doc = ?, status = ?, panel_date = ?, updated_at = ? WHERE id = ?",
-                              (json.dumps(doc, ensure_ascii=False), new_status, new_date, _now(), sub_id))
+                              (json.dumps(doc, ensure_ascii=False), new_status, new_date, _stamp(self.clock()), sub_id))
             if remove_flags:
                 marks = ",".join("?" for _ in remove_flags)
                 self.conn.execute(f"DELETE FROM flags WHERE submission_id = ? AND code IN ({marks})", (sub_id, *remove_flags))
@@ -946,7 +948,7 @@ class Store:
     def add_correction(self, sub_id: str, field: str, value: str | None, *, actor: str, reason: str) -> None:
         with self.transaction():
             self.db.table("corrections").insert({"submission_id": sub_id, "field": field, "value": value, "actor": actor,
-                                                 "reason": reason, "at": _now()})
+                                                 "reason": reason, "at": _stamp(self.clock())})
             self._audit(actor, "field_corrected", "submission", sub_id, reason, {"field": field})
 
     def corrections(self, sub_id: str) -> list[dict[str, Any]]:
@@ -955,7 +957,7 @@ class Store:
     def upsert_user(self, email: str, name: str, role: str, password_hash: str | None, *, actor: str) -> None:
         with self.transaction():
             self.db.table("users").upsert({"email": email.lower(), "name": name, "role": role, "password_hash": password_hash,
-                                           "disabled": 0, "created_at": _now()}, pk="email")
+                                           "disabled": 0, "created_at": _stamp(self.clock())}, pk="email")
             self._audit(actor, "user_saved", "user", email.lower(), None, {"role": role})
 
     def user(self, email: str) -> dict[str, Any] | None:
@@ -1016,7 +1018,7 @@ class Store:
             self.conn.execute(
                 "INSERT INTO holds (key, reason, placed_by, placed_at) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET reason = excluded.reason",
-                (key, reason, actor, _now()))
+                (key, reason, actor, _stamp(self.clock())))
             self._audit(actor, "hold_added", "hold", key, reason, None)
 
     def remove_hold(self, key: str, reason: str, actor: str) -> bool:
@@ -1117,12 +1119,12 @@ class Store:
             self.conn.execute(
                 "INSERT INTO mailbox_state (key, token, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
-                (w.key, w.token, _now()))
+                (w.key, w.token, _stamp(self.clock())))
             return
         self.conn.execute(
             "INSERT INTO mailbox_state (key, uidvalidity, last_uid, updated_at) VALUES (?, ?, ?, ?)"
             " ON CONFLICT(key) DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid), updated_at = excluded.updated_at"
-            " WHERE uidvalidity = excluded.uidvalidity", (w.key, w.uidvalidity, w.uid, _now()))
+            " WHERE uidvalidity = excluded.uidvalidity", (w.key, w.uidvalidity, w.uid, _stamp(self.clock())))
 
     def mailbox_state(self, key: str) -> dict[str, Any] | None:
         rows = list(self.db.query("SELECT * FROM mailbox_state WHERE key = ?", [key]))
@@ -1135,7 +1137,7 @@ class Store:
             self.conn.execute(
                 "INSERT INTO mailbox_state (key, uidvalidity, last_uid, updated_at) VALUES (?, ?, 0, ?)"
                 " ON CONFLICT(key) DO UPDATE SET uidvalidity = excluded.uidvalidity, last_uid = 0, updated_at = excluded.updated_at",
-                (key, uidvalidity, _now()))
+                (key, uidvalidity, _stamp(self.clock())))
             self._audit("carepanel", "mailbox_first_read" if previous is None else "mailbox_uidvalidity_changed",
                         "mailbox", key, None, {"previous": previous, "uidvalidity": uidvalidity})
 
@@ -1145,10 +1147,10 @@ class Store:
             self.conn.execute(
                 "INSERT INTO mailbox_state (key, token, updated_at) VALUES (?, ?, ?)"
                 " ON CONFLICT(key) DO UPDATE SET token = excluded.token, updated_at = excluded.updated_at",
-                (key, token, _now()))
+                (key, token, _stamp(self.clock())))
 
     def mailbox_health(self, key: str, *, ok: bool, error: str | None = None) -> None:
-        now = _now()
+        now = _stamp(self.clock())
         if ok:
             self.conn.execute(
                 "INSERT INTO mailbox_state (key, connected, last_ok_at, updated_at) VALUES (?, 1, ?, ?)"

@@ -73,4 +73,4 @@ def test_relative_paths_are_relative_to_the_config_file(tmp_path: Path) -> None:
     cfg = load_config(tmp_path / "config.toml")
     assert cfg.data_dir == tmp_path / "var"
     assert cfg.mailbox.path == tmp_path / "mail" / "in"
-    assert cfg.mailbox.processed_path == tmp_path / "var" / "processed"
+    assert cfg.mailbox.settings.processed_path == tmp_path / "var" / "processed"

@@ -54,8 +54,9 @@ def verify(cfg: Config, *, now: float | None = None) -> Report:
     report.counts = {"ledger": len(ledger), "submissions": len(submissions)}
     _check_ledger(ledger, submissions, report)
     _check_archive(Archive(cfg.archive_dir), ledger, now, report)
-    if cfg.mailbox.backend == "folder" and cfg.mailbox.processed_path is not None:
-        _check_processed_folder(cfg.mailbox.processed_path, ledger, report)
+    processed = getattr(cfg.mailbox.settings, "processed_path", None)  # the folder backend's own folders
+    if processed is not None:
+        _check_processed_folder(processed, ledger, report)
     return report
 
 

@@ -1,13 +1,15 @@
 """The mailbox: where email comes in and goes out, and the archive of every original.
 
-Receiving (``base.Inbox``), driven by the service only after the store has committed::
+Receiving (``base.Mailbox``), one shape for every backend, driven by the service's one sweep
+and one loop; nothing changes on the server before the store has committed::
 
-    pending() -> [item]          complete messages waiting, oldest first
-    read(item) -> bytes          the exact bytes (archive them before anything else)
+    new_items(since) -> [Batch]  new messages with their watermark, oldest first
+    fetch(item) -> Fetched       the exact bytes (archived before anything else)
     mark_processed(item)         judged and committed: move it out of the inbox
     mark_failed(item, reason)    refused for good (too large, not an email): set it aside
 
-A message whose processing fails is left in the inbox and retried.  Sending
+A message whose processing fails is left in the inbox and retried.  The backends, by name,
+are in ``registry``.  Sending
 (``base.Sender``) is ``send(EmailMessage) -> Message-ID``; ``build_email`` makes the
 message, marked as automatic so auto-responders stay quiet.
 
@@ -22,7 +24,7 @@ on the server only after its commit; ``secrets`` reads their passwords, never fr
 """
 
 from .archive import Archive, ArchiveCorrupt
-from .base import Inbox, MailItem, Sender
+from .base import Mailbox, MailboxUnavailable, MailItem, Sender
 from .filenames import safe_filename
 from .folder import FolderInbox, InboxItem, ItemChanged
 from .message import parse_message
@@ -34,10 +36,11 @@ __all__ = [
     "ArchiveCorrupt",
     "FolderInbox",
     "FolderOutbox",
-    "Inbox",
     "InboxItem",
     "ItemChanged",
     "MailItem",
+    "Mailbox",
+    "MailboxUnavailable",
     "Sender",
     "build_email",
     "parse_message",

@@ -22,9 +22,11 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from functools import partial
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -62,9 +64,10 @@ from exchangelib.version import (  # type: ignore[import-untyped]
     Build,
 )
 
+from ..config import Config, ExchangeConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
-from .imap import MailboxUnavailable
+from .base import Batch, Fetched, MailboxUnavailable, Mark
 
 log = logging.getLogger("carepanel.mailbox.exchange")
 T = TypeVar("T")
@@ -94,6 +97,11 @@ class ExchangeMessage:
     internet_message_id: str | None
     received: datetime | None
     raw: bytes
+    mark: Mark | None = None  # on a page's last message: the sync state the page ends on
+
+    @property
+    def source_key(self) -> str:
+        return self.id
 
 
 @dataclass(frozen=True)
@@ -342,3 +350,163 @@ def plain_reason(exc: BaseException) -> str:
     if isinstance(exc, (requests.Timeout, TimeoutError)):
         return "the Exchange server did not answer in time"
     return f"the Exchange server answered {type(exc).__name__}: {str(exc)[:200]}"
+
+
+class ExchangeInbox:
+    """The ``exchange`` backend (see ``base.Mailbox``): SyncFolderItems page by page, each page's
+    sync state committed with its last submission; woken early by streaming notifications
+    (``notifications``: starts them, given the wake-up event and ``stop``), and keeping the
+    Exchange address book fresh (``address_book``: True when the staff directory was re-read)."""
+
+    source = "exchange"
+    relists_failed = False
+
+    def __init__(self, mailbox: ExchangeMailbox, key: str, *, poll_seconds: float = 60.0,
+                 notifications: Callable[[threading.Event, threading.Event], object] | None = None,
+                 address_book: Callable[[ExchangeMailbox, datetime], bool] | None = None) -> None:
+        self.mailbox = mailbox
+        self.key: str | None = key
+        self.poll_seconds = poll_seconds
+        self.notifications = notifications
+        self.address_book = address_book
+        self.new_mail = threading.Event()
+
+    def start(self, stop: threading.Event) -> None:
+        def sleep(seconds: float) -> None:  # a throttling wait ends at once on SIGTERM
+            stop.wait(seconds)
+
+        self.mailbox.sleep = sleep
+        if self.notifications is not None:
+            self.notifications(self.new_mail, stop)
+
+    def epoch(self) -> int | None:
+        return None
+
+    def new_items(self, since: Mark | None) -> Iterator[Batch[ExchangeMessage]]:
+        for page in self.mailbox.pages(since.token if since is not None else None):
+            messages = self.mailbox.fetch(page.ids)
+            if messages:
+                messages[-1] = replace(messages[-1], mark=Mark(token=page.sync_state))
+            yield Batch(messages, token=page.sync_state)  # a page with nothing to commit moves on too
+
+    def fetch(self, item: ExchangeMessage) -> Fetched:
+        return Fetched(item.raw, item.received)
+
+    def mark_processed(self, item: ExchangeMessage) -> None:
+        self.mailbox.mark_processed(item.id, item.changekey)
+
+    def mark_failed(self, item: ExchangeMessage, reason: str) -> None:
+        pass  # a refused message stays in the panel folder, for a person to see
+
+    def find(self, source_key: str | None, message_id: str) -> ExchangeMessage | None:
+        return ExchangeMessage(source_key, None, message_id, None, b"") if source_key else None
+
+    def prepare(self, now: datetime) -> bool:
+        self.new_mail.clear()  # whatever it announced, this round's sync will find
+        return self.address_book(self.mailbox, now) if self.address_book is not None else False
+
+    def wait(self, stop: threading.Event) -> None:
+        from .exchange_notify import wait_for_wake
+
+        wait_for_wake(self.new_mail, stop, self.poll_seconds)
+
+    def healthy(self) -> bool:
+        return True
+
+    def reset(self) -> None:
+        self.mailbox.close()
+
+    def close(self) -> None:
+        self.mailbox.close()
+
+    def describe(self) -> str:
+        return f"reading {self.mailbox.s.address} on Exchange Server"
+
+
+def exchange_mailbox(cfg: Config) -> ExchangeMailbox:
+    """The EWS client for the panel mailbox: the inbox's and, with ``[outbox] backend =
+    "exchange"``, the sender's."""
+    from .secrets import read_secret
+
+    m = exchange_settings(cfg)
+    if m.auth == "oauth":
+        secret = read_secret(m.client_secret_env, m.password_file, what="Exchange OAuth client secret")
+        creds: Any = oauth_credentials(str(m.tenant_id), str(m.client_id), secret, str(m.address))
+    else:
+        creds = password_credentials(str(m.username), read_secret(m.password_env, m.password_file,
+                                                                  what="Exchange password"))
+    return ExchangeMailbox(ExchangeSettings(
+        str(m.address), str(m.service_endpoint), auth=m.auth, folder="inbox" if m.folder.upper() == "INBOX" else m.folder,
+        processed_folder=m.processed_folder.replace("/", "-"), version=m.exchange_version, ca_file=m.ca_file), creds)
+
+
+def exchange_settings(cfg: Config) -> ExchangeConfig:
+    if not isinstance(cfg.mailbox.settings, ExchangeConfig):
+        raise ConfigError("mailbox.address: the panel mailbox's email address is required for backend = \"exchange\"")
+    return cfg.mailbox.settings
+
+
+def exchange_key(cfg: Config) -> str:
+    return f"exchange:{exchange_settings(cfg).address}/{exchange_settings(cfg).folder}"
+
+
+def open_inbox(cfg: Config, clock: object = None) -> ExchangeInbox:
+    notifications = None
+    if exchange_settings(cfg).notifications == "streaming":
+        def notifications(wake: threading.Event, stop: threading.Event) -> object:
+            from .exchange_notify import start_notifications
+
+            return start_notifications(lambda: exchange_mailbox(cfg), wake, stop)
+
+    return ExchangeInbox(exchange_mailbox(cfg), exchange_key(cfg), poll_seconds=cfg.mailbox.poll_seconds,
+                         notifications=notifications,
+                         address_book=partial(refresh_address_book, cfg) if cfg.directory_exchange_groups else None)
+
+
+def refresh_address_book(cfg: Config, mailbox: ExchangeMailbox, now: datetime) -> bool:
+    """Read the address book again when the copy is due; True when the staff directory changed.
+    A failure never stops intake: the last good copy stays in use."""
+    from datetime import timedelta
+
+    from ..errors import CarepanelError
+    from .exchange_directory import refresh
+
+    try:
+        return refresh(mailbox, cfg.data_dir, dict(cfg.directory_exchange_groups),
+                       timedelta(hours=cfg.directory_refresh_hours), now)
+    except (OSError, ValueError, CarepanelError) as exc:
+        log.warning("staff directory refresh failed; keeping the last copy", extra=safe_fields(
+            event="directory_refresh_failed", error_type=type(exc).__name__))
+        return False
+
+
+def check(cfg: Config) -> str:
+    m = exchange_settings(cfg)
+    box = exchange_mailbox(cfg)
+    try:
+        waiting = box.check()  # MailboxUnavailable says why, in words
+        extra = _check_extras(cfg, box)
+    finally:
+        box.close()
+    return (f"signed in to {m.service_endpoint} ({m.auth}); can read {m.address}'s {m.folder} "
+            f"({waiting} messages in it) and file into {m.processed_folder.replace('/', '-')}" + extra)
+
+
+def _check_extras(cfg: Config, box: ExchangeMailbox) -> str:
+    """Whether streaming notifications are offered, and whether each address-book list in
+    ``[directory] exchange_groups`` can be read."""
+    from .exchange_notify import probe_streaming
+
+    out = ""
+    if exchange_settings(cfg).notifications == "streaming":
+        refused = probe_streaming(box)
+        out += ("; streaming notifications: available" if refused is None else
+                f"; streaming notifications refused ({refused}): the service will poll every {cfg.mailbox.poll_seconds:g}s")
+    if cfg.directory_exchange_groups:
+        from .exchange_directory import count_members
+
+        for role, address in cfg.directory_exchange_groups:
+            counted = count_members(box, address)
+            out += (f"; {role} list {address}: {counted} members" if isinstance(counted, int)
+                    else f"; {role} list {address} NOT readable: {counted}")
+    return out

@@ -22,7 +22,7 @@ from ..directory import EXCHANGE_CACHE, exchange_copy
 from ..logs import safe_fields
 from .durable import make_dirs, write_atomic
 from .exchange import ExchangeMailbox
-from .imap import MailboxUnavailable
+from .base import MailboxUnavailable
 
 log = logging.getLogger("carepanel.mailbox.exchange")
 LIST_TYPES = frozenset({"PublicDL", "PrivateDL"})

@@ -35,7 +35,7 @@ from exchangelib import errors as ews  # type: ignore[import-untyped]
 
 from ..logs import safe_fields
 from .exchange import ExchangeMailbox
-from .imap import MailboxUnavailable
+from .base import MailboxUnavailable
 
 log = logging.getLogger("carepanel.mailbox.exchange")
 

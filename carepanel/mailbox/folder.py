@@ -1,6 +1,9 @@
 """The embedded inbox: a folder of ``.eml`` files, which mail rules, scripts or people fill.
 
-A file is offered only once it is complete: still-growing files, temporary names
+A file is offered only once it is complete: its writer has closed it (the file system's
+close-after-write event, inotify's IN_CLOSE_WRITE, seen by the watcher) or renamed it into the
+inbox, and it has not changed since; or, where no such event comes (a network share, polling
+only), it has not changed for ``settle_seconds``.  Still-growing files, temporary names
 (``.x.eml.tmp``, ``~$x.eml``), hidden and empty files, and symlinks are passed over.
 Files leave the inbox only by ``mark_processed`` (into ``processed/YYYY-MM-DD/``) or
 ``mark_failed`` (into ``failed/`` with a ``.reason.txt`` beside it), and are never
@@ -15,17 +18,20 @@ import hashlib
 import logging
 import os
 import stat
+import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 from ..clock import LONDON, Clock, system_clock
-from ..config import MailboxConfig
+from ..config import Config, FolderConfig, MailboxConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
+from .base import Batch, Fetched, Mark
 from .durable import fsync_dir, make_dirs, place_exclusive, write_atomic
-from .watcher import watch
+from .watcher import Arrivals, signature, wait_either, watch
 
 __all__ = ["FolderInbox", "InboxItem", "ItemChanged", "watch"]
 
@@ -65,6 +71,14 @@ class InboxItem:
     mtime: float
     key: str
 
+    @property
+    def source_key(self) -> str:
+        return self.path.name
+
+    @property
+    def mark(self) -> Mark | None:
+        return None  # the folder keeps no watermark: a file is in the inbox until moved
+
 
 def _item(path: Path, st: os.stat_result) -> InboxItem:
     ident = f"{path.name}\0{st.st_size}\0{st.st_mtime_ns}".encode("utf-8", "surrogateescape")
@@ -77,24 +91,75 @@ def is_candidate(name: str) -> bool:
 
 
 class FolderInbox:
-    """The ``folder`` backend's inbox (see ``base.Inbox``)."""
+    """The ``folder`` backend (see ``base.Mailbox``)."""
+
+    source = "folder"
+    key: str | None = None  # no watermark and no server to be connected to
+    relists_failed = True
 
     def __init__(self, cfg: MailboxConfig, *, clock: Clock = system_clock) -> None:
-        self.path = _required(cfg.path, "path")
-        self.processed_path = _required(cfg.processed_path, "processed_path")
-        self.failed_path = _required(cfg.failed_path, "failed_path")
-        self.settle_seconds = cfg.settle_seconds
+        self.cfg = cfg
+        s = folder_settings(cfg)
+        self.path = _required(s.path, "path")
+        self.processed_path = _required(s.processed_path, "processed_path")
+        self.failed_path = _required(s.failed_path, "failed_path")
+        self.settle_seconds = s.settle_seconds
         self._clock = clock
         self._seen: dict[str, tuple[tuple[int, int, int], float]] = {}
         self.settling = 0  # files seen by the last listing that were still changing
+        self.arrivals = Arrivals()  # files their writer closed or renamed in, told by the watcher
+        self.wake = threading.Event()
+        self._watcher: threading.Thread | None = None
         for folder in (self.path, self.processed_path, self.failed_path):
             make_dirs(folder)
+
+    # ------------------------------------------------------------------ the service's loop
+
+    def start(self, stop: threading.Event) -> None:
+        self._watcher = threading.Thread(target=watch, args=(self.cfg, self.wake.set, stop),
+                                         kwargs={"arrivals": self.arrivals}, name="inbox-watch", daemon=True)
+        self._watcher.start()
+
+    def epoch(self) -> int | None:
+        return None
+
+    def new_items(self, since: Mark | None) -> Iterator[Batch[InboxItem]]:
+        yield Batch(self.pending())
+
+    def fetch(self, item: InboxItem) -> Fetched:
+        return Fetched(self.read(item), datetime.fromtimestamp(item.mtime, timezone.utc))
+
+    def find(self, source_key: str | None, message_id: str) -> InboxItem | None:
+        return None  # a failed file is still in the inbox, listed again
+
+    def prepare(self, now: datetime) -> bool:
+        return False
+
+    def wait(self, stop: threading.Event) -> None:
+        """Until the watcher wakes the loop or the poll is due; a file still being copied in is
+        looked at again as soon as it may have settled."""
+        poll = self.cfg.poll_seconds
+        wait_either(self.wake, stop, min(poll, self.settle_seconds) if self.settling else poll)
+        self.wake.clear()
+
+    def healthy(self) -> bool:
+        return self.path.is_dir()
+
+    def reset(self) -> None:
+        pass
+
+    def close(self) -> None:
+        if self._watcher is not None:
+            self._watcher.join(timeout=5)
+
+    def describe(self) -> str:
+        return f"watching {self.path}"
 
     # ------------------------------------------------------------------ listing
 
     def pending(self) -> list[InboxItem]:
         """Complete messages waiting in the inbox, oldest first."""
-        now, now_mono = time.time(), time.monotonic()
+        now, listed_at = self._clock().timestamp(), time.monotonic()
         items: list[InboxItem] = []
         seen: dict[str, tuple[tuple[int, int, int], float]] = {}
         with os.scandir(self.path) as entries:
@@ -106,13 +171,14 @@ class FolderInbox:
                     if now - st.st_mtime >= EMPTY_AFTER_SECONDS:
                         items.append(_item(Path(entry.path), st))
                     continue
-                signature = (st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+                sig = signature(st)
                 previous = self._seen.get(entry.path)
-                first_seen = previous[1] if previous and previous[0] == signature else now_mono
-                seen[entry.path] = (signature, first_seen)
-                if self._settled(st, now, now_mono - first_seen):
+                first_seen = previous[1] if previous and previous[0] == sig else now
+                seen[entry.path] = (sig, first_seen)
+                if self.arrivals.complete(entry.path, sig) or self._settled(st, now, now - first_seen):
                     items.append(_item(Path(entry.path), st))
         self._seen = seen
+        self.arrivals.keep_only(seen, listed_at=listed_at)
         self.settling = len(seen) - len(items)
         return sorted(items, key=lambda it: (it.mtime, it.path.name))
 
@@ -185,6 +251,12 @@ class FolderInbox:
         return dest
 
 
+def folder_settings(cfg: MailboxConfig) -> FolderConfig:
+    if not isinstance(cfg.settings, FolderConfig):
+        raise ConfigError(f"mailbox: the folder inbox needs backend = \"folder\", not {cfg.backend!r}")
+    return cfg.settings
+
+
 def _required(path: Path | None, key: str) -> Path:
     if path is None:
         raise ConfigError(f"mailbox.{key}: required for backend = \"folder\"")
@@ -216,3 +288,12 @@ def _place_unique(src: Path, folder: Path) -> Path:
         return dest
     raise FileExistsError(errno.EEXIST, "no free name left in the folder")
 
+
+
+def open_inbox(cfg: Config, clock: Clock = system_clock) -> FolderInbox:
+    return FolderInbox(cfg.mailbox, clock=clock)
+
+
+def check(cfg: Config) -> str:
+    inbox = FolderInbox(cfg.mailbox)
+    return f"can read {inbox.path} ({len(inbox.pending())} waiting)"

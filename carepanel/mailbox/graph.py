@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from urllib.parse import quote
 
 import httpx
 
+from ..config import Config, GraphConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
-from .imap import MailboxUnavailable
+from .base import Batch, Fetched, MailboxUnavailable, Mark
 
 log = logging.getLogger("carepanel.mailbox.graph")
 GRAPH = "https://graph.microsoft.com/v1.0"
@@ -190,3 +192,151 @@ def _error_text(resp: httpx.Response) -> str:
     if resp.status_code == 404 or code == "ErrorItemNotFound":
         return f"Microsoft Graph could not find it ({code or resp.status_code}): check mailbox.address and mailbox.folder"
     return f"Microsoft Graph answered {resp.status_code} {code}: {message[:200]}"
+
+
+@dataclass(frozen=True)
+class GraphItem:
+    """A new message in a delta round: its Graph id; the bytes are fetched one at a time."""
+
+    id: str
+
+    @property
+    def source_key(self) -> str:
+        return self.id
+
+    @property
+    def mark(self) -> Mark | None:
+        return None  # the round's delta link is saved after the round (``Batch.token``)
+
+
+class GraphInbox:
+    """The ``graph`` backend (see ``base.Mailbox``): delta rounds on the panel folder, woken by
+    change notifications where the council exposes a webhook (``graph_notify``), else polled."""
+
+    source = "graph"
+    relists_failed = False
+
+    def __init__(self, mailbox: GraphMailbox, key: str, *, poll_seconds: float = 60.0,
+                 subscription: Any = None, notification_poll_seconds: float = 900.0) -> None:
+        self.mailbox = mailbox
+        self.key: str | None = key
+        self.poll_seconds = poll_seconds
+        self.subscription = subscription
+        self.notification_poll_seconds = notification_poll_seconds
+
+    def start(self, stop: threading.Event) -> None:
+        pass
+
+    def epoch(self) -> int | None:
+        return None
+
+    def new_items(self, since: Mark | None) -> Iterator[Batch[GraphItem]]:
+        ids, link = self.mailbox.changes(since.token if since is not None else None)
+        yield Batch([GraphItem(i) for i in ids], token=link)
+
+    def fetch(self, item: GraphItem) -> Fetched:
+        m = self.mailbox.fetch(item.id)
+        return Fetched(m.raw, m.received)
+
+    def mark_processed(self, item: GraphItem) -> None:
+        self.mailbox.mark_processed(item.id)
+
+    def mark_failed(self, item: GraphItem, reason: str) -> None:
+        pass  # a refused message stays in the panel folder, for a person to see
+
+    def find(self, source_key: str | None, message_id: str) -> GraphItem | None:
+        return GraphItem(source_key) if source_key else None
+
+    def prepare(self, now: datetime) -> bool:
+        if self.subscription is not None:
+            from .graph_notify import keep_subscribed
+
+            keep_subscribed(self.subscription, now)
+        return False
+
+    def wait(self, stop: threading.Event) -> None:
+        """The next delta round: when a notification comes (or the longer poll passes), or
+        every ``poll_seconds`` without notifications."""
+        if self.subscription is None:
+            stop.wait(timeout=self.poll_seconds)
+            return
+        from .graph_notify import SIGNALS
+
+        deadline = self.notification_poll_seconds
+        while deadline > 0 and not stop.is_set():
+            if SIGNALS.wake.wait(timeout=min(1.0, deadline)):
+                break
+            deadline -= 1.0
+        SIGNALS.wake.clear()
+
+    def healthy(self) -> bool:
+        return True
+
+    def reset(self) -> None:
+        pass  # httpx opens a fresh connection by itself
+
+    def close(self) -> None:
+        self.mailbox.close()
+
+    def describe(self) -> str:
+        return f"reading {self.mailbox.s.mailbox} through Microsoft Graph"
+
+
+def graph_mailbox(cfg: Config) -> GraphMailbox:
+    """The Graph client for the panel mailbox: the inbox's and, with ``[outbox] backend =
+    "graph"``, the sender's."""
+    from .secrets import read_secret
+
+    m = graph_settings(cfg)
+    secret = read_secret(m.client_secret_env, m.password_file, what="Graph client secret")
+    return GraphMailbox(GraphSettings(str(m.address), folder=graph_folder(cfg),
+                                      processed_folder=m.processed_folder.replace("/", "-"), base_url=m.graph_url),
+                        msal_token_provider(str(m.tenant_id), str(m.client_id), secret))
+
+
+def graph_settings(cfg: Config) -> GraphConfig:
+    if not isinstance(cfg.mailbox.settings, GraphConfig):
+        raise ConfigError("mailbox.address: the panel mailbox's email address is required for backend = \"graph\"")
+    return cfg.mailbox.settings
+
+
+def graph_folder(cfg: Config) -> str:
+    folder = graph_settings(cfg).folder
+    return folder if folder != "INBOX" else "inbox"
+
+
+def graph_subscription(cfg: Config, mailbox: GraphMailbox) -> Any:
+    """The change-notification subscription, where the council exposes a webhook URL."""
+    m = graph_settings(cfg)
+    if not m.notification_url:
+        return None
+    from .graph_notify import Subscription
+    from .secrets import read_secret
+
+    secret = read_secret(m.notification_secret_env, None, what="Graph notification clientState secret")
+    return Subscription(mailbox, m.notification_url, secret, cfg.data_dir / "graph-subscription.json",
+                        graph_folder(cfg))
+
+
+def graph_key(cfg: Config) -> str:
+    return f"graph:{graph_settings(cfg).address}/{graph_settings(cfg).folder}"
+
+
+def open_inbox(cfg: Config, clock: object = None) -> GraphInbox:
+    mailbox = graph_mailbox(cfg)
+    return GraphInbox(mailbox, graph_key(cfg), poll_seconds=cfg.mailbox.poll_seconds,
+                      subscription=graph_subscription(cfg, mailbox),
+                      notification_poll_seconds=graph_settings(cfg).notification_poll_seconds)
+
+
+def check(cfg: Config) -> str:
+    m = graph_settings(cfg)
+    box = graph_mailbox(cfg)
+    try:
+        folder = graph_folder(cfg)
+        count = box.request("GET", f"/mailFolders/{folder}?$select=totalItemCount").json().get("totalItemCount")
+        box.processed_folder_id()
+    finally:
+        box.close()
+    return (f"signed in to Microsoft Graph; can read {m.address}'s {folder} ({count} messages in it) "
+            f"and file into {m.processed_folder.replace('/', '-')}")

@@ -32,7 +32,7 @@ from typing import Any
 
 from ..logs import safe_fields
 from .durable import make_dirs, write_atomic
-from .imap import MailboxUnavailable
+from .base import MailboxUnavailable
 
 log = logging.getLogger("carepanel.mailbox.graph_notify")
 LIFETIME = timedelta(minutes=4200)

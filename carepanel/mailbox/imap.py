@@ -7,6 +7,10 @@ the move on the server, or a renumbered folder) is recognised by its hash and Me
 judged twice.  The original is archived before anything is changed on the server, and only
 after its submission is committed is it moved (or flagged) as processed.
 
+Folder names are configured with '/' between levels ("carepanel/processed") and made with the
+hierarchy separator the server announces (``LIST "" ""``): '/' on Exchange, Gmail and Dovecot
+with LAYOUT=fs, '.' on Dovecot's default Maildir layout and on Cyrus.
+
 Uses IMAPClient (BSD licence) for IDLE, MOVE and UIDPLUS, which the standard library's imaplib
 does not offer until Python 3.14.
 """
@@ -16,34 +20,40 @@ from __future__ import annotations
 import logging
 import socket
 import ssl
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
-from ..config import MailboxConfig
-from ..errors import ConfigError, MessageError
+from ..config import Config, ImapConfig, MailboxConfig
+from ..errors import ConfigError
 from ..logs import safe_fields
+from .base import Batch, Fetched, MailboxUnavailable, Mark
 from .secrets import read_secret
+
+__all__ = ["ImapInbox", "MailboxUnavailable", "ServerMessage"]
 
 log = logging.getLogger("carepanel.mailbox.imap")
 PROCESSED_FLAG = b"$CarepanelProcessed"
-
-
-class MailboxUnavailable(MessageError):
-    """The server cannot be reached or refuses us: retried with backoff, reported in status."""
-
-    code = "mailbox_unavailable"
 
 
 @dataclass(frozen=True)
 class ServerMessage:
     uid: int
     uidvalidity: int
-    raw: bytes
+    raw: bytes  # empty for a message found again only to be moved (``find``)
     internal_date: datetime | None
+
+    @property
+    def source_key(self) -> str:
+        return f"{self.uidvalidity}:{self.uid}"
+
+    @property
+    def mark(self) -> Mark | None:
+        return Mark(self.uidvalidity, self.uid)
 
 
 def tls_context(ca_file: object | None) -> ssl.SSLContext:
@@ -53,16 +63,23 @@ def tls_context(ca_file: object | None) -> ssl.SSLContext:
 
 
 class ImapInbox:
-    """One connection to the panel mailbox's folder."""
+    """The ``imap`` backend (see ``base.Mailbox``): one connection to the panel mailbox's folder."""
 
-    def __init__(self, cfg: MailboxConfig, *, timeout: float = 30.0) -> None:
-        if cfg.host is None or cfg.username is None:
+    source = "imap"
+    relists_failed = False
+
+    def __init__(self, mailbox: MailboxConfig, *, timeout: float = 30.0, batch: int = 50) -> None:
+        cfg = mailbox.settings
+        if not isinstance(cfg, ImapConfig) or cfg.host is None or cfg.username is None:
             raise ConfigError("mailbox: host and username are required for backend = \"imap\"")
         self.cfg = cfg
-        self.key = f"imap:{cfg.username}@{cfg.host}/{cfg.folder}"
+        self.poll_seconds = mailbox.poll_seconds
+        self.key: str | None = f"imap:{cfg.username}@{cfg.host}/{cfg.folder}"
         self.timeout = timeout
+        self.batch = batch
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
+        self.separator = "/"  # as the server announces it, once connected
 
     # -------------------------------------------------------------- connection
 
@@ -77,9 +94,10 @@ class ImapInbox:
             if cfg.tls == "starttls":
                 client.starttls(tls_context(cfg.ca_file))
             client.login(cfg.username, password)
-            info = client.select_folder(cfg.folder)
+            self.separator = server_separator(client)
+            info = client.select_folder(self.folder)
             self.uidvalidity = int(info[b"UIDVALIDITY"])
-            for folder in (cfg.processed_folder, cfg.failed_folder) if cfg.on_processed == "move" else (cfg.failed_folder,):
+            for folder in (self.processed_folder, self.failed_folder) if cfg.on_processed == "move" else (self.failed_folder,):
                 if not client.folder_exists(folder):
                     client.create_folder(folder)
         except (IMAPClientError, OSError, ssl.SSLError) as exc:
@@ -88,6 +106,24 @@ class ImapInbox:
             raise MailboxUnavailable(_plain_reason(exc)) from exc
         self.client = client
         log.info("mailbox connected", extra=safe_fields(event="mailbox_connected", backend="imap"))
+
+    # -------------------------------------------------------------- folder names
+
+    def server_name(self, configured: str) -> str:
+        """A configured folder name, its levels split at '/', joined with the server's separator."""
+        return self.separator.join(configured.split("/")) if self.separator else configured
+
+    @property
+    def folder(self) -> str:
+        return self.server_name(self.cfg.folder)
+
+    @property
+    def processed_folder(self) -> str:
+        return self.server_name(self.cfg.processed_folder)
+
+    @property
+    def failed_folder(self) -> str:
+        return self.server_name(self.cfg.failed_folder)
 
     def close(self) -> None:
         if self.client is not None:
@@ -109,7 +145,7 @@ class ImapInbox:
         """Messages with a UID above ``after_uid``, oldest first, at most ``limit`` at a time."""
         c = self._c()
         try:
-            info = c.select_folder(self.cfg.folder)
+            info = c.select_folder(self.folder)
             self.uidvalidity = int(info[b"UIDVALIDITY"])
             uids = sorted(u for u in c.search(["UID", f"{after_uid + 1}:*"]) if u > after_uid)[:limit]
             if not uids:
@@ -133,7 +169,7 @@ class ImapInbox:
         """A message's UID by its Message-ID (for a retry read back from the archive)."""
         c = self._c()
         try:
-            c.select_folder(self.cfg.folder)
+            c.select_folder(self.folder)
             found = c.search(["HEADER", "Message-ID", message_id])
         except (IMAPClientError, OSError, ssl.SSLError) as exc:
             self.close()
@@ -142,11 +178,11 @@ class ImapInbox:
 
     # -------------------------------------------------------------- after commit
 
-    def mark_processed(self, uid: int) -> None:
-        self._file(uid, self.cfg.processed_folder if self.cfg.on_processed == "move" else None)
+    def mark_processed(self, item: ServerMessage) -> None:
+        self._file(item.uid, self.processed_folder if self.cfg.on_processed == "move" else None)
 
-    def mark_failed(self, uid: int) -> None:
-        self._file(uid, self.cfg.failed_folder)
+    def mark_failed(self, item: ServerMessage, reason: str) -> None:
+        self._file(item.uid, self.failed_folder)
 
     def _file(self, uid: int, folder: str | None) -> None:
         c = self._c()
@@ -163,9 +199,44 @@ class ImapInbox:
             self.close()
             raise MailboxUnavailable(_plain_reason(exc)) from exc
 
-    # -------------------------------------------------------------- waiting
+    # -------------------------------------------------------------- the service's loop
 
-    def wait(self, seconds: float, stop: Callable[[], bool]) -> None:
+    def start(self, stop: threading.Event) -> None:
+        pass
+
+    def epoch(self) -> int | None:
+        self._c()
+        return int(self.uidvalidity or 0)
+
+    def new_items(self, since: Mark | None) -> Iterator[Batch[ServerMessage]]:
+        """One batch of at most ``batch`` messages past the committed UID (the service has
+        already started again from 0 if the folder was renumbered)."""
+        after = since.position if since is not None and since.epoch == self.uidvalidity else 0
+        yield Batch(self.new_messages(after, limit=self.batch))
+
+    def fetch(self, item: ServerMessage) -> Fetched:
+        return Fetched(item.raw, item.internal_date)
+
+    def find(self, source_key: str | None, message_id: str) -> ServerMessage | None:
+        uid = self.find_uid(message_id)  # UIDs may have moved on: found by Message-ID
+        return None if uid is None else ServerMessage(uid, int(self.uidvalidity or 0), b"", None)
+
+    def prepare(self, now: datetime) -> bool:
+        return False
+
+    def healthy(self) -> bool:
+        return True
+
+    def reset(self) -> None:
+        self.close()
+
+    def describe(self) -> str:
+        return f"watching {self.cfg.folder} on {self.cfg.host}"
+
+    def wait(self, stop: threading.Event) -> None:
+        self.idle(self.poll_seconds, stop.is_set)
+
+    def idle(self, seconds: float, stop: Callable[[], bool]) -> None:
         """Wait for new mail: IDLE where the server offers it (a push within a second or so),
         otherwise simply sleep until the next poll."""
         c = self._c()
@@ -185,6 +256,18 @@ class ImapInbox:
         except (IMAPClientError, OSError, ssl.SSLError) as exc:
             self.close()
             raise MailboxUnavailable(_plain_reason(exc)) from exc
+
+
+def server_separator(client: IMAPClient) -> str:
+    """The hierarchy separator, from ``LIST "" ""`` (RFC 3501 6.3.8); '/' if the server names none."""
+    try:
+        listed = client.list_folders("", "")
+    except IMAPClientError:
+        return "/"
+    for _flags, delimiter, _name in listed:
+        if delimiter:
+            return delimiter.decode() if isinstance(delimiter, bytes) else str(delimiter)
+    return "/"
 
 
 def _shutdown(client: IMAPClient | None) -> None:
@@ -222,3 +305,19 @@ def _plain_reason(exc: BaseException) -> str:
     if "NONEXISTENT" in text.upper() or "doesn't exist" in text.lower():
         return "the folder does not exist on the server (check mailbox.folder)"
     return f"{type(exc).__name__}: {text[:200]}"
+
+
+def open_inbox(cfg: Config, clock: object = None) -> ImapInbox:
+    return ImapInbox(cfg.mailbox)
+
+
+def check(cfg: Config) -> str:
+    inbox = ImapInbox(cfg.mailbox)
+    m = inbox.cfg
+    inbox.connect()  # MailboxUnavailable says why, in words
+    try:
+        waiting = len(inbox.new_messages(0, limit=10_000))
+    finally:
+        inbox.close()
+    return (f"signed in to {m.host} as {m.username}; can read {inbox.folder} ({waiting} messages in it) "
+            f"and file into {inbox.processed_folder}")

@@ -25,9 +25,23 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+# How the server keeps folders, and so the hierarchy separator it announces (``LIST "" ""``):
+#   "slash"   Maildir++ with the namespace separator set to '/' (what most tests use);
+#   "maildir" Dovecot's own default: Maildir++, separator '.' ("carepanel.processed");
+#   "fs"      Maildir with LAYOUT=fs: one directory a level, separator '/'.
+LAYOUTS = {
+    "slash": ("", "separator = /"),
+    "maildir": ("", ""),
+    "fs": (":LAYOUT=fs", ""),
+}
+
+
 class Dovecot:
-    def __init__(self, root: Path, user: str = "panel", password: str = "panel-mailbox-secret") -> None:
+    def __init__(self, root: Path, user: str = "panel", password: str = "panel-mailbox-secret",
+                 layout: str = "slash") -> None:
         self.root, self.user, self.password = root, user, password
+        self.layout = layout
+        location_suffix, separator_line = LAYOUTS[layout]
         self.imap_port, self.imaps_port = free_port(), free_port()
         self.proc: subprocess.Popen[bytes] | None = None
         for d in ("run", "state", "home"):
@@ -60,7 +74,7 @@ ssl_cert = <{self.cert}
 ssl_key = <{self.key}
 disable_plaintext_auth = no
 auth_mechanisms = plain login
-mail_location = maildir:{self.mail_home}/%u/Maildir
+mail_location = maildir:{self.mail_home}/%u/Maildir{location_suffix}
 mail_uid = {uid}
 mail_gid = {gid}
 first_valid_uid = {uid}
@@ -98,7 +112,7 @@ protocol imap {{
 }}
 namespace inbox {{
   inbox = yes
-  separator = /
+  {separator_line}
 }}
 """)
 

@@ -15,6 +15,7 @@ from ews_replay import RECORDINGS, EwsReplay
 from test_intake_e2e import NOW, config_for
 
 from carepanel.mailbox.exchange import (
+    ExchangeInbox,
     ExchangeMailbox,
     ExchangeSettings,
     password_credentials,
@@ -66,7 +67,7 @@ def test_messages_are_archived_as_their_mime_committed_with_the_sync_state_and_m
     cfg = config_for(tmp_path)
     box = mailbox(replay)
     with open_service(cfg, clock=lambda: NOW) as svc:
-        assert svc.sweep_exchange(box, KEY) == 3
+        assert svc.sweep(ExchangeInbox(box, KEY)) == 3
         token = svc.store.mailbox_state(KEY)["token"]
         sha = svc.store.conn.execute("SELECT message_sha256 FROM submissions WHERE message_id = ?",
                                      ("<ews-2@example.gov.uk>",)).fetchone()[0]
@@ -92,16 +93,16 @@ def test_a_restart_resumes_from_the_committed_sync_state_and_a_forgotten_one_rep
     cfg = config_for(tmp_path)
     first = mailbox(replay)
     with open_service(cfg, clock=lambda: NOW) as svc:
-        svc.sweep_exchange(first, KEY)
+        svc.sweep(ExchangeInbox(first, KEY))
     first.close()
     replay.log.clear()
     again = mailbox(replay)  # a new process: nothing but the database remembers where it was
     with open_service(cfg, clock=lambda: NOW) as svc:
-        assert svc.sweep_exchange(again, KEY) == 0
+        assert svc.sweep(ExchangeInbox(again, KEY)) == 0
         assert sync_states_sent(replay) == ["E2"]
         # The next round's sync state is refused (ErrorInvalidSyncStateData): the folder is read
         # again from the start and the same three messages are recognised, not judged again.
-        svc.sweep_exchange(again, KEY)
+        svc.sweep(ExchangeInbox(again, KEY))
         assert sync_states_sent(replay) == ["E2", "E3", None, "E1"]
         assert len(svc.store.submissions()) == 3
         assert svc.store.conn.execute("SELECT COUNT(*) FROM outgoing").fetchone()[0] == 3  # one acknowledgement each
@@ -199,7 +200,7 @@ def test_the_config_names_what_is_missing(tmp_path: Path) -> None:
         load_config(config)
     config.write_text(config.read_text().replace('service_endpoint = "https://mail.example.gov.uk/EWS/Exchange.asmx"',
                                                  'server = "mail.example.gov.uk"\nusername = "svc@example.gov.uk"'))
-    assert load_config(config).mailbox.service_endpoint == "https://mail.example.gov.uk/EWS/Exchange.asmx"
+    assert load_config(config).mailbox.settings.service_endpoint == "https://mail.example.gov.uk/EWS/Exchange.asmx"
 
 
 def test_the_sync_state_is_committed_with_the_pages_last_submission(tmp_path: Path, replay: EwsReplay) -> None:
@@ -218,7 +219,7 @@ def test_the_sync_state_is_committed_with_the_pages_last_submission(tmp_path: Pa
     box.mark_processed = crash_on_second_move  # type: ignore[method-assign]
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         with pytest.raises(KeyboardInterrupt):
-            svc.sweep_exchange(box, KEY)
+            svc.sweep(ExchangeInbox(box, KEY))
         assert svc.store.mailbox_state(KEY)["token"].endswith("E1")
         assert len(svc.store.submissions()) == 2
     box.close()

@@ -12,7 +12,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from carepanel.mailbox.graph import GraphMailbox, GraphSettings
+from carepanel.mailbox.graph import GraphInbox, GraphMailbox, GraphSettings
 from carepanel.mailbox.outbox import build_email
 from carepanel.service import open_service
 from test_intake_e2e import NOW, config_for
@@ -103,7 +103,7 @@ def test_a_delta_round_with_paging_throttling_and_an_expired_token(replay: Repla
 def test_messages_are_archived_as_their_mime_and_moved_after_commit(tmp_path: Path, replay: Replay) -> None:
     box, _, _ = mailbox(replay)
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
-        assert svc.sweep_graph(box, "graph:panel") == 3
+        assert svc.sweep(GraphInbox(box, "graph:panel")) == 3
         subs = {s["message_id"]: s for s in svc.store.submissions()}
         token = svc.store.mailbox_state("graph:panel")["token"]
         sha = svc.store.conn.execute("SELECT message_sha256 FROM submissions WHERE message_id = ?",
@@ -111,8 +111,8 @@ def test_messages_are_archived_as_their_mime_and_moved_after_commit(tmp_path: Pa
         raw = svc.processor.archive.get(sha)
         # A second round finds nothing new; a third finds its delta link expired and starts again,
         # meeting the same three messages, which are recognised and not judged again.
-        assert svc.sweep_graph(box, "graph:panel") == 0
-        svc.sweep_graph(box, "graph:panel")
+        assert svc.sweep(GraphInbox(box, "graph:panel")) == 0
+        svc.sweep(GraphInbox(box, "graph:panel"))
         assert len(svc.store.submissions()) == 3
         answered = svc.store.conn.execute("SELECT COUNT(*) FROM outgoing").fetchone()[0]
     assert set(subs) == {"<graph-1@example.gov.uk>", "<graph-2@example.gov.uk>", "<graph-3@example.gov.uk>"}
@@ -147,10 +147,10 @@ def test_a_message_whose_processing_failed_is_tried_again_and_then_moved(
     box, _, _ = mailbox(replay)
     now = {"t": NOW}
     with open_service(config_for(tmp_path), clock=lambda: now["t"]) as svc:
-        assert svc.sweep_graph(box, "graph:panel") == 2  # the delta round goes on; graph-2 is left unmoved
+        assert svc.sweep(GraphInbox(box, "graph:panel")) == 2  # the delta round goes on; graph-2 is left unmoved
         assert len(svc.store.submissions()) == 2
         now["t"] = NOW + timedelta(hours=2)
-        assert svc.sweep_graph(box, "graph:panel") == 1  # not in the new round, but retried from the archive
+        assert svc.sweep(GraphInbox(box, "graph:panel")) == 1  # not in the new round, but retried from the archive
         assert {s["message_id"] for s in svc.store.submissions()} >= {"<graph-2@example.gov.uk>"}
     moved = [path for method, path, _, _ in replay.log if method == "POST" and path.endswith("/move")]
     assert any("msg-2" in path for path in moved)
@@ -178,3 +178,62 @@ def test_a_refused_permission_is_explained(replay: Replay) -> None:
     with pytest.raises(MailboxUnavailable, match="RBAC scope"):
         box.changes(None)
     box.close()
+
+
+def test_the_graph_service_survives_a_busy_database_and_reads_on(
+        tmp_path: Path, replay: Replay, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A backup holding the database for a moment must not stop a Microsoft 365 service for good:
+    the loop backs off and the next round reads the mailbox, as the other backends' loops do."""
+    import dataclasses
+    import threading
+    import time
+
+    from carepanel.errors import StoreError
+    from carepanel.mailbox import graph
+    from carepanel.service import run_forever
+    from carepanel.store import Store
+
+    monkeypatch.setattr(graph, "msal_token_provider", lambda *a, **k: (lambda force: "token"))
+    monkeypatch.setenv("CAREPANEL_TEST_GRAPH_SECRET", "not-used")
+    cfg = config_for(tmp_path)
+    from carepanel.config import GraphConfig, MailboxConfig
+
+    cfg = dataclasses.replace(cfg, mailbox=MailboxConfig("graph", 0.2, GraphConfig(
+        "panel@example.gov.uk", "tenant", "client", "CAREPANEL_TEST_GRAPH_SECRET", graph_url=replay.base)))
+    real = Store.mailbox_state
+    busy = {"left": 1}
+
+    def mailbox_state(self, key):  # type: ignore[no-untyped-def]
+        if busy["left"]:
+            busy["left"] -= 1
+            raise StoreError("database is busy")
+        return real(self, key)
+
+    monkeypatch.setattr(Store, "mailbox_state", mailbox_state)
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, kwargs=dict(cfg=cfg, web=False, host="127.0.0.1", port=0,
+                                                              echo=lambda _: None, stop=stop, clock=lambda: NOW),
+                              daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and thread.is_alive() and len(list(cfg.outbox.path.glob("*.eml"))) < 3:
+            time.sleep(0.2)
+        alive = thread.is_alive()
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+    assert busy["left"] == 0 and alive  # the busy moment happened, and the service went on
+    assert submissions(cfg) == 3
+    log = (cfg.log_dir / "carepanel.jsonl").read_text()
+    assert '"event": "sweep_failed"' in log and '"error_type": "StoreError"' in log
+
+
+def submissions(cfg) -> int:  # type: ignore[no-untyped-def]
+    from carepanel.store import Store
+
+    store = Store(cfg.db_path)
+    try:
+        return len(store.submissions())
+    finally:
+        store.close()

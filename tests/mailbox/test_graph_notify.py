@@ -66,9 +66,11 @@ def webhook_client(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TestClien
 
     monkeypatch.setenv("CAREPANEL_TEST_CLIENT_STATE", "s3cret-client-state")
     cfg = config_for(tmp_path)
-    cfg = dataclasses.replace(cfg, mailbox=dataclasses.replace(
-        cfg.mailbox, backend="graph", address="panel@example.gov.uk", notification_url=URL,
-        notification_secret_env="CAREPANEL_TEST_CLIENT_STATE"))
+    from carepanel.config import GraphConfig, MailboxConfig
+
+    cfg = dataclasses.replace(cfg, mailbox=MailboxConfig("graph", cfg.mailbox.poll_seconds, GraphConfig(
+        "panel@example.gov.uk", "tenant", "client", "CAREPANEL_TEST_GRAPH_SECRET", notification_url=URL,
+        notification_secret_env="CAREPANEL_TEST_CLIENT_STATE")))
     return TestClient(create_app(cfg, clock=lambda: NOW), base_url="http://127.0.0.1:8000")
 
 

@@ -5,6 +5,7 @@ dropped connections."""
 from __future__ import annotations
 
 import email
+import json
 import os
 import signal
 import ssl
@@ -107,13 +108,13 @@ def test_a_renumbered_folder_is_read_again_without_repeating_anything(tmp_path: 
         dovecot.deliver(message(n))
     inbox = ImapInbox(cfg.mailbox)
     with open_service(cfg) as svc:
-        assert svc.sweep_imap(inbox) == 5
+        assert svc.sweep(inbox) == 5
         first = inbox.uidvalidity
         inbox.close()
         dovecot.reset_uidvalidity()
         for n in range(5, 7):
             dovecot.deliver(message(n))
-        svc.sweep_imap(inbox)
+        svc.sweep(inbox)
         assert inbox.uidvalidity != first
         subs = svc.store.submissions()
         changed = [a for a in svc.store.audit_log() if a["action"] == "mailbox_uidvalidity_changed"]
@@ -217,3 +218,59 @@ def test_smtp_submission_with_starttls_and_auth(tmp_path: Path) -> None:
     finally:
         controller.stop()
         os.environ.pop("CAREPANEL_TEST_SMTP", None)
+
+
+# --------------------------------------------------------------------------- folder names
+
+
+@pytest.mark.parametrize("layout, processed", [("maildir", "carepanel.processed"), ("fs", "carepanel/processed")])
+def test_folders_are_named_with_the_separator_the_server_announces(tmp_path: Path, layout: str, processed: str) -> None:
+    """Dovecot's default Maildir layout separates levels with '.', LAYOUT=fs with '/': the
+    configured "carepanel/processed" is made on either, and mail is filed into it."""
+    from click.testing import CliRunner
+
+    from carepanel.cli import main
+
+    server = Dovecot(tmp_path / "dovecot", layout=layout)
+    server.start()
+    try:
+        config = project(tmp_path / "p", server)
+        check = CliRunner().invoke(main, ["--config", str(config), "mailbox", "check"])
+        assert check.exit_code == 0, check.output + (check.stderr or "")
+        assert f"file into {processed}" in check.output
+        for n in range(3):
+            server.deliver(message(n))
+        cfg = load_config(config)
+        inbox = ImapInbox(cfg.mailbox)
+        with open_service(cfg) as svc:
+            assert svc.sweep(inbox) == 3
+        inbox.close()
+        assert folder_count(server, processed) == 3 and folder_count(server, "INBOX") == 0
+    finally:
+        server.cleanup()
+
+
+def test_a_mailbox_error_says_why_in_the_log_and_in_health(tmp_path: Path, dovecot: Dovecot) -> None:
+    from carepanel import health
+
+    cfg = load_config(project(tmp_path / "p", dovecot))
+    os.environ[PASSWORD_ENV] = "wrong-password"
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, kwargs=dict(cfg=cfg, web=False, host="127.0.0.1", port=0,
+                                                              echo=lambda _: None, stop=stop), daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: "mailbox_unavailable" in log_text(cfg))
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        os.environ[PASSWORD_ENV] = dovecot.password
+    lines = [json.loads(line) for line in log_text(cfg).splitlines()]
+    unavailable = [ln for ln in lines if ln.get("event") == "mailbox_unavailable"]
+    assert unavailable and "refused the user name or password" in unavailable[0]["reason"]
+    assert "refused the user name or password" in health.status(cfg)["mailbox"]["detail"]
+
+
+def log_text(cfg) -> str:
+    path = cfg.log_dir / "carepanel.jsonl"
+    return path.read_text() if path.exists() else ""

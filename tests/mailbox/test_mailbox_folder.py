@@ -4,26 +4,40 @@ from __future__ import annotations
 
 import errno
 import os
+import threading
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
 from carepanel.clock import fixed_clock
-from carepanel.config import MailboxConfig
+from carepanel.config import FolderConfig, MailboxConfig
 from carepanel.errors import ConfigError
-from carepanel.mailbox import FolderInbox, Inbox, InboxItem, ItemChanged
+from carepanel.mailbox import FolderInbox, InboxItem, ItemChanged, Mailbox
 from carepanel.mailbox import folder as folder_module
 
 MAIL = b"From: sam.carter@example.gov.uk\r\nSubject: x\r\n\r\nbody\r\n"
 SUMMER_NIGHT = datetime(2026, 6, 30, 23, 30, tzinfo=timezone.utc)  # already 1 July in London (BST)
 
 
-def make(tmp_path: Path, settle: float = 0.0) -> FolderInbox:
-    cfg = MailboxConfig(backend="folder", path=tmp_path / "inbox", processed_path=tmp_path / "processed",
-                        failed_path=tmp_path / "failed", poll_seconds=5.0, settle_seconds=settle)
-    return FolderInbox(cfg, clock=fixed_clock(SUMMER_NIGHT))
+class ManualClock:
+    """Now, moved on by the test instead of sleeping."""
+
+    def __init__(self) -> None:
+        self.now = datetime.now(timezone.utc)
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+def make(tmp_path: Path, settle: float = 0.0, clock=None) -> FolderInbox:
+    cfg = MailboxConfig("folder", 5.0, FolderConfig(tmp_path / "inbox", tmp_path / "processed", tmp_path / "failed",
+                                                    settle_seconds=settle))
+    return FolderInbox(cfg, clock=clock or fixed_clock(SUMMER_NIGHT))
 
 
 def drop(inbox: FolderInbox, name: str, data: bytes = MAIL, age: float | None = 60.0) -> Path:
@@ -40,7 +54,7 @@ def names(inbox: FolderInbox) -> list[str]:
 
 
 def test_creates_its_folders_and_meets_the_inbox_protocol(tmp_path: Path) -> None:
-    inbox: Inbox[InboxItem] = make(tmp_path)  # checked by mypy
+    inbox: Mailbox[InboxItem] = make(tmp_path)  # checked by mypy
     assert isinstance(inbox, FolderInbox) and inbox.pending() == []
     assert all(p.is_dir() for p in (inbox.path, inbox.processed_path, inbox.failed_path))
 
@@ -58,7 +72,7 @@ def test_only_finished_eml_files_are_offered_oldest_first(tmp_path: Path) -> Non
 
 
 def test_a_file_left_empty_is_offered_so_it_can_be_filed_as_failed(tmp_path: Path) -> None:
-    inbox = make(tmp_path)
+    inbox = make(tmp_path, clock=lambda: datetime.now(timezone.utc))  # file ages are the real clock's
     drop(inbox, "new-empty.eml", b"", age=5)
     drop(inbox, "left-empty.eml", b"", age=folder_module.EMPTY_AFTER_SECONDS + 5)
     [item] = inbox.pending()
@@ -66,48 +80,92 @@ def test_a_file_left_empty_is_offered_so_it_can_be_filed_as_failed(tmp_path: Pat
 
 
 def test_still_growing_file_waits_until_it_settles(tmp_path: Path) -> None:
-    inbox = make(tmp_path, settle=0.3)
+    clock = ManualClock()
+    inbox = make(tmp_path, settle=0.3, clock=clock)
     path = drop(inbox, "copying.eml", MAIL[:10], age=None)
     assert names(inbox) == []
-    time.sleep(0.2)
+    clock.advance(0.2)
     with open(path, "ab") as fh:
         fh.write(MAIL[10:])
     assert names(inbox) == []
-    time.sleep(0.35)
+    clock.advance(0.35)
     [item] = inbox.pending()
     assert inbox.read(item) == MAIL
 
 
 def test_copy_that_keeps_an_old_mtime_is_not_read_early(tmp_path: Path) -> None:
-    inbox = make(tmp_path, settle=0.3)
+    clock = ManualClock()
+    inbox = make(tmp_path, settle=0.3, clock=clock)
     drop(inbox, "kept-mtime.eml", age=3600)  # the copier set an old mtime; ctime still says "just now"
     assert names(inbox) == []
-    time.sleep(0.35)
+    clock.advance(0.35)
     assert names(inbox) == ["kept-mtime.eml"]
 
 
 def test_without_a_write_time_ctime_the_file_must_be_seen_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(folder_module, "CTIME_TRACKS_WRITES", False)  # as on Windows
-    inbox = make(tmp_path, settle=0.3)
+    clock = ManualClock()
+    inbox = make(tmp_path, settle=0.3, clock=clock)
     path = drop(inbox, "explorer-copy.eml", MAIL[:10], age=3600)
     assert names(inbox) == []  # never seen before: not yet trusted
-    time.sleep(0.35)
+    clock.advance(0.35)
     assert names(inbox) == ["explorer-copy.eml"]
     with open(path, "ab") as fh:
         fh.write(MAIL[10:])
     past = time.time() - 3600
     os.utime(path, (past, past))
     assert names(inbox) == []  # it grew: watch it again
-    time.sleep(0.35)
+    clock.advance(0.35)
     assert names(inbox) == ["explorer-copy.eml"]
 
 
 def test_file_dated_in_the_future_is_offered_once_seen_unchanged(tmp_path: Path) -> None:
-    inbox = make(tmp_path, settle=0.3)
+    clock = ManualClock()
+    inbox = make(tmp_path, settle=0.3, clock=clock)
     drop(inbox, "skewed.eml", age=-3600)
     assert names(inbox) == []
-    time.sleep(0.35)
+    clock.advance(0.35)
     assert names(inbox) == ["skewed.eml"]
+
+
+def test_a_file_its_writer_closed_is_offered_without_the_settle_wait_and_a_file_still_open_is_not(
+        tmp_path: Path) -> None:
+    """The watcher hears the close-after-write (inotify IN_CLOSE_WRITE) and a rename into the
+    inbox; a file still being written is left for the settle rule, however long that takes."""
+    inbox = make(tmp_path, settle=3600.0, clock=ManualClock())
+    stop = threading.Event()
+    inbox.start(stop)
+    assert inbox.wake.wait(30)  # the watcher is watching
+    try:
+        with open(inbox.path / "half-copied.eml", "wb") as growing:
+            growing.write(MAIL[:10])
+            growing.flush()
+            with open(inbox.path / "copied.eml", "wb") as fh:
+                fh.write(MAIL)
+            (tmp_path / "renamed.eml").write_bytes(MAIL)
+            os.rename(tmp_path / "renamed.eml", inbox.path / "renamed.eml")
+            listed = until(lambda: names(inbox), lambda found: len(found) == 2)
+            assert sorted(listed) == ["copied.eml", "renamed.eml"]  # and not the half-copied one
+            growing.write(MAIL[10:])
+        assert until(lambda: names(inbox), lambda found: "half-copied.eml" in found)
+        with open(inbox.path / "copied.eml", "ab") as fh:  # written again after its close:
+            os.utime(inbox.path / "copied.eml")
+            fh.write(b"more")
+            fh.flush()
+            assert "copied.eml" not in names(inbox)  # no longer as it was closed
+    finally:
+        stop.set()
+        inbox.close()
+
+
+def until(look, done, timeout: float = 30.0):
+    """``look()`` again until ``done`` says yes (the watcher runs in its own thread)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        found = look()
+        if done(found) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.02)
 
 
 def test_items_have_a_stable_key_without_the_file_name(tmp_path: Path) -> None:
@@ -191,7 +249,6 @@ def test_marking_a_file_already_gone_is_harmless(tmp_path: Path) -> None:
 
 
 def test_needs_its_folders_configured(tmp_path: Path) -> None:
-    cfg = MailboxConfig(backend="folder", path=None, processed_path=tmp_path, failed_path=tmp_path,
-                        poll_seconds=1, settle_seconds=0)
+    cfg = MailboxConfig("folder", 1, FolderConfig(None, tmp_path, tmp_path, settle_seconds=0))
     with pytest.raises(ConfigError, match="mailbox.path"):
         FolderInbox(cfg)

@@ -9,13 +9,13 @@ from pathlib import Path
 
 from watchdog.observers.api import BaseObserver
 
-from carepanel.config import MailboxConfig
+from carepanel.config import FolderConfig, MailboxConfig
 from carepanel.mailbox import watch
 
 
 def config(tmp_path: Path, poll: float) -> MailboxConfig:
-    return MailboxConfig(backend="folder", path=tmp_path / "inbox", processed_path=tmp_path / "done",
-                         failed_path=tmp_path / "failed", poll_seconds=poll, settle_seconds=0.05)
+    return MailboxConfig("folder", poll, FolderConfig(tmp_path / "inbox", tmp_path / "done", tmp_path / "failed",
+                                                      settle_seconds=0.05))
 
 
 class Counter:

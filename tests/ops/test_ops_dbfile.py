@@ -152,7 +152,7 @@ def test_the_service_whose_database_was_replaced_takes_nothing_in_and_tells_the_
         health.note_sweep(cfg, mailbox_ok=True)  # this process is "the running service"
         from carepanel.mailbox.folder import FolderInbox
 
-        folder = FolderInbox(replace(cfg.mailbox, settle_seconds=0))
+        folder = FolderInbox(replace(cfg.mailbox, settings=replace(cfg.mailbox.settings, settle_seconds=0)))
         shutil.copy(cfg.db_path, tmp_path / "copy.db")
         os.replace(tmp_path / "copy.db", cfg.db_path)
         (inbox / "one.eml").write_bytes(good_email())
@@ -208,7 +208,7 @@ def test_verify_says_ok_then_names_each_disagreement(tmp_path: Path) -> None:
     from carepanel.mailbox.folder import FolderInbox
 
     with open_service(cfg, clock=lambda: NOW) as svc:
-        folder = FolderInbox(replace(cfg.mailbox, settle_seconds=0))
+        folder = FolderInbox(replace(cfg.mailbox, settings=replace(cfg.mailbox.settings, settle_seconds=0)))
         (folder.path / "one.eml").write_bytes(good_email())
         os.utime(folder.path / "one.eml", (0, 0))
         assert svc.sweep(folder) == 1
@@ -217,7 +217,7 @@ def test_verify_says_ok_then_names_each_disagreement(tmp_path: Path) -> None:
     result = runner.invoke(main, args)
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["ok"] is True
-    [filed] = [p for p in cfg.mailbox.processed_path.rglob("*.eml")]
+    [filed] = [p for p in cfg.mailbox.settings.processed_path.rglob("*.eml")]
     assert oct(filed.stat().st_mode & 0o777) == "0o600"
     (filed.parent / "stray.eml").write_bytes(b"From: x@example.org\r\n\r\nnot on the ledger\r\n")
     [original] = [p for p in cfg.archive_dir.rglob("*.eml")]
@@ -242,7 +242,7 @@ def test_an_empty_eml_left_in_the_inbox_goes_to_failed_with_its_reason(tmp_path:
 
         svc.sweep(FolderInbox(cfg.mailbox))
     assert not (inbox / "empty.eml").exists()
-    reason = (cfg.mailbox.failed_path / "empty.eml.reason.txt").read_text()
+    reason = (cfg.mailbox.settings.failed_path / "empty.eml.reason.txt").read_text()
     assert "empty (0 bytes)" in reason
 
 

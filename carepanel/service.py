@@ -113,12 +113,12 @@ class Service:
         """Read on from the committed watermark; after each commit, file the message on the server."""
         inbox._c()
         state = self.store.mailbox_state(inbox.key)
-        if state and state["uidvalidity"] is not None and state["uidvalidity"] != inbox.uidvalidity:
+        if state and state.uidvalidity is not None and state.uidvalidity != inbox.uidvalidity:
             log.warning("mailbox renumbered; reading it again", extra=safe_fields(event="uidvalidity_changed", backend="imap"))
-            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=state["uidvalidity"])
+            self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=state.uidvalidity)
             state = self.store.mailbox_state(inbox.key)
-        after = int(state["last_uid"]) if state and state["uidvalidity"] == inbox.uidvalidity else 0
-        if state is None or state["uidvalidity"] is None:
+        after = int(state.last_uid) if state and state.uidvalidity == inbox.uidvalidity else 0
+        if state is None or state.uidvalidity is None:
             self.store.reset_watermark(inbox.key, int(inbox.uidvalidity or 0), previous=None)
         done = 0
         for m in inbox.new_messages(after, limit=batch):
@@ -158,7 +158,7 @@ class Service:
         """One delta round: each new message archived, judged and committed, then moved on the
         server; the round's delta link saved last."""
         state = self.store.mailbox_state(key)
-        messages, link = mailbox.messages(state["token"] if state else None)
+        messages, link = mailbox.messages(state.token if state else None)
         done = 0
         for m in messages:
             outcome = self.processor.process(m.raw, source="graph", source_key=m.id, fallback_received_at=m.received,
@@ -179,7 +179,7 @@ class Service:
         then moved to the processed folder on the server."""
         state = self.store.mailbox_state(key)
         done = 0
-        for page in mailbox.pages(state["token"] if state else None):
+        for page in mailbox.pages(state.token if state else None):
             messages = mailbox.fetch(page.ids)
             for i, m in enumerate(messages):
                 mark = Watermark(key, 0, 0, token=page.sync_state) if i == len(messages) - 1 else None

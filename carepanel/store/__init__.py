@@ -37,12 +37,23 @@ from .governance import GovernanceMixin
 from .ledger import LedgerMixin
 from .mailboxes import MailboxesMixin
 from .outgoing import OutgoingMixin
-from .rows import LedgerEntry, Outgoing, Watermark
+from .rows import (
+    Account,
+    AuditEntry,
+    Correction,
+    Hold,
+    LedgerEntry,
+    MailboxState,
+    Outgoing,
+    Pack,
+    Watermark,
+)
 from .schema import MIGRATIONS, SCHEMA_VERSION, SchemaMixin, _statements
 from .submissions import SubmissionsMixin
 from .users import UsersMixin
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "LedgerEntry", "Outgoing", "Store", "Watermark", "_statements"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AuditEntry", "Correction", "Hold", "LedgerEntry", "MailboxState", "Outgoing", "Pack",
+           "Store", "Watermark", "_statements"]
 
 
 class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin,

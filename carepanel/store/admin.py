@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from ..errors import StoreError
+from .rows import Correction
 from .submissions import SubmissionsMixin
 
 
@@ -57,5 +58,7 @@ class AdminMixin(SubmissionsMixin):
                                                  "reason": reason, "at": self._now()})
             self._audit(actor, "field_corrected", "submission", sub_id, reason, {"field": field})
 
-    def corrections(self, sub_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM corrections WHERE submission_id = ? ORDER BY id", [sub_id]))
+    def corrections(self, sub_id: str) -> list[Correction]:
+        """Oldest first, so the last correction of a field is the one that holds."""
+        return [Correction(**r) for r in
+                self.db.query("SELECT * FROM corrections WHERE submission_id = ? ORDER BY id", [sub_id])]

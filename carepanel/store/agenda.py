@@ -12,6 +12,7 @@ from typing import Any
 
 from ..errors import StoreError
 from .outgoing import OutgoingMixin
+from .rows import Pack, pack_row
 
 
 class AgendaMixin(OutgoingMixin):
@@ -107,7 +108,7 @@ class AgendaMixin(OutgoingMixin):
                         {"from": row[0], "to": panel_date.isoformat()})
 
     def record_pack(self, panel_date: date, path: str, sha256: str, pages: int, agenda: list[dict[str, Any]],
-                    warnings: list[str], *, actor: str = "carepanel") -> dict[str, Any]:
+                    warnings: list[str], *, actor: str = "carepanel") -> Pack:
         with self.transaction():
             last = self.conn.execute("SELECT MAX(revision) FROM packs WHERE panel_date = ?", (panel_date.isoformat(),)).fetchone()[0]
             pack_id = "pack-" + uuid.uuid4().hex[:16]
@@ -117,10 +118,12 @@ class AgendaMixin(OutgoingMixin):
             self.db.table("packs").insert(pack)
             self._audit(actor, "pack_built", "pack", pack_id, None,
                         {"panel_date": panel_date.isoformat(), "revision": pack["revision"], "sha256": sha256})
-        return pack
+        return pack_row(pack)
 
-    def packs(self, panel_date: date) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM packs WHERE panel_date = ? ORDER BY revision", [panel_date.isoformat()]))
+    def packs(self, panel_date: date) -> list[Pack]:
+        """Every revision built for this panel, oldest first (the last is the one to send)."""
+        return [pack_row(r) for r in
+                self.db.query("SELECT * FROM packs WHERE panel_date = ? ORDER BY revision", [panel_date.isoformat()])]
 
     def mark_pack_sent(self, pack_id: str, outgoing: list[dict[str, Any]], *, actor: str = "carepanel") -> None:
         """The pack and the slot notices are queued in the same transaction that marks it sent."""

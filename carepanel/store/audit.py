@@ -9,6 +9,7 @@ import json
 from typing import Any
 
 from .base import StoreBase
+from .rows import AuditEntry, audit_row
 
 
 class AuditMixin(StoreBase):
@@ -26,24 +27,22 @@ class AuditMixin(StoreBase):
         with self.transaction():
             self._audit(actor, action, entity, entity_id, reason, data)
 
-    def audit_log(self, entity_id: str | None = None) -> list[dict[str, Any]]:
+    def audit_log(self, entity_id: str | None = None) -> list[AuditEntry]:
         sql = "SELECT seq, at, actor, action, entity, entity_id, reason, data FROM audit"
         args: tuple[Any, ...] = ()
         if entity_id:
             sql += " WHERE entity_id = ?"
             args = (entity_id,)
-        cols = ("seq", "at", "actor", "action", "entity", "entity_id", "reason", "data")
-        return [dict(zip(cols, r)) for r in self.conn.execute(sql + " ORDER BY seq", args).fetchall()]
+        return [audit_row(r) for r in self.conn.execute(sql + " ORDER BY seq", args).fetchall()]
 
-    def audit_for(self, entity_ids: list[str]) -> list[dict[str, Any]]:
+    def audit_for(self, entity_ids: list[str]) -> list[AuditEntry]:
         if not entity_ids:
             return []
         marks = ",".join("?" for _ in entity_ids)
-        cols = ("seq", "at", "actor", "action", "entity", "entity_id", "reason", "data")
         rows = self.conn.execute(
             f"SELECT seq, at, actor, action, entity, entity_id, reason, data FROM audit WHERE entity_id IN ({marks})"
             " ORDER BY seq", entity_ids).fetchall()
-        return [dict(zip(cols, r)) for r in rows]
+        return [audit_row(r) for r in rows]
 
     def record_view(self, actor: str, entity: str, entity_id: str, what: str) -> None:
         """Who looked at which record (the web app calls this per page or file served).
@@ -53,7 +52,7 @@ class AuditMixin(StoreBase):
         """
         self.audit(actor, "viewed", entity, entity_id, what, None)
 
-    def access_log(self, entity_ids: list[str] | None = None) -> list[dict[str, Any]]:
+    def access_log(self, entity_ids: list[str] | None = None) -> list[AuditEntry]:
         """Views and exports, oldest first; for some records only when ``entity_ids`` is given."""
         rows = self.audit_for(entity_ids) if entity_ids is not None else self.audit_log()
-        return [r for r in rows if r["action"] in ("viewed", "child_exported")]
+        return [r for r in rows if r.action in ("viewed", "child_exported")]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .rows import Hold
 from .schema import SchemaMixin
 from .submissions import SubmissionsMixin
 
@@ -28,10 +29,9 @@ class GovernanceMixin(SubmissionsMixin, SchemaMixin):
                 self._audit(actor, "hold_removed", "hold", key, reason, None)
         return bool(gone)
 
-    def holds(self) -> list[dict[str, Any]]:
-        cols = ("key", "reason", "placed_by", "placed_at")
+    def holds(self) -> list[Hold]:
         rows = self.conn.execute("SELECT key, reason, placed_by, placed_at FROM holds ORDER BY placed_at, key")
-        return [dict(zip(cols, r)) for r in rows.fetchall()]
+        return [Hold(*r) for r in rows.fetchall()]
 
     def submission_rows(self) -> list[dict[str, Any]]:
         """Every submission with what governance needs: ids, hashes, child key, receipt, document."""

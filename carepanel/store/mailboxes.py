@@ -4,10 +4,8 @@ its health.  The watermark moves in the same transaction as the message it moves
 
 from __future__ import annotations
 
-from typing import Any
-
 from .audit import AuditMixin
-from .rows import Watermark
+from .rows import MailboxState, Watermark
 
 
 class MailboxesMixin(AuditMixin):
@@ -27,9 +25,9 @@ class MailboxesMixin(AuditMixin):
             " ON CONFLICT(key) DO UPDATE SET last_uid = MAX(last_uid, excluded.last_uid), updated_at = excluded.updated_at"
             " WHERE uidvalidity = excluded.uidvalidity", (w.key, w.uidvalidity, w.uid, self._now()))
 
-    def mailbox_state(self, key: str) -> dict[str, Any] | None:
+    def mailbox_state(self, key: str) -> MailboxState | None:
         rows = list(self.db.query("SELECT * FROM mailbox_state WHERE key = ?", [key]))
-        return rows[0] if rows else None
+        return MailboxState(**{**rows[0], "connected": bool(rows[0]["connected"])}) if rows else None
 
     def reset_watermark(self, key: str, uidvalidity: int, *, previous: int | None) -> None:
         """The server renumbered the folder (UIDVALIDITY changed): read it again from the start;

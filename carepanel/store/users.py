@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any
 
 from .audit import AuditMixin
+from .rows import Account
 
 
 class UsersMixin(AuditMixin):
@@ -19,9 +19,9 @@ class UsersMixin(AuditMixin):
                                            "disabled": 0, "created_at": self._now()}, pk="email")
             self._audit(actor, "user_saved", "user", email.lower(), None, {"role": role})
 
-    def user(self, email: str) -> dict[str, Any] | None:
+    def user(self, email: str) -> Account | None:
         rows = list(self.db.query("SELECT * FROM users WHERE email = ?", [email.lower()]))
-        return rows[0] if rows else None
+        return Account(**{**rows[0], "disabled": bool(rows[0]["disabled"])}) if rows else None
 
     def pack_recipients(self, panel_date: date) -> set[str]:
         """Everyone a pack for this panel was sent to: the people who sit on it."""

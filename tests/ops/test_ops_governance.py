@@ -63,14 +63,14 @@ def test_purge_removes_rows_and_originals_except_for_a_child_on_hold(project: tu
 
     store = Store(config.parent / "data" / "carepanel.db")
     try:
-        purges = [a for a in store.audit_log() if a["action"] == "submission_purged"]
+        purges = [a for a in store.audit_log() if a.action == "submission_purged"]
     finally:
         store.close()
-    assert len(purges) == 2 and all(p["actor"] == "IG lead" for p in purges)
+    assert len(purges) == 2 and all(p.actor == "IG lead" for p in purges)
     for p in purges:  # ids and hashes only: nothing that was purged survives in its audit entry
-        text = json.dumps(p)
+        text = json.dumps(p.to_json())
         assert all(c.name.split()[0] not in text for c, _, _ in forms)
-        assert set(json.loads(p["data"])) == {"message_sha256", "attachment_sha256"}
+        assert set(json.loads(p.data)) == {"message_sha256", "attachment_sha256"}
 
     assert cli(config, "hold", "remove", held_child.child_id, "--reason", "inquiry closed")[0] == 0
     out = json.loads(cli(config, "retention", "--purge", "--as-of", "2060-01-01", "--json")[1])
@@ -90,7 +90,7 @@ def test_export_child_holds_submission_original_attachment_and_audit(project: tu
         assert [s["request"]["children"][0]["name"] for s in subs] == [child.name]
         assert any(n.startswith("messages/") and n.endswith(".eml") for n in names)
         assert zf.read(next(n for n in names if n.endswith(name))) == form
-        actions = {a["action"] for a in json.loads(zf.read("audit.json"))}
+        actions = {a.action for a in json.loads(zf.read("audit.json"))}
         assert "submission_created" in actions
     code, out = cli(config, "export-child", "LCS000000", "--out", str(tmp_path / "none.zip"), "--json")
     assert code == 1 and json.loads(out)["error"]["code"] == "governance_error"

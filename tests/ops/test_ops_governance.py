@@ -90,7 +90,7 @@ def test_export_child_holds_submission_original_attachment_and_audit(project: tu
         assert [s["request"]["children"][0]["name"] for s in subs] == [child.name]
         assert any(n.startswith("messages/") and n.endswith(".eml") for n in names)
         assert zf.read(next(n for n in names if n.endswith(name))) == form
-        actions = {a.action for a in json.loads(zf.read("audit.json"))}
+        actions = {a["action"] for a in json.loads(zf.read("audit.json"))}
         assert "submission_created" in actions
     code, out = cli(config, "export-child", "LCS000000", "--out", str(tmp_path / "none.zip"), "--json")
     assert code == 1 and json.loads(out)["error"]["code"] == "governance_error"

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 import click
 
+from .clock import Clock, system_clock
 from .config import PROFILE_NAMES, Config, builtin_forms, load_config
 from .errors import CarepanelError, ConfigError
 
@@ -31,6 +32,7 @@ class State:
     data_dir: str | None
     profile: str | None
     _cfg: Config | None = field(default=None, repr=False)
+    clock: Clock = system_clock  # "now" for the commands that judge a time (decide, sign, ...)
 
     def config(self, check_files: bool = False) -> Config:
         if self._cfg is None:
@@ -100,7 +102,9 @@ class CarepanelGroup(click.Group):
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None, data_dir: str | None, profile: str | None) -> None:
     """carepanel: request forms in, judged submissions, packs and decisions out."""
-    ctx.obj = State(config_path, data_dir, profile)
+    # A caller embedding the CLI (a test) may pass its clock as the context object.
+    clock = ctx.obj if callable(ctx.obj) else system_clock
+    ctx.obj = State(config_path, data_dir, profile, clock=clock)
 
 
 # --------------------------------------------------------------------------- config
@@ -564,10 +568,10 @@ def review_accept_late(state: State, submission_id: str, chair: str, when: str |
 
     Example: carepanel review accept-late SUB --chair "Dana Chair" --reason "court date next week"
     """
-    from .clock import LONDON, system_clock
+    from .clock import LONDON
 
     day = _date(panel_date, "--panel-date") if panel_date else None
-    when = when or f"{system_clock().astimezone(LONDON):%d/%m/%Y %H:%M}, as recorded"
+    when = when or f"{state.clock().astimezone(LONDON):%d/%m/%Y %H:%M}, as recorded"
     with _reviewing(state, by) as review:
         _reviewed(review.accept_late(submission_id, chair=chair, when=when, reason=reason, panel_date=day), as_json)
 
@@ -656,7 +660,9 @@ def _action(text: str, n: int) -> Any:
 
 def _decision_options(f: Any) -> Any:
     for opt in reversed([
-        click.option("--outcome", required=True, help="One of the profile's outcomes, e.g. approve, decline, defer."),
+        click.option("--outcome", "outcomes", required=True, multiple=True,
+                     help="One of the profile's outcomes, e.g. approve, decline, defer; repeat for two where the "
+                          "profile records them together (approve and return_to_panel)."),
         click.option("--rationale", required=True, help="Why: the reasons the chair will sign."),
         click.option("--review-date", help="YYYY-MM-DD: bring the child back to the first panel on or after it."),
         click.option("--decision", "decisions_", multiple=True, help="A numbered decision (repeat for each)."),
@@ -665,7 +671,7 @@ def _decision_options(f: Any) -> Any:
         click.option("--weekly-cost", type=float),
         click.option("--total-cost", type=float),
         click.option("--weeks", type=int, help="How many weeks the resource is approved for."),
-        click.option("--defer-to", help="YYYY-MM-DD, for a deferral."),
+        click.option("--defer-to", help="YYYY-MM-DD: the panel a deferral goes to (required with defer)."),
         click.option("--return-date", help="YYYY-MM-DD, for return to panel."),
         click.option("--return-frequency", help="e.g. 'every 3 months', for return to panel."),
         click.option("--member", "members", multiple=True, help="A member present (repeat)."),
@@ -685,8 +691,9 @@ def _record_from(opts: dict[str, Any], emergency: bool = False, decided_by: str 
     def day(key: str, flag: str) -> date | None:
         return _date(opts[key], flag) if opts.get(key) else None
 
+    outcomes = tuple(opts["outcomes"])
     return DecisionRecord(
-        outcome=opts["outcome"], rationale=opts["rationale"], decisions=tuple(opts["decisions_"]),
+        outcome=outcomes[0], more_outcomes=outcomes[1:], rationale=opts["rationale"], decisions=tuple(opts["decisions_"]),
         actions=tuple(_action(a, n) for n, a in enumerate(opts["actions"], start=1)), resource=opts["resource"],
         weekly_cost=opts["weekly_cost"], total_cost=opts["total_cost"], period_weeks=opts["weeks"],
         review_date=day("review_date", "--review-date"), defer_to=day("defer_to", "--defer-to"),
@@ -710,7 +717,7 @@ def decide(state: State, submission_id: str, **opts: Any) -> None:
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]))
+        result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]), now=state.clock())
     finally:
         store.close()
     _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}")
@@ -719,22 +726,34 @@ def decide(state: State, submission_id: str, **opts: Any) -> None:
 @main.command("emergency-decision")
 @click.option("--child-id", required=True)
 @click.option("--child-name", required=True)
-@click.option("--decided-by", required=True, help="Who made the decision outside panel.")
+@click.option("--decided-by", "decided_by", required=True, multiple=True,
+              help="Who made the decision outside panel, as the staff directory names them (repeat for each).")
+@click.option("--decided-on", help="YYYY-MM-DD: the day it was made (default today).")
+@click.option("--high-cost", is_flag=True, help="It is a high-cost placement (some panels need a more senior person).")
 @click.option("--request", "request_text", help="What was agreed.")
 @_decision_options
 @click.pass_obj
-def emergency_decision(state: State, child_id: str, child_name: str, decided_by: str, request_text: str | None,
-                       **opts: Any) -> None:
-    """Record an emergency decision made outside panel; it is listed for ratification at the next panel."""
+def emergency_decision(state: State, child_id: str, child_name: str, decided_by: tuple[str, ...], decided_on: str | None,
+                       high_cost: bool, request_text: str | None, **opts: Any) -> None:
+    """Record an emergency decision made outside panel; it is listed for ratification at the next panel.
+
+    Everyone named must hold a role the profile lets decide outside panel, and the day must be
+    inside its retrospective window; else exit 1, code not_authorised, nothing recorded.
+    """
+    from dataclasses import replace
+
     from . import decisions
+    from .directory import directory_for
     from .store import Store
 
     cfg = state.config()
+    record = replace(_record_from(opts, emergency=True), high_cost=high_cost,
+                     decided_on=_date(decided_on, "--decided-on") if decided_on else None)
     store = Store(cfg.db_path)
     try:
-        result = decisions.record(cfg, store, None, _record_from(opts, emergency=True, decided_by=decided_by),
-                                  actor=_actor(opts["by"]),
-                                  child={"name": child_name, "child_id": child_id, "request": request_text})
+        result = decisions.record_emergency(cfg, store, directory_for(cfg), record, decided_by=list(decided_by),
+                                            child={"name": child_name, "child_id": child_id, "request": request_text},
+                                            actor=_actor(opts["by"]), now=state.clock())
     finally:
         store.close()
     _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}; listed for ratification")
@@ -742,7 +761,7 @@ def emergency_decision(state: State, child_id: str, child_name: str, decided_by:
 
 @main.command()
 @click.argument("decision_id")
-@click.option("--chair", required=True, help="The chair's name, as it will appear on the sheet.")
+@click.option("--chair", required=True, help="The chair's or vice chair's name, as the staff directory has it.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
@@ -757,7 +776,7 @@ def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        result = decisions.sign(cfg, store, directory_for(cfg), decision_id, chair=chair)
+        result = decisions.sign(cfg, store, directory_for(cfg), decision_id, chair=chair, now=state.clock())
     finally:
         store.close()
     _emit(result, as_json, f"{decision_id} signed; upload folder {result['upload_dir']}")
@@ -782,7 +801,8 @@ def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
         store.close()
     keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
             "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
-    rows = [{k: r[k] for k in keep} for r in rows]
+    rows = [{**{k: r[k] for k in keep}, "outcomes": json.loads(r["record"])["decision"].get("outcomes") or [r["outcome"]]}
+            for r in rows]
     _emit(rows, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
                                     f" {'uploaded' if r['uploaded_at'] else ''}" for r in rows) or "no decisions")
 
@@ -799,7 +819,7 @@ def decisions_overdue(state: State, as_json: bool) -> None:
     cfg = state.config()
     store = Store(cfg.db_path)
     try:
-        warnings = decisions.check_deadlines(cfg, store, directory_for(cfg), datetime.now().astimezone())
+        warnings = decisions.check_deadlines(cfg, store, directory_for(cfg), state.clock())
     finally:
         store.close()
     _emit(warnings, as_json, "\n".join(f"{w['code']:<22} {w['detail']}" for w in warnings) or "nothing overdue")
@@ -817,7 +837,7 @@ def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
     try:
         if not store.decision(decision_id):
             raise CarepanelError(f"no decision {decision_id}", code="panel_error")
-        store.mark_uploaded(decision_id, actor=_actor(by), at=datetime.now().astimezone())
+        store.mark_uploaded(decision_id, actor=_actor(by), at=state.clock())
     finally:
         store.close()
     click.echo(f"{decision_id}: upload recorded")

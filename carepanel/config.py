@@ -28,17 +28,27 @@ DEFAULT_PROFILE = "north-somerset"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVIDENCE_KINDS = ("form_signature", "sender_is_manager", "forwarded_approval")
 MANAGER_ROLES = ("team_manager", "service_manager")
+# The contract's roles, v2 (profiles.md "People and roles").
 DIRECTORY_ROLES = (
     "social_worker",
+    "personal_advisor",
+    "assistant_team_manager",
     "team_manager",
     "service_manager",
     "head_of_service",
+    "assistant_director",
+    "director",
     "chair",
-    "administrator",
+    "vice_chair",
     "panel_member",
+    "administrator",
+    "finance",
+    "iro",
+    "read_only",
 )
 ALL_OUTCOMES = ("approve", "decline", "defer", "alternative_approved", "return_to_panel")
-PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "documents", "fields", "decisions", "form")
+PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "documents", "fields", "decisions",
+                    "emergency", "form")
 
 
 # --------------------------------------------------------------------------- profile values
@@ -99,6 +109,24 @@ class Exclusion:
     shorter_than_weeks: int | None = None
 
 
+DECISION_EVENTS = ("drafted", "signed", "uploaded")  # what a decision deadline asks to have happened
+DECISION_BASES = ("panel", "drafted", "signed")  # what it is counted from
+NOTIFY_ROLES = ("social_worker", "team_manager", "service_manager", "head_of_service", "assistant_director",
+                "director", "finance", "iro", "chair", "vice_chair", "administrator")
+
+
+@dataclass(frozen=True)
+class DecisionDeadline:
+    """``event`` is due ``hours`` after ``base`` (the end of the sitting, the first draft, the
+    chair's signature), or by the end of the first ``weekday`` after the base's day."""
+
+    event: str
+    base: str
+    hours: int | None = None
+    weekday: int | None = None
+    source: str = ""
+
+
 @dataclass(frozen=True)
 class DecisionRules:
     outcomes: tuple[str, ...]
@@ -111,6 +139,45 @@ class DecisionRules:
     draft_within_hours: int | None = None
     upload_by_weekday_after: int | None = None
     template: str | None = None  # a council's own decision sheet (.docx with docxtpl fields)
+    # Outcomes that may be recorded together (bexley: approved and return to panel); each a set.
+    combinations: tuple[frozenset[str], ...] = ()
+    # Outcomes under which the costs named are approved spending (for the finance log).
+    approving: tuple[str, ...] = ("approve", "alternative_approved")
+    deadlines: tuple[DecisionDeadline, ...] = ()
+    # The policy words each rule comes from, by rule name (outcomes, combinations, notify, ...).
+    sources: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class EmergencyAuthority:
+    """One way an emergency decision outside panel is authorised: a person for each of
+    ``roles`` (all of them), applying ``when`` the placement is high cost, not, or always."""
+
+    roles: tuple[str, ...]
+    when: str = "always"  # always | high_cost | not_high_cost
+    source: str = ""
+    keywords: tuple[str, ...] = ()  # applies only to a decision whose words name one of these
+
+
+@dataclass(frozen=True)
+class RetrospectiveWindow:
+    """A decision outside panel about what ``keywords`` name (all, when none) may be recorded
+    at most ``max_days`` after it was made."""
+
+    max_days: int
+    keywords: tuple[str, ...] = ()
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class EmergencyRules:
+    authorities: tuple[EmergencyAuthority, ...] = ()
+    windows: tuple[RetrospectiveWindow, ...] = ()
+    # A placement at or above these is high cost where the council sets a figure; else the
+    # person recording says so (emergency-decision --high-cost).
+    high_cost_weekly: float | None = None
+    high_cost_total: float | None = None
+    source: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +209,7 @@ class Profile:
     required_fields: tuple[str, ...]
     decisions: DecisionRules
     form: FormSpec
+    emergency: EmergencyRules = field(default_factory=EmergencyRules)
 
 
 # --------------------------------------------------------------------------- service config
@@ -532,20 +600,93 @@ def _decisions(t: _Table) -> DecisionRules:
     for k in labels:
         if k not in outcomes:
             raise ConfigError(f"{t.where}.labels.{k}: not one of this profile's outcomes")
+    sources = {}
+    for key in ("outcomes", "combinations", "approving", "notify", "pre_proceedings_review_weeks"):
+        text = t.take(f"{key}_source", str, None)
+        if text:
+            sources[key] = text
+    combinations = []
+    for i, combo in enumerate(t.take("combinations", list, [])):
+        where = f"{t.where}.combinations[{i}]"
+        if not isinstance(combo, list) or len(combo) < 2 or any(o not in outcomes for o in combo):
+            raise ConfigError(f"{where}: a list of two or more of this profile's outcomes ({', '.join(outcomes)})")
+        combinations.append(frozenset(combo))
+    upload_hours = t.take("upload_within_hours", int, None)
+    draft_hours = t.take("draft_within_hours", int, None)
+    upload_weekday = _weekday(t, "upload_by_weekday_after", None)
+    deadlines = [_decision_deadline(d) for d in t.tables("deadlines")]
+    # The keys of before v2 still work: each is one deadline.
+    if draft_hours is not None:
+        deadlines.append(DecisionDeadline("drafted", "panel", hours=draft_hours))
+    if upload_weekday is not None:
+        deadlines.append(DecisionDeadline("uploaded", "panel", weekday=upload_weekday))
+    if upload_hours is not None:
+        deadlines.append(DecisionDeadline("uploaded", "signed", hours=upload_hours))
     d = DecisionRules(
         outcomes=outcomes,
         labels={o: str(labels.get(o, o.replace("_", " ").capitalize())) for o in outcomes},
         case_system=t.choice("case_system", ("LCS", "EHM", "ICS", "Mosaic", "Eclipse")),
         record_due=t.take("record_due", str, ""),
-        upload_within_hours=t.take("upload_within_hours", int, 48),
-        notify=t.strings("notify", ("social_worker", "team_manager"), ("social_worker", "team_manager")),
+        upload_within_hours=upload_hours if upload_hours is not None else 48,
+        notify=t.strings("notify", NOTIFY_ROLES, ("social_worker", "team_manager")),
         pre_proceedings_review_weeks=tuple(t.take("pre_proceedings_review_weeks", list, [])),
-        draft_within_hours=t.take("draft_within_hours", int, None),
-        upload_by_weekday_after=_weekday(t, "upload_by_weekday_after", None),
+        draft_within_hours=draft_hours,
+        upload_by_weekday_after=upload_weekday,
         template=t.take("template", str, None),
+        combinations=tuple(combinations),
+        approving=tuple(o for o in t.strings("approving", ALL_OUTCOMES, ("approve", "alternative_approved"))
+                        if o in outcomes),
+        deadlines=tuple(deadlines),
+        sources=sources,
     )
     t.done()
     return d
+
+
+def _decision_deadline(t: _Table) -> DecisionDeadline:
+    d = DecisionDeadline(
+        event=t.choice("event", DECISION_EVENTS),
+        base=t.choice("from", DECISION_BASES),
+        hours=t.take("hours", int, None),
+        weekday=_weekday(t, "weekday", None),
+        source=t.take("source", str, ""),
+    )
+    t.done()
+    if (d.hours is None) == (d.weekday is None):
+        raise ConfigError(f"{t.where}: give hours or weekday (one of them)")
+    if d.hours is not None and d.hours < 1:
+        raise ConfigError(f"{t.where}.hours: must be at least 1")
+    return d
+
+
+EMERGENCY_WHEN = ("always", "high_cost", "not_high_cost")
+
+
+def _emergency(t: _Table) -> EmergencyRules:
+    """Who may decide outside panel, and how long after may it be recorded (contract v2)."""
+    authorities = []
+    for a in t.tables("authority"):
+        roles = a.strings("roles", DIRECTORY_ROLES)
+        if not roles:
+            raise ConfigError(f"{a.where}.roles: name at least one role")
+        authorities.append(EmergencyAuthority(roles=roles, when=a.choice("when", EMERGENCY_WHEN, "always"),
+                                              source=a.take("source", str, ""),
+                                              keywords=tuple(k.lower() for k in a.strings("keywords", None, ()))))
+        a.done()
+    windows = []
+    for w in t.tables("window"):
+        windows.append(RetrospectiveWindow(max_days=w.take("max_days", int),
+                                           keywords=tuple(k.lower() for k in w.strings("keywords", None, ())),
+                                           source=w.take("source", str, "")))
+        w.done()
+        if windows[-1].max_days < 0:
+            raise ConfigError(f"{w.where}.max_days: must be 0 or more")
+    e = EmergencyRules(authorities=tuple(authorities), windows=tuple(windows),
+                       high_cost_weekly=_opt_float(t.take("high_cost_weekly", (int, float), None)),
+                       high_cost_total=_opt_float(t.take("high_cost_total", (int, float), None)),
+                       source=t.take("source", str, ""))
+    t.done()
+    return e
 
 
 def _form(t: _Table) -> FormSpec:
@@ -575,6 +716,7 @@ def build_profile(data: Mapping[str, Any]) -> Profile:
         required_fields=_fields(t.table("fields")),
         decisions=_decisions(t.table("decisions")),
         form=_form(t.table("form")),
+        emergency=_emergency(t.table("emergency")),
     )
     t.done()
     return profile

@@ -259,9 +259,11 @@ def _panel_day(service: Service, rows: list[dict[str, Any]], echo: Callable[[str
                     defer_to=day + timedelta(weeks=2) if outcome == "defer" else None,
                     members=("Dana Chair", "Chris Member"),
                     actions=(Action(1, "Tell the family the decision", "Sam Worker", day + timedelta(days=2)),))
-                drafted = decisions.record(cfg, service.store, sub["id"], record, actor="demo", converter=conv)
+                # The demo's week runs ahead of the clock: the panel is taken to have sat.
+                sat = calendar.panel(cfg.profile, day).ends_at
+                drafted = decisions.record(cfg, service.store, sub["id"], record, actor="demo", converter=conv, now=sat)
                 signed = decisions.sign(cfg, service.store, service.processor.directory, drafted["decision_id"],
-                                        chair="Dana Chair", converter=conv)
+                                        chair="Dana Chair", converter=conv, now=sat)
                 echo(f"  decision {drafted['decision_id']}: {cfg.profile.decisions.labels[outcome]}, signed; "
                      f"upload folder {signed['upload_dir']}")
         service.deliver_due()

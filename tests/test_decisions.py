@@ -25,6 +25,7 @@ from carepanel.demo import compose_email
 from carepanel.errors import PanelError
 from carepanel.jobs.review import Review
 from carepanel.office import Converter
+from carepanel.pipeline import calendar
 from carepanel.pipeline.decisions import Action, DecisionRecord
 from carepanel.samples import CASES, north_somerset_form
 from carepanel.service import Service, open_service
@@ -78,7 +79,8 @@ def test_every_outcome_of_every_profile_renders_signs_and_lands_in_an_upload_fol
                              decisions=("Placement agreed for eight weeks",), resource="Foster placement",
                              weekly_cost=450.0, period_weeks=8, members=("Dana Chair", "Chris Member"),
                              actions=(Action(1, "Arrange the placement", "Sam Worker", date(2026, 12, 9)),), **extra)
-        drafted = decisions.record(svc.cfg, svc.store, sub["id"], rec, actor="test", converter=converter, now=SIGNED_AT)
+        sat = calendar.panel(svc.cfg.profile, date.fromisoformat(sub["panel_date"])).ends_at + timedelta(hours=1)
+        drafted = decisions.record(svc.cfg, svc.store, sub["id"], rec, actor="test", converter=converter, now=sat)
         label = svc.cfg.profile.decisions.labels[outcome]
         words = docx_text(drafted["docx"])
         assert f"☒ {label}" in words and "DRAFT" in words and "Arrange the placement" in words
@@ -86,7 +88,7 @@ def test_every_outcome_of_every_profile_renders_signs_and_lands_in_an_upload_fol
         assert label in pdf_text(drafted["pdf"])
 
         signed = decisions.sign(svc.cfg, svc.store, svc.processor.directory, drafted["decision_id"], chair="Dana Chair",
-                                converter=converter, now=SIGNED_AT)
+                                converter=converter, now=sat)
         assert (signed["decision_id"], signed["status"]) == (drafted["decision_id"], "signed")
         upload = Path(signed["upload_dir"])
         system = svc.cfg.profile.decisions.case_system

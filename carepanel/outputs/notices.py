@@ -95,10 +95,23 @@ def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: D
     kind = "ack_accepted" if sub.status == "accepted" else "ack_flagged"
     body = env.get_template(f"{kind}.txt.j2").render(**values)
     cc = _team_manager_copy(sub, message, cfg, directory)
+    to = (message.sender,) + _named_worker(sub, message, directory)
+    cc = tuple(a for a in cc if a not in to)
     subject = message.subject.strip() or "your panel request"
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     nid = "ack-" + hashlib.sha256(sub.id.encode()).hexdigest()[:16]
-    return Notice(nid, kind, sub.id, (message.sender,), cc, subject, body, message.message_id)
+    return Notice(nid, kind, sub.id, to, cc, subject, body, message.message_id)
+
+
+def _named_worker(sub: Submission, message: Message, directory: Directory) -> tuple[str, ...]:
+    """The social worker named on the form, when someone else sent it (Swindon's usual route is
+    the Service Manager): "the acknowledgement goes to both" (contract v2, Decisions)."""
+    if sub.request is None:
+        return ()
+    worker = _named(directory, sub.request.social_worker.name, ("social_worker", "personal_advisor"))
+    if worker is None or worker.email == message.sender:
+        return ()
+    return (worker.email,)
 
 
 def _team_manager_copy(sub: Submission, message: Message, cfg: Config, directory: Directory) -> tuple[str, ...]:
@@ -132,3 +145,62 @@ def request_for_more(cfg: Config, sub: Mapping[str, Any], env: Environment | Non
 def administrator_reply(sub: Mapping[str, Any], notice_id: str, body: str) -> Notice:
     """An administrator's answer to the sender, threaded under the message they sent."""
     return Notice(notice_id, "admin", sub["id"], (sub["sender"],), (), f"Re: {sub['subject']}", body, sub.get("message_id"))
+
+
+# --------------------------------------------------------------------------- decision notices
+
+# The people a decision notice names from the request form itself; any other role in the
+# profile's ``notify`` is everyone in the directory holding it (the finance officer).
+_FORM_PEOPLE = {"social_worker": ("social_worker", ("social_worker", "personal_advisor")),
+                "team_manager": ("team_manager", ("team_manager", "assistant_team_manager")),
+                "service_manager": ("service_manager", ("service_manager", "head_of_service"))}
+
+
+def _holds(member: Any, roles: tuple[str, ...]) -> bool:
+    held = getattr(member, "roles", None) or tuple(r.strip() for r in member.role.split(";"))
+    return any(r in held for r in roles)
+
+
+def _named(directory: Directory, name: str | None, roles: tuple[str, ...]) -> Any:
+    """The one directory member with this name, if they hold one of these roles, else None."""
+    member = directory.by_name(name)
+    return member if member is not None and _holds(member, roles) else None
+
+
+def decision_recipients(cfg: Config, directory: Directory, request: dict[str, Any], sender: str | None
+                        ) -> tuple[list[str], list[str]]:
+    """(to, cc) of a decision notice: the social worker named on the form (found in the
+    directory; the sender only when the sender is that social worker), the team manager named
+    on the form, and everyone holding a role the profile adds (``[decisions] notify``)."""
+    to: list[str] = []
+    cc: list[str] = []
+    for role in cfg.profile.decisions.notify:
+        if role in _FORM_PEOPLE:
+            part, roles = _FORM_PEOPLE[role]
+            name = (request.get(part) or {}).get("name")
+            member = _named(directory, name, roles)
+            address = member.email if member else None
+            if address is None and role == "social_worker":
+                sent_by = directory.by_email(sender)
+                if sent_by is not None and name and directory.by_name(name) is sent_by:
+                    address = sent_by.email
+            if address:
+                (to if role == "social_worker" else cc).append(address)
+        else:
+            cc.extend(m.email for m in directory.members if _holds(m, (role,)))
+    if not to and cc:
+        to, cc = cc[:1], cc[1:]
+    to = list(dict.fromkeys(to))
+    cc = [a for a in dict.fromkeys(cc) if a not in to]
+    return to, cc
+
+
+def decision_notice(cfg: Config, *, decision_id: str, submission_id: str, in_reply_to: str | None,
+                    to: list[str], cc: list[str], child_ref: str, panel_day: str, outcome: str, rationale: str,
+                    actions: list[dict[str, Any]], review: Any) -> dict[str, Any]:
+    body = environment(cfg.notices.templates_dir).get_template("decision.txt.j2").render(
+        panel_title=cfg.profile.title, panel_day=panel_day, child_ref=child_ref, outcome=outcome, rationale=rationale,
+        actions=actions, review=review, reference=decision_id, case_system=cfg.profile.decisions.case_system)
+    return {"id": f"notice-{decision_id}", "kind": "decision", "submission_id": submission_id,
+            "recipients": {"to": to, "cc": cc}, "subject": f"{cfg.profile.title} decision: {child_ref}",
+            "body": body, "in_reply_to": in_reply_to}

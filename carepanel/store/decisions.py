@@ -41,7 +41,7 @@ class DecisionsMixin(OutgoingMixin):
         return rows[0] if rows else None
 
     def sign_decision(self, decision_id: str, *, chair: str, signed_at: datetime, draft_sha256: str, docx_path: str,
-                      pdf_path: str, pdf_sha256: str, upload_dir: str, upload_due: datetime, follow_ups: list[dict[str, Any]], finance: dict[str, Any] | None,
+                      pdf_path: str, pdf_sha256: str, upload_dir: str, upload_due: datetime | None, follow_ups: list[dict[str, Any]], finance: dict[str, Any] | None,
                       unmet: dict[str, Any] | None, outgoing: list[dict[str, Any]], actor: str) -> None:
         """Sign-off, and everything that follows from it, in one transaction: the reviews, the
         finance and unmet-need entries, the notices, and the older version marked replaced."""
@@ -57,7 +57,7 @@ class DecisionsMixin(OutgoingMixin):
             self.conn.execute(
                 "UPDATE decisions SET status = 'signed', signed_by = ?, signed_at = ?, upload_dir = ?, upload_due = ?,"
                 " docx_path = ?, pdf_path = ?, pdf_sha256 = ? WHERE id = ?",
-                (chair, signed_at.isoformat(), upload_dir, upload_due.isoformat(), docx_path, pdf_path, pdf_sha256, decision_id))
+                (chair, signed_at.isoformat(), upload_dir, upload_due.isoformat() if upload_due else None, docx_path, pdf_path, pdf_sha256, decision_id))
             self.conn.execute("UPDATE decisions SET superseded_by = ? WHERE series = ? AND version < ? AND superseded_by IS NULL",
                               (decision_id, row[1], row[2]))
             self._audit(actor, "decision_signed", "decision", decision_id, None,

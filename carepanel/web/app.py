@@ -431,7 +431,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         user = web.need(request, "decide")
         sub = web.submission(request.path_params["sub_id"])
         return web.page(request, "decide.html", user, sub=sub, outcomes=cfg.profile.decisions.outcomes,
-                        labels=cfg.profile.decisions.labels, note=request.query_params.get("note"))
+                        labels=cfg.profile.decisions.labels, note=request.query_params.get("note"),
+                        combinations=[sorted(c) for c in cfg.profile.decisions.combinations])
 
     async def decision_save(request: Request) -> Response:
         user = web.need(request, "decide")
@@ -439,7 +440,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         sub = web.submission(request.path_params["sub_id"])
         try:
             record = _record_from_form(form)
-            drafted = decisions.record(cfg, web.store, sub["id"], record, actor=user.email, converter=web.converter())
+            drafted = decisions.record(cfg, web.store, sub["id"], record, actor=user.email, converter=web.converter(),
+                                       now=web.now())
         except (CarepanelError, ValueError) as exc:
             return _back(f"/submissions/{sub['id']}/decision", getattr(exc, "detail", str(exc)))
         return _back(f"/decisions/{drafted['decision_id']}", "Draft saved for the chair.")
@@ -472,8 +474,9 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         if str(form.get("sha256", "")) != row["pdf_sha256"]:
             return _back(f"/decisions/{decision_id}", "The draft changed since you opened it; read it again before signing.")
         try:
+            # The signed-in chair signs as themselves: their name as the directory has it, never typed.
             decisions.sign(cfg, web.store, web.directory, decision_id, chair=user.name, actor=user.email,
-                           converter=web.converter())
+                           converter=web.converter(), now=web.now())
         except CarepanelError as exc:
             return _back(f"/decisions/{decision_id}", exc.detail)
         return _back(f"/decisions/{decision_id}", "Signed. The upload folder is ready.")
@@ -623,8 +626,9 @@ def _record_from_form(form: FormData) -> DecisionRecord:
         parts = [p.strip() for p in line.split("|")]
         actions.append(Action(n, parts[0], parts[1] if len(parts) > 1 else "-",
                               date.fromisoformat(parts[2]) if len(parts) > 2 and parts[2] else None))
+    outcomes = [str(o) for o in form.getlist("outcome") if str(o)] or [""]
     return DecisionRecord(
-        outcome=str(form.get("outcome", "")), rationale=text("rationale") or "",
+        outcome=outcomes[0], more_outcomes=tuple(outcomes[1:]), rationale=text("rationale") or "",
         decisions=tuple(ln.strip() for ln in (text("decisions") or "").splitlines() if ln.strip()),
         actions=tuple(actions), resource=text("resource"), weekly_cost=money("weekly_cost"), total_cost=money("total_cost"),
         review_date=day("review_date"), defer_to=day("defer_to"), return_date=day("return_date"),

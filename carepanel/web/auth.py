@@ -20,11 +20,12 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from ..directory import Directory
 from ..store import Store
 
-WEB_ROLES = ("administrator", "chair", "panel_member", "read_only")
+WEB_ROLES = ("administrator", "chair", "vice_chair", "panel_member", "read_only")
 # What each role may do, by the name of the permission a page asks for.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "administrator": frozenset({"read", "review", "panel", "decide", "documents", "packs"}),
     "chair": frozenset({"read", "decide", "sign", "documents", "packs"}),
+    "vice_chair": frozenset({"read", "decide", "sign", "documents", "packs"}),  # signs in the chair's absence
     "panel_member": frozenset({"packs_sat_on"}),
     "read_only": frozenset({"read"}),
 }

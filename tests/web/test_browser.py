@@ -5,7 +5,7 @@ tests/web/screenshots/ for people to look at."""
 from __future__ import annotations
 
 import shutil
-from datetime import date
+from datetime import date, datetime, timezone
 import socket
 import threading
 import time
@@ -20,6 +20,9 @@ from webhelpers import ACCOUNTS, PASSWORD, seeded_project
 
 pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+# The app's "now": before the panel for intake, moved past the sitting for its decisions.
+CLOCK = [NOW]
+AFTER_PANEL = datetime(2026, 12, 2, 17, 0, tzinfo=timezone.utc)
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
@@ -35,7 +38,8 @@ def server(tmp_path: Path):
 
     cfg, ids = seeded_project(tmp_path)
     port = free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(cfg, clock=lambda: NOW), host="127.0.0.1", port=port,
+    CLOCK[0] = NOW
+    srv = uvicorn.Server(uvicorn.Config(create_app(cfg, clock=lambda: CLOCK[0]), host="127.0.0.1", port=port,
                                         log_config=None, access_log=False))
     thread = threading.Thread(target=srv.run, daemon=True)
     thread.start()
@@ -99,6 +103,7 @@ def test_administrator_clears_a_flag_sends_the_pack_records_a_decision_and_the_c
     assert "queued for 2 people" in page.content()
     shot(page, "04-panel-agenda")
 
+    CLOCK[0] = AFTER_PANEL  # a decision is recorded once the panel has sat
     page.click(f"a[href='/submissions/{ids['accepted']}/decision']")
     page.check("input[value=approve]")
     page.fill("#rationale", "A short foster placement keeps the child safe while her mother recovers.")

@@ -12,7 +12,7 @@ import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
@@ -1130,7 +1130,7 @@ def hold_list(state: State, as_json: bool) -> None:
         rows = store.holds()
     finally:
         store.close()
-    _emit(rows, as_json, "\n".join(f"{h['key']}  since {h['placed_at']} by {h['placed_by']}: {h['reason']}"
+    _emit([asdict(h) for h in rows], as_json, "\n".join(f"{h.key}  since {h.placed_at} by {h.placed_by}: {h.reason}"
                                     for h in rows) or "no holds")
 
 
@@ -1179,8 +1179,8 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
         rows = store.access_log(ids)
     finally:
         store.close()
-    _emit(rows, as_json, "\n".join(f"{r['at']}  {r['actor']:<30} {r['action']:<15} {r['entity']} {r['entity_id']}"
-                                    f"  {r['reason'] or ''}" for r in rows) or "no views recorded")
+    _emit([r.to_json() for r in rows], as_json, "\n".join(f"{r.at}  {r.actor:<30} {r.action:<15} {r.entity} {r.entity_id}"
+                                                         f"  {r.reason or ''}" for r in rows) or "no views recorded")
 
 
 @main.command("health")

@@ -5,7 +5,7 @@ loses data: two writers that do not see each other's locks (a data directory on 
 share, whose locking is often broken), and two services that each think they own the mailbox.
 The service refuses to start in either case, with a message that says what to do.  The lock
 is an ``flock`` on its own file (``run/service.lock``), never on the database: a lock or close
-on the database file itself would drop SQLite's locks (see store.py).
+on the database file itself would drop SQLite's locks (see carepanel/store/__init__.py).
 """
 
 from __future__ import annotations

@@ -75,7 +75,7 @@ def retain_until(row: dict[str, Any], policy: RetentionPolicy) -> date:
 
 def due_for_purge(store: Store, policy: RetentionPolicy, today: date) -> list[Due]:
     """Submissions past their retention date, oldest first; held ones are listed but marked."""
-    held = {h["key"] for h in store.holds()}
+    held = {h.key for h in store.holds()}
     out = []
     for row in store.submission_rows():
         until = retain_until(row, policy)
@@ -137,7 +137,7 @@ def export_child(store: Store, archive: Archive, key: str, dest: Path, actor: st
                     name = re.sub(r"[^\w.\- ]", "_", att["filename"]) or "file"
                     zf.writestr(f"attachments/{row['id']}/{n + 1}-{name}", archive.get(att["sha256"], "blob"))
         zf.writestr("submissions.json", json.dumps(docs, indent=2, ensure_ascii=False))
-        zf.writestr("audit.json", json.dumps(store.audit_for(ids), indent=2, ensure_ascii=False))
+        zf.writestr("audit.json", json.dumps([a.to_json() for a in store.audit_for(ids)], indent=2, ensure_ascii=False))
     os.chmod(part, 0o600)
     os.replace(part, dest)
     fsync_dir(dest.parent)

@@ -11,7 +11,6 @@ worker and team manager -- in the same transaction that marks the pack sent.
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -247,22 +246,22 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
     readers = [m.email for m in directory.with_role("chair", "panel_member")]
     if not readers:
         raise PanelError("the staff directory has no chair or panel member to send the pack to")
-    sent_before = sum(1 for p in packs if p["sent_at"])
+    sent_before = sum(1 for p in packs if p.sent_at)
     agenda = agenda_for(cfg, store, panel_date)
     env = environment(cfg.notices.templates_dir)
     title = cfg.profile.title
     revision_note = f"REVISION {sent_before + 1}: " if sent_before else ""
     day = f"{panel_date:%A %-d %B %Y}"
-    path = cfg.data_path(pack["path"])
+    path = cfg.data_path(pack.path)
     size_mb = path.stat().st_size / (1024 * 1024)
     as_link = size_mb > cfg.pack.max_email_mb
     values = {"panel_title": title, "panel_day": day, "revision": sent_before + 1 if sent_before else None,
-              "agenda": agenda.to_json(), "pages": pack["pages"], "as_link": as_link,
+              "agenda": agenda.to_json(), "pages": pack.pages, "as_link": as_link,
               "link": f"{cfg.pack.web_url}/panels/{panel_date.isoformat()}/pack",
-              "warnings": json.loads(pack["warnings"] or "[]"), "marking": cfg.pack.marking}
+              "warnings": list(pack.warnings), "marking": cfg.pack.marking}
     parts = [path]
     if as_link and cfg.pack.too_large == "split":
-        ranges = [tuple(c["pages"]) for c in json.loads(pack["agenda"])]
+        ranges = [tuple(c["pages"]) for c in pack.agenda]
         pieces = split_pack(path.read_bytes(), ranges, int(cfg.pack.max_email_mb * 1024 * 1024))
         parts = []
         for n, piece in enumerate(pieces, start=1):
@@ -280,7 +279,7 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
         body = env.get_template("pack.txt.j2").render(**values, part=n if len(parts) > 1 else None, parts=len(parts))
         attachments = [] if as_link else [{"path": cfg.stored_path(part), "filename": part.name, "mime": "application/pdf"}]
         items.append({
-            "id": f"pack-{pack['id']}-{n}", "kind": "pack", "submission_id": None,
+            "id": f"pack-{pack.id}-{n}", "kind": "pack", "submission_id": None,
             "recipients": {"to": readers, "cc": []},
             "subject": f"{revision_note}{title} papers – {day}{of} [{cfg.pack.marking}]",
             "body": body, "in_reply_to": None, "attachments": attachments})
@@ -293,14 +292,14 @@ def send(cfg: Config, store: Store, archive: Archive, directory: Directory, pane
             panel_title=title, panel_day=day, slot=slot.starts.strftime("%H:%M"), ends=slot.ends.strftime("%H:%M"),
             child_ref=case.child_ref, reference=case.submission_id, revision=sent_before + 1 if sent_before else None,
             overflow=slot in agenda.overflow)
-        items.append({"id": f"slot-{pack['id']}-{case.ref_id}", "kind": "slot", "submission_id": case.submission_id,
+        items.append({"id": f"slot-{pack.id}-{case.ref_id}", "kind": "slot", "submission_id": case.submission_id,
                       "recipients": {"to": [case.social_worker], "cc": [tm.email] if tm and tm.email != case.social_worker else []},
                       "subject": f"{revision_note}{title} {day}: your time is {slot.starts:%H:%M}", "body": notice,
                       "in_reply_to": None})
-    store.mark_pack_sent(pack["id"], items)
+    store.mark_pack_sent(pack.id, items)
     log.info("pack queued", extra=safe_fields(event="pack_queued", panel_date=panel_date.isoformat(),
-                                              revision=pack["revision"], mails=len(items), as_link=as_link))
-    return {"panel_date": panel_date.isoformat(), "path": str(path), "revision": pack["revision"],
+                                              revision=pack.revision, mails=len(items), as_link=as_link))
+    return {"panel_date": panel_date.isoformat(), "path": str(path), "revision": pack.revision,
             "sent_to": len(readers), "slot_notices": len(items) - len(parts), "as_link": as_link, "parts": len(parts)}
 
 
@@ -311,7 +310,7 @@ def due_papers(cfg: Config, store: Store, now: datetime) -> list[date]:
     for day in calendar.sittings(cfg.profile, (now - timedelta(days=7)).astimezone(LONDON).date(),
                                  (now + timedelta(days=14)).astimezone(LONDON).date()):
         p = calendar.panel(cfg.profile, day)
-        if p.papers_out <= now < p.starts_at and not any(pk["sent_at"] for pk in store.packs(day)):
+        if p.papers_out <= now < p.starts_at and not any(pk.sent_at for pk in store.packs(day)):
             due.append(day)
     return due
 
@@ -325,7 +324,7 @@ def agenda_warnings(cfg: Config, store: Store, directory: Directory, now: dateti
     today = now.astimezone(LONDON).date()
     for day in calendar.sittings(cfg.profile, today, today + timedelta(days=14)):
         p = calendar.panel(cfg.profile, day)
-        if not (p.cutoff <= now < p.papers_out) or any(pk["sent_at"] for pk in store.packs(day)):
+        if not (p.cutoff <= now < p.papers_out) or any(pk.sent_at for pk in store.packs(day)):
             continue
         agenda = agenda_for(cfg, store, day)
         if agenda.overflow:
@@ -351,13 +350,13 @@ def tell_administrators(cfg: Config, store: Store, directory: Directory, day: da
     built = store.packs(day)
     if not admins or not built:
         return
-    warnings = json.loads(built[-1]["warnings"] or "[]")
+    warnings = list(built[-1].warnings)
     lines = [f"The papers for the {cfg.profile.title} on {day:%A %-d %B %Y} went out automatically "
-             f"(revision {sent['revision']}, {built[-1]['pages']} pages, to {sent['sent_to']} people, "
+             f"(revision {sent['revision']}, {built[-1].pages} pages, to {sent['sent_to']} people, "
              f"{sent['slot_notices']} slot notices)."]
     if warnings:
         lines += ["", "Please check:"] + [f"- {w}" for w in warnings]
-    store.queue_outgoing([{"id": f"papers-out-{built[-1]['id']}", "kind": "warning", "submission_id": None,
+    store.queue_outgoing([{"id": f"papers-out-{built[-1].id}", "kind": "warning", "submission_id": None,
                            "recipients": {"to": admins, "cc": []},
                            "subject": f"{cfg.profile.title} papers sent for {day:%d/%m/%Y}"
                                       + (f" – {len(warnings)} to check" if warnings else ""),

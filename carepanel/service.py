@@ -92,7 +92,7 @@ class Service:
         epoch = mailbox.epoch()
         state = self.store.mailbox_state(key)
         if epoch is not None:
-            known = state["uidvalidity"] if state else None
+            known = state.uidvalidity if state else None
             if known is not None and known != epoch:
                 log.warning("mailbox renumbered; reading it again", extra=safe_fields(
                     event="uidvalidity_changed", backend=mailbox.source))
@@ -101,7 +101,7 @@ class Service:
                 state = self.store.mailbox_state(key)
         if state is None:
             return None
-        return Mark(int(state["uidvalidity"] or 0), int(state["last_uid"] or 0), state["token"])
+        return Mark(int(state.uidvalidity or 0), int(state.last_uid or 0), state.token)
 
     def _take(self, mailbox: Mailbox[Any], item: Any) -> int:
         """One new message: 1 if its submission was committed (and the message moved)."""

@@ -103,8 +103,8 @@ def test_every_outcome_of_every_profile_renders_signs_and_lands_in_an_upload_fol
         final = pdf_text(upload / pdf_name)
         assert "Dana Chair" in final and "DRAFT" not in final and label in final
         assert label in (upload / "case-note.txt").read_text()
-        audit = [a for a in svc.store.audit_log(drafted["decision_id"]) if a["action"] == "decision_signed"]
-        assert audit and json.loads(audit[0]["data"])["pdf_sha256"] == signed["sha256"]
+        audit = [a for a in svc.store.audit_log(drafted["decision_id"]) if a.action == "decision_signed"]
+        assert audit and json.loads(audit[0].data)["pdf_sha256"] == signed["sha256"]
 
 
 def test_a_signed_decision_is_never_changed_and_a_change_is_a_new_version(tmp_path: Path, converter) -> None:

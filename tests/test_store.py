@@ -66,7 +66,7 @@ def test_later_submission_for_same_child_and_panel_supersedes(store: Store) -> N
     second = commit(store, a_submission(2, received=T0 + timedelta(hours=1), status="flagged"))
     assert second["status"] == "flagged"
     assert store.submission("sub-1")["status"] == "superseded"
-    actions = [a["action"] for a in store.audit_log("sub-1")]
+    actions = [a.action for a in store.audit_log("sub-1")]
     assert actions == ["submission_created", "submission_superseded"]
 
 
@@ -132,3 +132,24 @@ def test_a_resubmission_that_adds_the_missing_child_id_still_supersedes(store: S
     other = replace(a_submission(3, child="name:Amelia Hart|2015-03-02"), received_at=T0 + timedelta(hours=2))
     commit(store, other)  # another child of the same name: not the same child
     assert store.submission("sub-2")["status"] == "accepted"
+
+
+def test_rows_come_back_typed_and_read_only(store: Store) -> None:
+    """What the store returns for mailboxes, accounts and the audit log says what it holds (a
+    boolean is a boolean, not 0/1) and cannot be changed by accident by whoever reads it."""
+    store.mailbox_health("imap:panel", ok=False, error="[AUTHENTICATIONFAILED] Authentication failed.")
+    state = store.mailbox_state("imap:panel")
+    assert state is not None and state.connected is False and state.last_error == "[AUTHENTICATIONFAILED] Authentication failed."
+    store.mailbox_health("imap:panel", ok=True)
+    assert store.mailbox_state("imap:panel").connected is True  # type: ignore[union-attr]
+    assert store.mailbox_state("imap:other") is None
+
+    store.upsert_user("Pat.Admin@Example.gov.uk", "Pat Admin", "administrator", None, actor="setup")
+    account = store.user("pat.admin@example.gov.uk")
+    assert account is not None and account.email == "pat.admin@example.gov.uk" and account.disabled is False
+    with pytest.raises(AttributeError):
+        account.role = "chair"  # type: ignore[misc]
+
+    [entry] = [a for a in store.audit_log("pat.admin@example.gov.uk") if a.action == "user_saved"]
+    assert entry.actor == "setup" and entry.details() == {"role": "administrator"}
+    assert entry.to_json()["data"] == '{"role": "administrator"}'  # exports print the stored text as it is

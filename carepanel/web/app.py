@@ -221,7 +221,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
             return limited
         account = web.store.user(email)
         user = role_for(email, web.directory, web.store) if account else None
-        if user is None or not check_password(account["password_hash"] if account else None, password):
+        if user is None or not check_password(account.password_hash if account else None, password):
             web.limiter.failed(*keys)
             web.store.audit(email or "?", "login_failed", "user", email or "?", None)
             resp = web.page(request, "login.html", None, error="That email address and password do not match.",
@@ -455,8 +455,8 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         built = web.store.packs(day)
         if not built:
             raise HTTPException(404, "No pack has been built for this panel.")
-        web.store.record_view(user.email, "pack", built[-1]["id"], "pack")
-        return Response(cfg.data_path(built[-1]["path"]).read_bytes(), media_type="application/pdf",
+        web.store.record_view(user.email, "pack", built[-1].id, "pack")
+        return Response(cfg.data_path(built[-1].path).read_bytes(), media_type="application/pdf",
                         headers={"content-disposition": f"inline; filename=\"pack-{day.isoformat()}.pdf\""})
 
     # ------------------------------------------------------------------ decisions

@@ -64,10 +64,10 @@ def role_for(email: str, directory: Directory, store: Store) -> User | None:
     if member is not None and member.role in WEB_ROLES:
         return User(member.email, member.name, member.role)
     account = store.user(email)
-    if account and not account["disabled"] and account["role"] in WEB_ROLES:
+    if account and not account.disabled and account.role in WEB_ROLES:
         if member is not None and member.role not in WEB_ROLES:
             return None  # a social worker does not become an administrator by having an account
-        return User(account["email"], account["name"], account["role"])
+        return User(account.email, account.name, account.role)
     return None
 
 

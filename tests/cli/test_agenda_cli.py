@@ -48,7 +48,7 @@ def test_reorder_withdraw_move_and_add_are_audited(tmp_path: Path) -> None:
     assert json.loads(cli(tmp_path, "submissions", "--panel-date", "2026-12-09", "--json")[1])[0]["id"] == ids[1]
 
     store = Store(load_config(tmp_path / "config.toml").db_path)
-    actions = [(a["action"], a["actor"]) for a in store.audit_log() if a["actor"] == "pat.admin"]
+    actions = [(a.action, a.actor) for a in store.audit_log() if a.actor == "pat.admin"]
     store.close()
     assert actions == [("agenda_reordered", "pat.admin"), ("agenda_withdrawn", "pat.admin"),
                        ("submission_moved", "pat.admin"), ("agenda_item_added", "pat.admin")]

@@ -74,9 +74,9 @@ def assert_one_whole_pack_sent(svc: Service, children: int) -> PdfReader:
     [attachment] = list(mail.iter_attachments())
     pdf = attachment.get_content()
     [record] = svc.store.packs(PANEL_DATE)
-    assert hashlib.sha256(pdf).hexdigest() == record["sha256"]  # exactly the file that was recorded
+    assert hashlib.sha256(pdf).hexdigest() == record.sha256  # exactly the file that was recorded
     reader = PdfReader(io.BytesIO(pdf))
-    assert len(reader.pages) == record["pages"]
+    assert len(reader.pages) == record.pages
     text = "\n".join(page.extract_text() or "" for page in reader.pages)
     assert all(f"LCS70000{n}" in text for n in range(1, children + 1))
     assert "could not convert" not in text and "cannot be included" not in text.lower()

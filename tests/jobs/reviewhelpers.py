@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from carepanel.cli import main
 from carepanel.config import Config
 from carepanel.service import open_service
-from carepanel.store import Outgoing, Store
+from carepanel.store import AuditEntry, Outgoing, Store
 from test_intake_e2e import GOOD, NOW, email
 from web.webhelpers import seeded_project
 
@@ -38,13 +38,13 @@ def review(folder: Path, *args: str) -> tuple[int, Any, str]:
     return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None, result.stderr
 
 
-def stored(cfg: Config, sub_id: str) -> tuple[dict[str, Any], list[dict[str, Any]], list[Outgoing]]:
+def stored(cfg: Config, sub_id: str) -> tuple[dict[str, Any], list[AuditEntry], list[Outgoing]]:
     """The submission, its audit entries (not page views) and the mail queued for it."""
     store = Store(cfg.db_path)
     try:
         sub = store.submission(sub_id)
         assert sub is not None
-        audit = [a for a in store.audit_log(sub_id) if a["action"] != "viewed"]
+        audit = [a for a in store.audit_log(sub_id) if a.action != "viewed"]
         mail = [m for m in store.due_outgoing(NOW + timedelta(days=365)) if m.submission_id == sub_id and m.kind == "admin"]
         return sub, audit, mail
     finally:

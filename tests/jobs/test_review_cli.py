@@ -25,7 +25,7 @@ def test_accept_lists_a_flagged_submission_and_says_who_and_why(project) -> None
     code, sub, _ = review(folder, "accept", ids["flagged"], "--reason", "manager's email is on file", "--by", ADMIN)
     assert code == 0 and sub["id"] == ids["flagged"] and sub["status"] == "accepted" and sub["flags"] == []
     _, audit, _ = stored(cfg, ids["flagged"])
-    assert (audit[-1]["actor"], audit[-1]["action"], audit[-1]["reason"]) == (
+    assert (audit[-1].actor, audit[-1].action, audit[-1].reason) == (
         ADMIN, "accepted_by_administrator", "manager's email is on file")
 
 
@@ -45,8 +45,8 @@ def test_accept_late_clears_late_with_the_chair_on_record(project) -> None:
                           "--reason", "court hearing next week", "--by", ADMIN)
     assert code == 0 and sub["status"] == "accepted" and sub["panel_date"] == "2026-12-02"
     _, audit, _ = stored(cfg, ids["late"])
-    assert audit[-1]["action"] == "late_accepted"
-    data = json.loads(audit[-1]["data"])
+    assert audit[-1].action == "late_accepted"
+    data = json.loads(audit[-1].data)
     assert (data["chair"], data["when"], data["cleared"]) == ("Dana Chair", "23/11/2026 10:15 by phone", ["late"])
 
 
@@ -56,7 +56,7 @@ def test_signoff_recorded_by_hand_accepts_a_form_the_manager_did_not_sign(projec
                           "--reason", "approved by phone 23/11", "--by", ADMIN)
     assert code == 0 and sub["status"] == "accepted" and sub["signoff"] == {"source": "admin_override", "by": ADMIN}
     _, audit, _ = stored(cfg, ids["flagged"])
-    assert audit[-1]["action"] == "signoff_recorded" and json.loads(audit[-1]["data"])["manager"] == "Terry Manager"
+    assert audit[-1].action == "signoff_recorded" and json.loads(audit[-1].data)["manager"] == "Terry Manager"
 
 
 def test_correct_keeps_the_original_and_records_the_new_value(project) -> None:
@@ -66,7 +66,7 @@ def test_correct_keeps_the_original_and_records_the_new_value(project) -> None:
                           "--reason", "ID from the case record")
     assert code == 0 and sub == before  # the request as read is untouched
     _, audit, _ = stored(cfg, ids["accepted"])
-    assert audit[-1]["action"] == "field_corrected" and audit[-1]["actor"].startswith("cli:")
+    assert audit[-1].action == "field_corrected" and audit[-1].actor.startswith("cli:")
     code, out, _ = review(folder, "correct", ids["accepted"], "--value", "x", "--reason", "r")
     assert code == 1 and out["error"]["code"] == "field_required"
 
@@ -103,7 +103,7 @@ def test_ask_sends_one_line_per_flag_or_the_administrators_own_words(project, tm
                f"Before it can be listed, please send:\n- {flag}\n\n"
                "Please reply with the complete form and papers as a new email.\n\nPanel administrator")
     assert [m.body for m in mails] == [default, "Please ask Terry to sign page 4."]
-    assert [a["action"] for a in audit[-2:]] == ["sender_asked", "sender_asked"]
+    assert [a.action for a in audit[-2:]] == ["sender_asked", "sender_asked"]
     code, out, _ = review(folder, "ask", ids["flagged"], "--message-file", str(tmp_path / "missing.txt"))
     assert code == 1 and out["error"]["code"] == "config_error"
 

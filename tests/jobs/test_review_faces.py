@@ -9,6 +9,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
+from carepanel.store import AuditEntry
 from carepanel.web.app import create_app
 from reviewhelpers import ADMIN, review, review_project, stored
 from test_intake_e2e import NOW
@@ -36,8 +37,8 @@ def decided(sub: dict[str, Any]) -> tuple[Any, ...]:
     return sub["id"], sub["status"], sub["panel_date"], sub["flags"], sub["signoff"]
 
 
-def comparable(audit: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
-    return [(a["actor"], a["action"], a["entity"], a["entity_id"], a["reason"], json.loads(a["data"] or "null"))
+def comparable(audit: list[AuditEntry]) -> list[tuple[Any, ...]]:
+    return [(a.actor, a.action, a.entity, a.entity_id, a.reason, json.loads(a.data or "null"))
             for a in audit]
 
 

@@ -68,7 +68,7 @@ def test_messages_are_archived_as_their_mime_committed_with_the_sync_state_and_m
     box = mailbox(replay)
     with open_service(cfg, clock=lambda: NOW) as svc:
         assert svc.sweep(ExchangeInbox(box, KEY)) == 3
-        token = svc.store.mailbox_state(KEY)["token"]
+        token = svc.store.mailbox_state(KEY).token
         sha = svc.store.conn.execute("SELECT message_sha256 FROM submissions WHERE message_id = ?",
                                      ("<ews-2@example.gov.uk>",)).fetchone()[0]
         raw = svc.processor.archive.get(sha)
@@ -106,7 +106,7 @@ def test_a_restart_resumes_from_the_committed_sync_state_and_a_forgotten_one_rep
         assert sync_states_sent(replay) == ["E2", "E3", None, "E1"]
         assert len(svc.store.submissions()) == 3
         assert svc.store.conn.execute("SELECT COUNT(*) FROM outgoing").fetchone()[0] == 3  # one acknowledgement each
-        assert svc.store.mailbox_state(KEY)["token"].endswith("E2")
+        assert svc.store.mailbox_state(KEY).token.endswith("E2")
     again.close()
 
 
@@ -220,6 +220,6 @@ def test_the_sync_state_is_committed_with_the_pages_last_submission(tmp_path: Pa
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         with pytest.raises(KeyboardInterrupt):
             svc.sweep(ExchangeInbox(box, KEY))
-        assert svc.store.mailbox_state(KEY)["token"].endswith("E1")
+        assert svc.store.mailbox_state(KEY).token.endswith("E1")
         assert len(svc.store.submissions()) == 2
     box.close()

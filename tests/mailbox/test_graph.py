@@ -105,7 +105,7 @@ def test_messages_are_archived_as_their_mime_and_moved_after_commit(tmp_path: Pa
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         assert svc.sweep(GraphInbox(box, "graph:panel")) == 3
         subs = {s["message_id"]: s for s in svc.store.submissions()}
-        token = svc.store.mailbox_state("graph:panel")["token"]
+        token = svc.store.mailbox_state("graph:panel").token
         sha = svc.store.conn.execute("SELECT message_sha256 FROM submissions WHERE message_id = ?",
                                      ("<graph-2@example.gov.uk>",)).fetchone()[0]
         raw = svc.processor.archive.get(sha)

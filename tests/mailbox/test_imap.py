@@ -99,7 +99,7 @@ def test_two_hundred_messages_with_a_restart_in_the_middle_are_each_processed_on
     assert sorted(ids) == sorted(f"<imap-{n}@example.gov.uk>" for n in range(200))
     assert folder_count(dovecot, "INBOX") == 0 and folder_count(dovecot, "carepanel/processed") == 200
     assert answered(cfg) == sorted(ids)  # each sender answered exactly once
-    assert state["last_uid"] == 200 and state["connected"] == 1
+    assert state is not None and state.last_uid == 200 and state.connected
 
 
 def test_a_renumbered_folder_is_read_again_without_repeating_anything(tmp_path: Path, dovecot: Dovecot) -> None:
@@ -117,7 +117,7 @@ def test_a_renumbered_folder_is_read_again_without_repeating_anything(tmp_path: 
         svc.sweep(inbox)
         assert inbox.uidvalidity != first
         subs = svc.store.submissions()
-        changed = [a for a in svc.store.audit_log() if a["action"] == "mailbox_uidvalidity_changed"]
+        changed = [a for a in svc.store.audit_log() if a.action == "mailbox_uidvalidity_changed"]
     inbox.close()
     assert len(subs) == 7 and len({s["message_id"] for s in subs}) == 7
     assert len(answered(cfg)) == 7
@@ -146,7 +146,7 @@ def test_a_connection_dropped_during_idle_is_reconnected_and_nothing_is_missed(t
     ids = sorted(s["message_id"] for s in store.submissions())
     store.close()
     assert ids == ["<imap-1@example.gov.uk>", "<imap-2@example.gov.uk>"]
-    assert state["last_error"] and state["connected"] == 1  # the outage was recorded, and recovered from
+    assert state is not None and state.last_error and state.connected  # the outage was recorded, and recovered from
 
 
 def test_mailbox_check_says_plainly_what_is_wrong(tmp_path: Path, dovecot: Dovecot) -> None:

@@ -63,14 +63,14 @@ def test_purge_removes_rows_and_originals_except_for_a_child_on_hold(project: tu
 
     store = Store(config.parent / "data" / "carepanel.db")
     try:
-        purges = [a for a in store.audit_log() if a["action"] == "submission_purged"]
+        purges = [a for a in store.audit_log() if a.action == "submission_purged"]
     finally:
         store.close()
-    assert len(purges) == 2 and all(p["actor"] == "IG lead" for p in purges)
+    assert len(purges) == 2 and all(p.actor == "IG lead" for p in purges)
     for p in purges:  # ids and hashes only: nothing that was purged survives in its audit entry
-        text = json.dumps(p)
+        text = json.dumps(p.to_json())
         assert all(c.name.split()[0] not in text for c, _, _ in forms)
-        assert set(json.loads(p["data"])) == {"message_sha256", "attachment_sha256"}
+        assert set(json.loads(p.data)) == {"message_sha256", "attachment_sha256"}
 
     assert cli(config, "hold", "remove", held_child.child_id, "--reason", "inquiry closed")[0] == 0
     out = json.loads(cli(config, "retention", "--purge", "--as-of", "2060-01-01", "--json")[1])

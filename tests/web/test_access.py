@@ -61,7 +61,7 @@ def test_each_role_is_refused_what_it_may_not_do(project, client: TestClient, ro
     resp = client.request(method, path.format(**ids), data={"csrf": csrf, "reason": "x"}, follow_redirects=False)
     assert resp.status_code == 403, resp.text
     store = Store(project[0].db_path)
-    assert any(a["action"] == "refused" and a["actor"] == ACCOUNTS[role][0] for a in store.audit_log())
+    assert any(a.action == "refused" and a.actor == ACCOUNTS[role][0] for a in store.audit_log())
     store.close()
 
 
@@ -118,8 +118,8 @@ def test_clearing_a_flag_is_audited_with_the_user(project, client: TestClient) -
     log = store.audit_log(ids["flagged"])
     store.close()
     assert sub["status"] == "accepted" and sub["signoff"]["source"] == "admin_override"
-    assert any(a["action"] == "signoff_recorded" and a["actor"] == "pat.admin@example.gov.uk" for a in log)
-    assert any(a["action"] == "viewed" and a["actor"] == "pat.admin@example.gov.uk" for a in log)
+    assert any(a.action == "signoff_recorded" and a.actor == "pat.admin@example.gov.uk" for a in log)
+    assert any(a.action == "viewed" and a.actor == "pat.admin@example.gov.uk" for a in log)
 
 
 def test_health_endpoint_needs_no_session_and_shows_no_personal_data(client: TestClient) -> None:

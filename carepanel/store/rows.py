@@ -1,0 +1,157 @@
+"""The store's rows: frozen values, so what the store returns cannot be changed by accident and
+says what it holds.  (Submissions and decisions are still returned as dicts; to convert.)"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class LedgerEntry:
+    sha256: str
+    message_id: str
+    source: str
+    source_key: str | None
+    status: str
+    attempts: int
+    next_attempt_at: datetime | None
+    error_code: str | None
+    error: str | None
+    submission_id: str | None
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """How far a server mailbox has been read: committed with the message it moves past."""
+
+    key: str
+    uidvalidity: int
+    uid: int
+    token: str | None = None  # a sync state (EWS): saved instead of the UID when given
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    id: str
+    kind: str
+    submission_id: str | None
+    recipients: dict[str, list[str]]
+    subject: str
+    body: str
+    in_reply_to: str | None
+    attempts: int
+    attachments: tuple[dict[str, str], ...] = ()  # {"path", "filename", "mime"}
+
+
+def submission_doc(row: tuple[str, ...]) -> dict[str, Any]:
+    """The stored submission object, with the columns an administrator can change laid over it."""
+    doc: dict[str, Any] = json.loads(row[1])
+    doc["status"] = row[0]
+    if len(row) > 2:
+        doc["panel_date"] = row[2]
+    return doc
+
+
+# Dates and times are kept as the ISO text the database holds (what pages and logs print); JSON
+# columns are decoded and 0/1 columns are booleans.
+
+
+@dataclass(frozen=True)
+class MailboxState:
+    """How far one server mailbox has been read, and whether it answered last time."""
+
+    key: str
+    uidvalidity: int | None
+    last_uid: int
+    token: str | None  # a delta link (Graph) or sync state (EWS)
+    connected: bool
+    last_ok_at: str | None
+    last_error: str | None
+    last_error_at: str | None
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Account:
+    """A local web account (the staff directory's word comes first; see web/auth.py)."""
+
+    email: str
+    name: str
+    role: str
+    password_hash: str | None
+    disabled: bool
+    created_at: str
+
+
+@dataclass(frozen=True)
+class Pack:
+    """One built revision of a panel's pack: the file, its hash, and what is in it."""
+
+    id: str
+    panel_date: str
+    revision: int
+    path: str  # as stored: relative to the data folder (Config.data_path)
+    sha256: str
+    pages: int
+    agenda: tuple[dict[str, Any], ...]  # one per case: submission_id, ref_id, kind, slot, pages
+    warnings: tuple[str, ...]
+    built_at: str
+    sent_at: str | None
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the append-only audit log."""
+
+    seq: int
+    at: str
+    actor: str
+    action: str
+    entity: str
+    entity_id: str
+    reason: str | None
+    data: str | None  # its detail as the JSON text stored (ids and hashes only); exports print it as is
+
+    def details(self) -> dict[str, Any]:
+        return dict(json.loads(self.data)) if self.data else {}
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``carepanel access-log --json`` and a child's export (audit.json) print it."""
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """An administrator's value for one field, laid over what was read (which stays as read)."""
+
+    id: int
+    submission_id: str
+    field: str
+    value: str | None
+    actor: str
+    reason: str
+    at: str
+
+
+@dataclass(frozen=True)
+class Hold:
+    """A legal hold: records under this key are kept past their retention period."""
+
+    key: str
+    reason: str
+    placed_by: str
+    placed_at: str
+
+
+def pack_row(r: dict[str, Any]) -> Pack:
+    return Pack(id=r["id"], panel_date=r["panel_date"], revision=r["revision"], path=r["path"], sha256=r["sha256"],
+                pages=r["pages"], agenda=tuple(json.loads(r["agenda"] or "[]")),
+                warnings=tuple(json.loads(r["warnings"] or "[]")), built_at=r["built_at"], sent_at=r["sent_at"])
+
+
+def audit_row(r: tuple[Any, ...]) -> AuditEntry:
+    """From ``SELECT seq, at, actor, action, entity, entity_id, reason, data``."""
+    return AuditEntry(seq=r[0], at=r[1], actor=r[2], action=r[3], entity=r[4], entity_id=r[5], reason=r[6], data=r[7])

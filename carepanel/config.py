@@ -29,15 +29,31 @@ EVIDENCE_KINDS = ("form_signature", "sender_is_manager", "forwarded_approval")
 MANAGER_ROLES = ("team_manager", "service_manager")
 DIRECTORY_ROLES = (
     "social_worker",
+    "personal_advisor",
+    "assistant_team_manager",
     "team_manager",
     "service_manager",
     "head_of_service",
+    "assistant_director",
+    "director",
     "chair",
-    "administrator",
+    "vice_chair",
     "panel_member",
+    "administrator",
+    "finance",
+    "iro",
+    "read_only",
 )
+# Managers from junior to senior: by default a more senior manager satisfies a junior one's
+# sign-off.  An assistant team manager is below a team manager but satisfies a team manager's
+# sign-off only where a profile says so (``also``), so it is not in this ladder.
+SENIORITY = ("team_manager", "service_manager", "head_of_service", "assistant_director", "director")
+SIGNOFF_ROLES = ("assistant_team_manager", *SENIORITY)
 ALL_OUTCOMES = ("approve", "decline", "defer", "alternative_approved", "return_to_panel")
-PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "documents", "fields", "decisions", "form")
+PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "advice", "documents", "fields",
+                    "decisions", "form")
+LATE_POLICIES = ("chair_may_accept", "refuse")
+COMPARISONS = ("exceeds", "at_least")
 
 
 # --------------------------------------------------------------------------- profile values
@@ -57,6 +73,14 @@ class Deadline:
     weekday: int | None = None
     min_days_before: int = 1
     days: int | None = None
+    # [cutoff] only: chair_may_accept (an administrator may accept a late request naming the
+    # chair or vice chair who agreed) | refuse (held for the next panel, never accepted late).
+    late: str = "chair_may_accept"
+    # [papers_out] only: papers moved back off a non-working day never go before the cut-off;
+    # where they would, they go this many hours after it.
+    min_hours_after_cutoff: float = 2.0
+    source: str = ""  # the policy's own words
+    note: str = ""  # our reading, where the policy or the contract is silent
 
 
 @dataclass(frozen=True)
@@ -73,29 +97,103 @@ class PanelRules:
     # or when it asks for one of these or names at least complex_children children.
     complex_types: tuple[str, ...] = ("care_proceedings", "secure_accommodation", "external_placement")
     complex_children: int = 3
+    source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class SignoffRequirement:
-    role: str  # team_manager | service_manager
+    """One manager whose agreement the request needs.
+
+    ``role`` is satisfied by that role, every more senior manager, and the roles in ``also``.
+    ``when`` (request types), ``when_words`` (phrases in the request) and ``when_miles_over``
+    (a distance from home the request states) narrow it to some requests: it applies when any
+    of them holds, or always when none is given.  ``blocking = false`` makes a missing
+    sign-off a warning on the submission rather than a ``no_manager_signoff`` flag.
+    """
+
+    role: str
     evidence: tuple[str, ...]
+    also: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()
+    when_words: tuple[str, ...] = ()
+    when_miles_over: float | None = None
+    blocking: bool = True
+    source: str = ""
+    note: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.when or self.when_words or self.when_miles_over is not None)
 
 
 @dataclass(frozen=True)
 class Threshold:
+    """Spending the panel considers: ``exceeds`` (more than) or ``at_least`` the amount, per
+    year (the weekly cost over the weeks asked for within a year) or for the request's total."""
+
     amount: float
     per: str  # year | request
     disabled_amount: float | None = None
+    comparison: str = "at_least"  # exceeds | at_least
+    source: str = ""
+    note: str = ""
+
+    def applies(self, cost: float, limit: float) -> bool:
+        """Whether ``cost`` is enough to come to panel."""
+        return cost > limit if self.comparison == "exceeds" else cost >= limit
 
 
 @dataclass(frozen=True)
 class Exclusion:
+    """A kind of request the panel does not consider.
+
+    It matches on ``types`` or (unnegated) ``keywords``, narrowed by ``disabled_only`` and
+    ``below_total``; it is lifted when every ``unless_*`` condition given holds (swindon's
+    child-minding: longer than three months *and* part of a wider package).  ``refer_to`` is
+    the panel that does consider it (``refer_to_disabled`` for a disabled child only).
+    """
+
     what: str
     types: tuple[str, ...] = ()
     unless_types: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     below_total: float | None = None
     shorter_than_weeks: int | None = None
+    disabled_only: bool = False
+    unless_total_over: float | None = None
+    unless_weeks_over: float | None = None
+    unless_package: bool = False
+    refer_to: str | None = None
+    refer_to_disabled: str | None = None
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A warning, never a flag: a route the policy recommends or a point the chair should see.
+
+    It applies when any of ``types`` or unnegated ``keywords`` matches (or always when neither
+    is given), narrowed by ``age_at_least`` (a child that old on the panel date) and
+    ``extra_papers`` (papers sent beside the form)."""
+
+    what: str
+    message: str
+    types: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    age_at_least: int | None = None
+    extra_papers: bool = False
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RuleNote:
+    """The policy's words for a whole section (documents, fields)."""
+
+    source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -141,6 +239,10 @@ class Profile:
     required_fields: tuple[str, ...]
     decisions: DecisionRules
     form: FormSpec
+    advice: tuple[Advice, ...] = ()
+    documents_source: RuleNote = RuleNote()
+    fields_source: RuleNote = RuleNote()
+    scope_source: RuleNote = RuleNote()
 
 
 # --------------------------------------------------------------------------- service config
@@ -441,13 +543,20 @@ def _weekday(table: _Table, key: str, default: Any = ...) -> int | None:
 
 def _deadline(t: _Table) -> Deadline:
     rule = t.choice("rule", ("weekday_before", "working_days_before"))
+    extra: dict[str, Any] = {"source": t.take("source", str, ""), "note": t.take("note", str, "")}
+    if t.where == "cutoff":
+        extra["late"] = t.choice("late", LATE_POLICIES, "chair_may_accept")
+    if t.where == "papers_out":
+        extra["min_hours_after_cutoff"] = float(t.take("min_hours_after_cutoff", (int, float), 2))
+        if extra["min_hours_after_cutoff"] < 0:
+            raise ConfigError("papers_out.min_hours_after_cutoff: must be 0 or more")
     if rule == "weekday_before":
         d = Deadline(rule, t.clock("time"), weekday=_weekday(t, "weekday"),
-                     min_days_before=t.take("min_days_before", int, 1))
+                     min_days_before=t.take("min_days_before", int, 1), **extra)
         if d.min_days_before < 1:
             raise ConfigError(f"{t.where}.min_days_before: must be at least 1")
     else:
-        d = Deadline(rule, t.clock("time"), days=t.take("days", int))
+        d = Deadline(rule, t.clock("time"), days=t.take("days", int), **extra)
         if d.days is None or d.days < 1:
             raise ConfigError(f"{t.where}.days: must be at least 1")
     t.done()
@@ -467,6 +576,8 @@ def _panel(t: _Table) -> PanelRules:
         complex_slot_minutes=t.take("complex_slot_minutes", int),
         complex_types=tuple(t.take("complex_types", list, ["care_proceedings", "secure_accommodation", "external_placement"])),
         complex_children=t.take("complex_children", int, 3),
+        source=t.take("source", str, ""),
+        note=t.take("note", str, ""),
     )
     t.done()
     if p.ends <= p.starts:
@@ -483,12 +594,35 @@ def _panel(t: _Table) -> PanelRules:
 def _signoff(t: _Table) -> tuple[SignoffRequirement, ...]:
     reqs = []
     for r in t.tables("requires"):
-        reqs.append(SignoffRequirement(r.choice("role", MANAGER_ROLES), r.strings("evidence", EVIDENCE_KINDS)))
+        miles = r.take("when_miles_over", (int, float), None)
+        req = SignoffRequirement(
+            role=r.choice("role", SIGNOFF_ROLES),
+            evidence=r.strings("evidence", EVIDENCE_KINDS),
+            also=r.strings("also", SIGNOFF_ROLES, ()),
+            when=r.strings("when", REQUEST_TYPES, ()),
+            when_words=r.strings("when_words", None, ()),
+            when_miles_over=float(miles) if miles is not None else None,
+            blocking=r.take("blocking", bool, True),
+            source=r.take("source", str, ""),
+            note=r.take("note", str, ""),
+        )
         r.done()
+        if not req.evidence:
+            raise ConfigError(f"{r.where}.evidence: name at least one of {', '.join(EVIDENCE_KINDS)}")
+        for pattern in req.when_words:
+            _check_pattern(pattern, f"{r.where}.when_words")
+        reqs.append(req)
     t.done()
     if not reqs:
         raise ConfigError(f"{t.where}.requires: name at least one manager whose sign-off is needed")
     return tuple(reqs)
+
+
+def _check_pattern(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: {pattern!r} is not a regular expression ({exc})") from None
 
 
 def _threshold(t: _Table) -> Threshold:
@@ -496,6 +630,9 @@ def _threshold(t: _Table) -> Threshold:
         amount=float(t.take("amount", (int, float))),
         per=t.choice("per", ("year", "request")),
         disabled_amount=_opt_float(t.take("disabled_amount", (int, float), None)),
+        comparison=t.choice("comparison", COMPARISONS, "at_least"),
+        source=t.take("source", str, ""),
+        note=t.take("note", str, ""),
     )
     t.done()
     return th
@@ -505,8 +642,9 @@ def _opt_float(v: Any) -> float | None:
     return float(v) if v is not None else None
 
 
-def _scope(t: _Table) -> tuple[Exclusion, ...]:
+def _scope(t: _Table) -> tuple[tuple[Exclusion, ...], RuleNote]:
     out = []
+    note = RuleNote(t.take("source", str, ""), t.take("note", str, ""))
     for e in t.tables("excluded"):
         out.append(Exclusion(
             what=e.take("what", str),
@@ -515,11 +653,36 @@ def _scope(t: _Table) -> tuple[Exclusion, ...]:
             keywords=tuple(k.lower() for k in e.strings("keywords", None, ())),
             below_total=_opt_float(e.take("below_total", (int, float), None)),
             shorter_than_weeks=e.take("shorter_than_weeks", int, None),
+            disabled_only=e.take("disabled_only", bool, False),
+            unless_total_over=_opt_float(e.take("unless_total_over", (int, float), None)),
+            unless_weeks_over=_opt_float(e.take("unless_weeks_over", (int, float), None)),
+            unless_package=e.take("unless_package", bool, False),
+            refer_to=e.take("refer_to", str, None),
+            refer_to_disabled=e.take("refer_to_disabled", str, None),
+            source=e.take("source", str, ""),
+            note=e.take("note", str, ""),
         ))
         e.done()
         if not out[-1].types and not out[-1].keywords:
             raise ConfigError(f"{e.where}: an exclusion needs types or keywords")
     t.done()
+    return tuple(out), note
+
+
+def _advice(items: list[_Table]) -> tuple[Advice, ...]:
+    out = []
+    for a in items:
+        out.append(Advice(
+            what=a.take("what", str),
+            message=a.take("message", str),
+            types=a.strings("types", REQUEST_TYPES, ()),
+            keywords=tuple(k.lower() for k in a.strings("keywords", None, ())),
+            age_at_least=a.take("age_at_least", int, None),
+            extra_papers=a.take("extra_papers", bool, False),
+            source=a.take("source", str, ""),
+            note=a.take("note", str, ""),
+        ))
+        a.done()
     return tuple(out)
 
 
@@ -558,6 +721,10 @@ def _form(t: _Table) -> FormSpec:
 
 def build_profile(data: Mapping[str, Any]) -> Profile:
     t = _Table(data, "")
+    excluded, scope_note = _scope(t.table("scope"))
+    documents_table, fields_table = t.table("documents"), t.table("fields")
+    documents_note = RuleNote(documents_table.take("source", str, ""), documents_table.take("note", str, ""))
+    fields_note = RuleNote(fields_table.take("source", str, ""), fields_table.take("note", str, ""))
     profile = Profile(
         name=t.take("name", str),
         title=t.take("title", str),
@@ -567,11 +734,15 @@ def build_profile(data: Mapping[str, Any]) -> Profile:
         papers_out=_deadline(t.table("papers_out")),
         signoff=_signoff(t.table("signoff")),
         threshold=_threshold(t.table("threshold")),
-        excluded=_scope(t.table("scope")),
-        required_documents=_documents(t.table("documents")),
-        required_fields=_fields(t.table("fields")),
+        excluded=excluded,
+        required_documents=_documents(documents_table),
+        required_fields=_fields(fields_table),
         decisions=_decisions(t.table("decisions")),
         form=_form(t.table("form")),
+        advice=_advice(t.tables("advice")),
+        documents_source=documents_note,
+        fields_source=fields_note,
+        scope_source=scope_note,
     )
     t.done()
     return profile
@@ -669,7 +840,7 @@ def build_config(
     profile_name = profile or t.take("profile", str, DEFAULT_PROFILE)
     if profile:
         t.take("profile", str, None)
-    overrides = {s: t.take(s, dict) for s in PROFILE_SECTIONS if s in raw}
+    overrides = {s: t.take(s, list if s == "advice" else dict) for s in PROFILE_SECTIONS if s in raw}
     prof = load_profile(profile_name, overrides)
     data = _path(base, data_dir) if data_dir else _path(base, t.take("data_dir", str, "data"))
     if data_dir:

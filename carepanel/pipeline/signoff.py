@@ -12,11 +12,50 @@ import re
 from dataclasses import dataclass
 
 from ..config import Profile, SignoffRequirement
-from ..directory import ROLE_SATISFIES, Directory
+from ..directory import Directory, satisfying_roles
+from ..parsers.request_types import mentions_any
 from .models import Flag, Message, Request, Signoff
 
 EVIDENCE_ORDER = ("form_signature", "sender_is_manager", "forwarded_approval")
-ROLE_NAMES = {"team_manager": "Team Manager", "service_manager": "Service Manager (or Head of Service)"}
+ROLE_NAMES = {
+    "assistant_team_manager": "Assistant Team Manager",
+    "team_manager": "Team Manager",
+    "service_manager": "Service Manager (or Head of Service)",
+    "head_of_service": "Head of Service",
+    "assistant_director": "Assistant Director",
+    "director": "Director",
+}
+# The signature place on the form that stands for each role; senior managers above a head of
+# service have no place on any of the five forms, so only their email counts for them.
+FORM_PLACE = {
+    "assistant_team_manager": "team_manager",
+    "team_manager": "team_manager",
+    "service_manager": "service_manager",
+    "head_of_service": "service_manager",
+}
+_MILES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:miles?|mi\b)", re.IGNORECASE)
+
+
+def role_name(req: SignoffRequirement) -> str:
+    names = [ROLE_NAMES.get(req.role, req.role)] + [ROLE_NAMES.get(r, r) for r in req.also]
+    return " or ".join(names)
+
+
+def applies(req: SignoffRequirement, request: Request | None) -> bool:
+    """Whether this requirement governs the request (``when``, ``when_words``, ``when_miles_over``)."""
+    if not req.conditional:
+        return True
+    if request is None:
+        return False
+    if set(req.when) & set(request.request_types):
+        return True
+    text = " ".join(filter(None, [request.request, request.summary, request.field("placement"),
+                                  request.duration]))
+    if req.when_words and mentions_any(text, req.when_words):
+        return True
+    if req.when_miles_over is not None:
+        return any(float(m.group(1)) > req.when_miles_over for m in _MILES.finditer(text))
+    return False
 
 _APPROVAL = re.compile(
     r"\b(i\s+(?:am\s+happy|agree|approve|support|authori[sz]e|confirm)|approved?|agreed|authori[sz]ed|"
@@ -40,7 +79,10 @@ class Evidence:
 def _form_signature(req: SignoffRequirement, request: Request | None) -> Evidence | None:
     if request is None:
         return None
-    signatory = request.team_manager if req.role == "team_manager" else request.service_manager
+    place = FORM_PLACE.get(req.role)
+    if place is None:
+        return None
+    signatory = request.team_manager if place == "team_manager" else request.service_manager
     if signatory.signed:
         return Evidence("form_signature", signatory.name or ROLE_NAMES[req.role])
     return None
@@ -49,7 +91,7 @@ def _form_signature(req: SignoffRequirement, request: Request | None) -> Evidenc
 def _sender(req: SignoffRequirement, message: Message, directory: Directory) -> Evidence | None:
     if message.auth.spoofed:
         return None
-    if directory.is_manager(message.sender, req.role):
+    if directory.is_manager(message.sender, req.role, req.also):
         return Evidence("sender_is_manager", message.sender)
     return None
 
@@ -66,7 +108,7 @@ def agrees(text: str) -> bool:
 def _forwarded(req: SignoffRequirement, message: Message, directory: Directory) -> Evidence | None:
     for quoted in message.quoted:
         member = directory.by_email(quoted.sender)
-        if member and member.role in ROLE_SATISFIES[req.role] and agrees(quoted.text):
+        if member and set(member.roles) & satisfying_roles(req.role, req.also) and agrees(quoted.text):
             return Evidence("forwarded_approval", member.email)
     return None
 
@@ -86,16 +128,31 @@ def find_evidence(req: SignoffRequirement, message: Message, request: Request | 
 
 
 def check_signoff(profile: Profile, message: Message, request: Request | None, directory: Directory) -> tuple[Signoff, list[Flag]]:
-    """Every requirement of the profile must be met; the submission shows the weakest
-    evidence relied on (a sender's address is weaker than a signature on the form)."""
+    """The blocking part of ``judge_signoff``: the sign-off found and the flags."""
+    signoff, flags, _ = judge_signoff(profile, message, request, directory)
+    return signoff, flags
+
+
+def judge_signoff(profile: Profile, message: Message, request: Request | None,
+                  directory: Directory) -> tuple[Signoff, list[Flag], list[str]]:
+    """Every requirement of the profile that applies to this request must be met; the
+    submission shows the weakest evidence relied on (a sender's address is weaker than a
+    signature on the form).  A requirement that is not ``blocking`` gives a warning when it is
+    not met (north-somerset's Head of Service), never a flag."""
     found: list[Evidence] = []
     unmet: list[SignoffRequirement] = []
+    warnings: list[str] = []
     for req in profile.signoff:
+        if not applies(req, request):
+            continue
         evidence = find_evidence(req, message, request, directory)
         if evidence:
             found.append(evidence)
-        else:
+        elif req.blocking:
             unmet.append(req)
+        else:
+            warnings.append(_unmet_detail(req).replace("This panel needs", "This panel looks for")
+                            + " It was not seen; the request is not held back for it.")
     signoff = Signoff(None)
     if found:
         weakest = max(found, key=lambda e: EVIDENCE_ORDER.index(e.kind))
@@ -103,7 +160,7 @@ def check_signoff(profile: Profile, message: Message, request: Request | None, d
     flags = [Flag("no_manager_signoff", _unmet_detail(req)) for req in unmet]
     if len(flags) > 1:
         flags = [Flag("no_manager_signoff", " ".join(f.detail for f in flags))]
-    return signoff, flags
+    return signoff, flags, warnings
 
 
 def _unmet_detail(req: SignoffRequirement) -> str:
@@ -113,4 +170,6 @@ def _unmet_detail(req: SignoffRequirement) -> str:
         "forwarded_approval": "to agree to it in an email that is forwarded with the form",
     }
     options = " or ".join(ways[k] for k in EVIDENCE_ORDER if k in req.evidence)
-    return f"No sign-off from the {ROLE_NAMES[req.role]} was found. This panel needs the {ROLE_NAMES[req.role]} {options}."
+    who = role_name(req)
+    why = f" ({req.source})" if req.source else ""
+    return f"No sign-off from the {who} was found. This panel needs the {who} {options}{why}."

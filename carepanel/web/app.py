@@ -36,6 +36,7 @@ from .. import decisions, packs
 from ..clock import LONDON, Clock, system_clock
 from ..config import Config
 from ..directory import Directory, directory_for
+from ..pipeline.late import late_refusal
 from ..errors import CarepanelError
 from ..health import status as health_status
 from ..logs import safe_fields
@@ -360,6 +361,9 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
                 chair, when = str(form.get("chair", "")).strip(), str(form.get("when", "")).strip()
                 if not chair or not when:
                     return _back(path, "Say which chair agreed, and when.")
+                refused = late_refusal(web.cfg.profile, web.directory, chair)
+                if refused:
+                    return _back(path, refused)
                 day = _day(str(form.get("panel_date") or sub["panel_date"]))
                 web.store.amend_submission(sub["id"], actor=user.email, action="late_accepted", reason=reason,
                                            remove_flags=("late",), panel_date=day, data={"chair": chair, "when": when})

@@ -71,15 +71,22 @@ def missing_documents(profile: Profile, attachments: tuple[AttachmentInfo, ...])
 
 def out_of_scope(profile: Profile, request: Request) -> list[Flag]:
     flags = []
+    seen: set[str] = set()
     for rule in profile.excluded:
         words = _excluded(rule, request)
-        if words is None:
+        if words is None or rule.what in seen:
             continue
+        seen.add(rule.what)
         refer = rule.refer_to_disabled if rule.refer_to_disabled and is_disabled(request) else rule.refer_to
         route = f" It goes to the {refer} instead." if refer else " Please use the appropriate route."
         why = f" (read from the words “{words}”)" if words else ""
         flags.append(Flag("out_of_scope", f"This panel does not consider {rule.what}{why}.{route}"))
     return flags
+
+
+def keyword_patterns(keywords: tuple[str, ...]) -> tuple[str, ...]:
+    """A profile's keywords as whole-word patterns ("SEN" is not in "present")."""
+    return tuple(r"(?<!\w)" + re.escape(k) + r"(?!\w)" for k in keywords)
 
 
 def request_text(request: Request) -> str:
@@ -98,7 +105,7 @@ def _excluded(rule: Exclusion, request: Request) -> str | None:
     elif rule.keywords:
         if types & STATUTORY_TYPES:
             return None  # a statutory request that mentions, say, transport is still the panel's
-        matched = mentions_any(request.request or "", tuple(re.escape(k) for k in rule.keywords))
+        matched = mentions_any(request.request or "", keyword_patterns(rule.keywords))
     if matched is None:
         return None
     if rule.disabled_only and not is_disabled(request):
@@ -215,7 +222,7 @@ def _advises(a: Advice, request: Request, attachments: tuple[AttachmentInfo, ...
     if a.types or a.keywords:
         by_type = bool(set(a.types) & set(request.request_types))
         by_words = bool(a.keywords) and mentions_any(
-            " ".join(filter(None, [request.request, request.summary])), a.keywords) is not None
+            " ".join(filter(None, [request.request, request.summary])), keyword_patterns(a.keywords)) is not None
         if not (by_type or by_words):
             return False
     if a.age_at_least is not None:

@@ -214,7 +214,8 @@ class Request:
     warnings: tuple[str, ...] = ()
     panel_date_asked: date | None = None
     duration: str | None = None
-    # For each request type, the words of the request that made it (shown beside the flags).
+    # For each request type, the words of the request that made it: named in the detail of the
+    # flag they cause (kept out of to_json, whose keys are the contract's).
     request_type_words: tuple[tuple[str, str], ...] = ()
 
     def field(self, label: str) -> str | None:
@@ -231,7 +232,6 @@ class Request:
             "children": [c.to_json() for c in self.children],
             "request": self.request,
             "request_types": list(self.request_types),
-            "request_type_words": dict(self.request_type_words),
             "summary": self.summary,
             "costs": self.costs.to_json(),
             "social_worker": self.social_worker.to_json(),

@@ -43,31 +43,30 @@ def role_name(req: SignoffRequirement) -> str:
 
 def applies(req: SignoffRequirement, request: Request | None) -> bool:
     """Whether this requirement governs the request (``when``, ``when_words``, ``when_miles_over``)."""
+    return why_applies(req, request) is not None
+
+
+def why_applies(req: SignoffRequirement, request: Request | None) -> str | None:
+    """None when the requirement does not govern the request; else the words that make it
+    (empty for a requirement that always applies)."""
     if not req.conditional:
-        return True
+        return ""
     if request is None:
-        return False
-    if set(req.when) & set(request.request_types):
-        return True
+        return None
+    types = sorted(set(req.when) & set(request.request_types))
+    if types:
+        return dict(request.request_type_words).get(types[0], types[0].replace("_", " "))
     text = " ".join(filter(None, [request.request, request.summary, request.field("placement"),
                                   request.duration]))
-    if req.when_words and mentions_any(text, req.when_words):
-        return True
+    if req.when_words:
+        words = mentions_any(text, req.when_words)
+        if words:
+            return words
     if req.when_miles_over is not None:
-        return any(float(m.group(1)) > req.when_miles_over for m in _MILES.finditer(text))
-    return False
-
-_APPROVAL = re.compile(
-    r"\b(i\s+(?:am\s+happy|agree|approve|support|authori[sz]e|confirm)|approved?|agreed|authori[sz]ed|"
-    r"happy\s+for\s+(?:this|it)|ok(?:ay)?\s+(?:for|to\s+go)|signed\s+off|sign\s+off|go\s+ahead|supported?)\b",
-    re.IGNORECASE,
-)
-_REFUSAL = re.compile(
-    r"\b(not\s+(?:agree|approve|approved|agreed|happy|supported?|authori[sz]ed)|do\s+not\s+(?:agree|approve|support)|"
-    r"don'?t\s+(?:agree|approve|support)|cannot\s+(?:agree|approve|support)|can'?t\s+(?:agree|approve|support)|"
-    r"decline|refuse|reject)",
-    re.IGNORECASE,
-)
+        for m in _MILES.finditer(text):
+            if float(m.group(1)) > req.when_miles_over:
+                return m.group(0)
+    return None
 
 
 @dataclass(frozen=True)
@@ -142,28 +141,31 @@ def judge_signoff(profile: Profile, message: Message, request: Request | None,
     found: list[Evidence] = []
     unmet: list[SignoffRequirement] = []
     warnings: list[str] = []
+    reasons: dict[int, str] = {}
     for req in profile.signoff:
-        if not applies(req, request):
+        reason = why_applies(req, request)
+        if reason is None:
             continue
+        reasons[id(req)] = reason
         evidence = find_evidence(req, message, request, directory)
         if evidence:
             found.append(evidence)
         elif req.blocking:
             unmet.append(req)
         else:
-            warnings.append(_unmet_detail(req).replace("This panel needs", "This panel looks for")
+            warnings.append(_unmet_detail(req, reason).replace("This panel needs", "This panel looks for")
                             + " It was not seen; the request is not held back for it.")
     signoff = Signoff(None)
     if found:
         weakest = max(found, key=lambda e: EVIDENCE_ORDER.index(e.kind))
         signoff = Signoff(weakest.kind, weakest.by)  # type: ignore[arg-type]
-    flags = [Flag("no_manager_signoff", _unmet_detail(req)) for req in unmet]
+    flags = [Flag("no_manager_signoff", _unmet_detail(req, reasons.get(id(req), ""))) for req in unmet]
     if len(flags) > 1:
         flags = [Flag("no_manager_signoff", " ".join(f.detail for f in flags))]
     return signoff, flags, warnings
 
 
-def _unmet_detail(req: SignoffRequirement) -> str:
+def _unmet_detail(req: SignoffRequirement, reason: str = "") -> str:
     ways = {
         "form_signature": "to sign the form",
         "sender_is_manager": "to send it from their own email address",
@@ -172,4 +174,5 @@ def _unmet_detail(req: SignoffRequirement) -> str:
     options = " or ".join(ways[k] for k in EVIDENCE_ORDER if k in req.evidence)
     who = role_name(req)
     why = f" ({req.source})" if req.source else ""
-    return f"No sign-off from the {who} was found. This panel needs the {who} {options}{why}."
+    because = f" Needed here because the request says “{reason}”." if reason else ""
+    return f"No sign-off from the {who} was found. This panel needs the {who} {options}{why}.{because}"

@@ -44,7 +44,9 @@ def test_swindon_exclusions_by_keyword_and_cost() -> None:
     assert out_of_scope(sw, cheap_taxi) and not out_of_scope(sw, dear_taxi)
     short = a_request(request="Childminder for 6 weeks", request_types=("expenditure",))
     long = a_request(request="Childminder for 6 months", request_types=("expenditure",))
-    assert out_of_scope(sw, short) and not out_of_scope(sw, long)
+    # Rules v2: longer than three months *and* part of a wider package lifts it; one alone does not.
+    package = a_request(request="Childminder for 6 months as part of a family support package", request_types=("expenditure",))
+    assert out_of_scope(sw, short) and out_of_scope(sw, long) and not out_of_scope(sw, package)
 
 
 def test_below_threshold_per_year_and_for_disabled_children() -> None:

@@ -69,6 +69,19 @@ def why_applies(req: SignoffRequirement, request: Request | None) -> str | None:
     return None
 
 
+_APPROVAL = re.compile(
+    r"\b(i\s+(?:am\s+happy|agree|approve|support|authori[sz]e|confirm)|approved?|agreed|authori[sz]ed|"
+    r"happy\s+for\s+(?:this|it)|ok(?:ay)?\s+(?:for|to\s+go)|signed\s+off|sign\s+off|go\s+ahead|supported?)\b",
+    re.IGNORECASE,
+)
+_REFUSAL = re.compile(
+    r"\b(not\s+(?:agree|approve|approved|agreed|happy|supported?|authori[sz]ed)|do\s+not\s+(?:agree|approve|support)|"
+    r"don'?t\s+(?:agree|approve|support)|cannot\s+(?:agree|approve|support)|can'?t\s+(?:agree|approve|support)|"
+    r"decline|refuse|reject)",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Evidence:
     kind: str

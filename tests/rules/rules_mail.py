@@ -128,7 +128,8 @@ def judge(tmp_path: Path, profile: str, raw: bytes, now: datetime = NOW) -> dict
         outcome = svc.ingest_bytes(raw, source="test")
         assert outcome.submission is not None, outcome.error
         sub = outcome.submission
-        sub["_acknowledgement"] = [o["body"] for o in svc.store.outgoing_for(sub["id"])]
+        sub["_acknowledgement"] = [r[0] for r in svc.store.conn.execute(
+            "SELECT body FROM outgoing WHERE submission_id = ?", (sub["id"],)).fetchall()]
         return sub
 
 

@@ -139,18 +139,24 @@ def _lifted(rule: Exclusion, request: Request, types: set[str]) -> bool:
     return bool(conditions) and all(conditions)
 
 
-_PACKAGE = re.compile(r"\b(?:package|as\s+part\s+of|alongside|together\s+with|in\s+addition\s+to)\b", re.I)
-_SERVICE_JOIN = re.compile(r"\s(?:and|plus|with)\s|[,;+]\s*(?:and\s+)?", re.I)
+_PACKAGE = r"\b(?:package|as\s+part\s+of|alongside|together\s+with|in\s+addition\s+to)\b"
+# Kinds of service, to tell a request for more than one service (a package) from one for one.
+SERVICES = {
+    "child-minding": r"child[\s-]?mind(?:ing|er)", "day care": r"day\s*care|nursery|pre-?school",
+    "support worker": r"support\s+worker|family\s+support", "respite": r"respite|short\s+breaks?",
+    "transport": r"transport|taxi|bus\s+pass", "home support": r"home\s+support|home\s+help",
+    "mentoring": r"mentor", "therapy": r"therap|counsell", "tuition": r"tuition|tutor",
+    "activities": r"after[\s-]school\s+club|activit|holiday\s+club", "parenting": r"parenting",
+}
 
 
 def part_of_package(request: Request) -> bool:
     """A wider package of support: the request says so ("as part of a family support
-    package"), or asks for more than one service ("child-minding and a family support worker")."""
+    package"), or asks for more than one kind of service ("child-minding and a support worker")."""
     text = request.request or ""
-    if mentions_any(text, (_PACKAGE.pattern,)):
+    if mentions_any(text, (_PACKAGE,)):
         return True
-    services = [p for p in _SERVICE_JOIN.split(text) if re.search(r"[a-z]{4}", p, re.I)]
-    return len(services) > 1
+    return sum(1 for p in SERVICES.values() if mentions_any(text, (p,))) > 1
 
 
 def annual_cost(request: Request, per: str) -> float | None:

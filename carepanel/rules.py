@@ -187,7 +187,7 @@ def as_text(profile: Profile) -> str:
     return "\n".join(lines)
 
 
-_PROVES = re.compile(r"@proves\(([^)]*)\)\s*(?:@[^\n]*\n\s*)*def\s+(test_\w+)", re.S)
+_PROVES = re.compile(r"@proves\(([^)]*)\)(?:(?!\ndef ).)*?\ndef\s+(test_\w+)", re.S)
 
 
 def tests_index(tests_dir: Path) -> dict[tuple[str, str], list[str]]:

@@ -96,3 +96,28 @@ def test_papers_out_never_after_the_day_the_policy_names_nor_before_the_cutoff(p
 def test_the_panel_sits_on_its_day_never_on_a_bank_holiday(profile: str, weekday: int) -> None:
     for day in calendar.sittings(load_profile(profile), date(2026, 1, 1), date(2027, 12, 31)):
         assert day.weekday() == weekday and not calendar.is_bank_holiday(day)
+
+
+@proves("care-planning-resources", "cutoff")
+def test_care_planning_3_6_no_later_than_5pm_on_monday(tmp_path: Path) -> None:
+    on_time = datetime(2026, 11, 23, 16, 59, tzinfo=timezone.utc)
+    sub = judge(tmp_path, "care-planning-resources", email(a_case(panel_date=date(2026, 11, 25)), sent=on_time), now=on_time)
+    assert "late" not in codes(sub) and sub["panel_date"] == "2026-11-25"
+
+
+@proves("south-gloucestershire", "cutoff")
+def test_south_glos_paperwork_by_the_previous_friday_at_1pm(tmp_path: Path) -> None:
+    # Fortnightly from 6 January 2026: Tuesday 8 December 2026 sits; cut-off Friday 4 December 13:00.
+    after = datetime(2026, 12, 4, 13, 30, tzinfo=timezone.utc)
+    raw = email(a_case(panel_date=date(2026, 12, 8)), sender="Sue Senior", sent=after - timedelta(minutes=5))
+    sub = judge(tmp_path, "south-gloucestershire", raw, now=after)
+    assert "late" in codes(sub) and sub["panel_date"] == "2026-12-22"
+
+
+@proves("swindon", "cutoff")
+def test_swindon_5pm_on_the_wednesday_before_the_panel_date(tmp_path: Path) -> None:
+    # Wednesday 2 December panel: cut-off Wednesday 25 November 17:00, the week before.
+    on_time = datetime(2026, 11, 25, 16, 30, tzinfo=timezone.utc)
+    case = a_case(request="Funding of £900 for a support worker for Poppy.", panel_date=date(2026, 12, 2))
+    sub = judge(tmp_path, "swindon", email(case, body=forwarded("Sue Senior", AGREE), sent=on_time), now=on_time)
+    assert "late" not in codes(sub) and sub["panel_date"] == "2026-12-02"

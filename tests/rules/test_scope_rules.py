@@ -135,3 +135,14 @@ def test_south_glos_multi_agency_or_high_cost_funding_marp_is_recommended(tmp_pa
     sub = judge(tmp_path, "south-gloucestershire", email(case, sender="Sue Senior"))
     assert sub["status"] == "accepted", sub["flags"]
     assert any("MARP" in w for w in sub["warnings"])
+
+
+@proves("bexley", "request_types", "care-planning-resources", "request_types", "south-gloucestershire", "request_types")
+def test_negated_mentions_do_not_decide_the_request_type_on_any_form(tmp_path: Path) -> None:
+    from rules_mail import a_bexley_case
+    request = "Funding for a family support worker. There are no care proceedings and no plan to accommodate."
+    sub = judge(tmp_path, "bexley", email(a_bexley_case(request=request), layout="bexley", with_papers=False))
+    assert sub["request"]["request_types"] == ["expenditure"]
+    for profile, sender in (("care-planning-resources", "Terry Manager"), ("south-gloucestershire", "Sue Senior")):
+        sub = judge(tmp_path, profile, email(a_case(request=request + " £900 in total."), sender=sender))
+        assert sub["request"]["request_types"] == ["expenditure"], profile

@@ -82,3 +82,15 @@ def test_the_rules_page_shows_administrators_and_chairs_the_same_rules(tmp_path:
     for _, html in (admin, chair):
         assert "signoff.service_manager" in html
         assert "signed off as ready to proceed by the relevant service manager" in html
+
+
+def test_the_readme_changing_a_rule_example_is_a_valid_config_and_shows_in_the_rules(tmp_path: Path) -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Changing a rule"):]
+    toml = re.search(r"```toml\n(.*?)```", section, re.S).group(1)  # type: ignore[union-attr]
+    (tmp_path / "config.toml").write_text(toml, encoding="utf-8")
+    cfg = load_config(tmp_path / "config.toml")
+    assert cfg.profile.cutoff.late == "refuse" and cfg.profile.threshold.amount == 1500
+    found = {r.id: r for r in profile_rules(cfg.profile)}
+    assert "more than £1,500" in found["threshold"].text and "£1500" in found["threshold"].source
+    assert "still goes ahead" in found["signoff.head_of_service"].text

@@ -94,3 +94,22 @@ def test_the_readme_changing_a_rule_example_is_a_valid_config_and_shows_in_the_r
     found = {r.id: r for r in profile_rules(cfg.profile)}
     assert "more than £1,500" in found["threshold"].text and "£1500" in found["threshold"].source
     assert "still goes ahead" in found["signoff.head_of_service"].text
+
+
+def test_a_submissions_warnings_are_on_its_page_for_the_administrator(tmp_path: Path) -> None:
+    from rules_mail import a_bexley_case, email, service_for
+    from carepanel.demo import supporting_document
+
+    report = [("psychology report.docx", supporting_document("Psychology Report", "Poppy Example"))]
+    with service_for(tmp_path, "bexley") as svc:
+        sub = svc.ingest_bytes(email(a_bexley_case(), layout="bexley", with_papers=False, extra=report),
+                               source="test").submission
+        cfg = svc.cfg
+    store = Store(cfg.db_path)
+    store.upsert_user("pat.admin@example.gov.uk", "Pat Admin", "administrator", hash_password(PASSWORD), actor="test")
+    store.close()
+    with TestClient(create_app(cfg, clock=lambda: NOW), base_url="http://127.0.0.1:8000") as client:
+        token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"email": "pat.admin@example.gov.uk", "password": PASSWORD, "csrf": token})
+        html = client.get(f"/submissions/{sub['id']}").text
+    assert "chair&#39;s agreement (I.10)" in html or "chair's agreement (I.10)" in html

@@ -20,13 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .pipeline.models import ATTACHMENT_ROLES, REQUEST_TYPES
 
 PROFILE_NAMES = ("north-somerset", "bexley", "care-planning-resources", "south-gloucestershire", "swindon")
 DEFAULT_PROFILE = "north-somerset"
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EVIDENCE_KINDS = ("form_signature", "sender_is_manager", "forwarded_approval")
-MANAGER_ROLES = ("team_manager", "service_manager")
 DIRECTORY_ROLES = (
     "social_worker",
     "personal_advisor",
@@ -541,149 +539,11 @@ def _weekday(table: _Table, key: str, default: Any = ...) -> int | None:
     return WEEKDAYS.index(name) if name is not None else None
 
 
-def _deadline(t: _Table) -> Deadline:
-    rule = t.choice("rule", ("weekday_before", "working_days_before"))
-    extra: dict[str, Any] = {"source": t.take("source", str, ""), "note": t.take("note", str, "")}
-    if t.where == "cutoff":
-        extra["late"] = t.choice("late", LATE_POLICIES, "chair_may_accept")
-    if t.where == "papers_out":
-        extra["min_hours_after_cutoff"] = float(t.take("min_hours_after_cutoff", (int, float), 2))
-        if extra["min_hours_after_cutoff"] < 0:
-            raise ConfigError("papers_out.min_hours_after_cutoff: must be 0 or more")
-    if rule == "weekday_before":
-        d = Deadline(rule, t.clock("time"), weekday=_weekday(t, "weekday"),
-                     min_days_before=t.take("min_days_before", int, 1), **extra)
-        if d.min_days_before < 1:
-            raise ConfigError(f"{t.where}.min_days_before: must be at least 1")
-    else:
-        d = Deadline(rule, t.clock("time"), days=t.take("days", int), **extra)
-        if d.days is None or d.days < 1:
-            raise ConfigError(f"{t.where}.days: must be at least 1")
-    t.done()
-    return d
-
-
-def _panel(t: _Table) -> PanelRules:
-    frequency = t.choice("frequency", ("weekly", "fortnightly"))
-    p = PanelRules(
-        weekday=_weekday(t, "weekday"),  # type: ignore[arg-type]
-        starts=t.clock("starts"),
-        ends=t.clock("ends"),
-        frequency=frequency,
-        anchor_date=t.day("anchor_date", None),
-        cancelled=tuple(_as_date(v, f"{t.where}.cancelled") for v in t.take("cancelled", list, [])),
-        slot_minutes=t.take("slot_minutes", int),
-        complex_slot_minutes=t.take("complex_slot_minutes", int),
-        complex_types=tuple(t.take("complex_types", list, ["care_proceedings", "secure_accommodation", "external_placement"])),
-        complex_children=t.take("complex_children", int, 3),
-        source=t.take("source", str, ""),
-        note=t.take("note", str, ""),
-    )
-    t.done()
-    if p.ends <= p.starts:
-        raise ConfigError(f"{t.where}.ends: the sitting must end after it starts")
-    if frequency == "fortnightly" and p.anchor_date is None:
-        raise ConfigError(f"{t.where}.anchor_date: a fortnightly panel needs the date of one sitting")
-    if p.anchor_date is not None and p.anchor_date.weekday() != p.weekday:
-        raise ConfigError(f"{t.where}.anchor_date: {p.anchor_date} is not a {WEEKDAYS[p.weekday]}")
-    if not 5 <= p.slot_minutes <= 240 or not 5 <= p.complex_slot_minutes <= 240:
-        raise ConfigError(f"{t.where}.slot_minutes: slots must be 5 to 240 minutes")
-    return p
-
-
-def _signoff(t: _Table) -> tuple[SignoffRequirement, ...]:
-    reqs = []
-    for r in t.tables("requires"):
-        miles = r.take("when_miles_over", (int, float), None)
-        req = SignoffRequirement(
-            role=r.choice("role", SIGNOFF_ROLES),
-            evidence=r.strings("evidence", EVIDENCE_KINDS),
-            also=r.strings("also", SIGNOFF_ROLES, ()),
-            when=r.strings("when", REQUEST_TYPES, ()),
-            when_words=r.strings("when_words", None, ()),
-            when_miles_over=float(miles) if miles is not None else None,
-            blocking=r.take("blocking", bool, True),
-            source=r.take("source", str, ""),
-            note=r.take("note", str, ""),
-        )
-        r.done()
-        if not req.evidence:
-            raise ConfigError(f"{r.where}.evidence: name at least one of {', '.join(EVIDENCE_KINDS)}")
-        for pattern in req.when_words:
-            _check_pattern(pattern, f"{r.where}.when_words")
-        reqs.append(req)
-    t.done()
-    if not reqs:
-        raise ConfigError(f"{t.where}.requires: name at least one manager whose sign-off is needed")
-    return tuple(reqs)
-
-
 def _check_pattern(pattern: str, where: str) -> None:
     try:
         re.compile(pattern)
     except re.error as exc:
         raise ConfigError(f"{where}: {pattern!r} is not a regular expression ({exc})") from None
-
-
-def _threshold(t: _Table) -> Threshold:
-    th = Threshold(
-        amount=float(t.take("amount", (int, float))),
-        per=t.choice("per", ("year", "request")),
-        disabled_amount=_opt_float(t.take("disabled_amount", (int, float), None)),
-        comparison=t.choice("comparison", COMPARISONS, "at_least"),
-        source=t.take("source", str, ""),
-        note=t.take("note", str, ""),
-    )
-    t.done()
-    return th
-
-
-def _opt_float(v: Any) -> float | None:
-    return float(v) if v is not None else None
-
-
-def _scope(t: _Table) -> tuple[tuple[Exclusion, ...], RuleNote]:
-    out = []
-    note = RuleNote(t.take("source", str, ""), t.take("note", str, ""))
-    for e in t.tables("excluded"):
-        out.append(Exclusion(
-            what=e.take("what", str),
-            types=e.strings("types", REQUEST_TYPES, ()),
-            unless_types=e.strings("unless_types", REQUEST_TYPES, ()),
-            keywords=tuple(k.lower() for k in e.strings("keywords", None, ())),
-            below_total=_opt_float(e.take("below_total", (int, float), None)),
-            shorter_than_weeks=e.take("shorter_than_weeks", int, None),
-            disabled_only=e.take("disabled_only", bool, False),
-            unless_total_over=_opt_float(e.take("unless_total_over", (int, float), None)),
-            unless_weeks_over=_opt_float(e.take("unless_weeks_over", (int, float), None)),
-            unless_package=e.take("unless_package", bool, False),
-            refer_to=e.take("refer_to", str, None),
-            refer_to_disabled=e.take("refer_to_disabled", str, None),
-            source=e.take("source", str, ""),
-            note=e.take("note", str, ""),
-        ))
-        e.done()
-        if not out[-1].types and not out[-1].keywords:
-            raise ConfigError(f"{e.where}: an exclusion needs types or keywords")
-    t.done()
-    return tuple(out), note
-
-
-def _advice(items: list[_Table]) -> tuple[Advice, ...]:
-    out = []
-    for a in items:
-        out.append(Advice(
-            what=a.take("what", str),
-            message=a.take("message", str),
-            types=a.strings("types", REQUEST_TYPES, ()),
-            keywords=tuple(k.lower() for k in a.strings("keywords", None, ())),
-            age_at_least=a.take("age_at_least", int, None),
-            extra_papers=a.take("extra_papers", bool, False),
-            source=a.take("source", str, ""),
-            note=a.take("note", str, ""),
-        ))
-        a.done()
-    return tuple(out)
 
 
 def _decisions(t: _Table) -> DecisionRules:
@@ -720,44 +580,81 @@ def _form(t: _Table) -> FormSpec:
 
 
 def build_profile(data: Mapping[str, Any]) -> Profile:
-    t = _Table(data, "")
-    excluded, scope_note = _scope(t.table("scope"))
-    documents_table, fields_table = t.table("documents"), t.table("fields")
-    documents_note = RuleNote(documents_table.take("source", str, ""), documents_table.take("note", str, ""))
-    fields_note = RuleNote(fields_table.take("source", str, ""), fields_table.take("note", str, ""))
+    """The frozen profile, from its tables checked by the profile model (``profile_model.py``:
+    pydantic, which names the key and the values allowed); ``[decisions]`` and ``[form]`` are
+    checked here as they are read."""
+    from .profile_model import validate_profile
+
+    m = validate_profile(data)
+    excluded = tuple(Exclusion(**_plain(e, tuples=True)) for e in m.scope.excluded)
+    for i, e in enumerate(excluded):
+        if not e.types and not e.keywords:
+            raise ConfigError(f"scope.excluded[{i}]: an exclusion needs types or keywords")
+    requirements = tuple(SignoffRequirement(**_plain(r, tuples=True)) for r in m.signoff.requires)
+    for i, r in enumerate(requirements):
+        for pattern in r.when_words:
+            _check_pattern(pattern, f"signoff.requires[{i}].when_words")
     profile = Profile(
-        name=t.take("name", str),
-        title=t.take("title", str),
-        council=t.take("council", str),
-        panel=_panel(t.table("panel")),
-        cutoff=_deadline(t.table("cutoff")),
-        papers_out=_deadline(t.table("papers_out")),
-        signoff=_signoff(t.table("signoff")),
-        threshold=_threshold(t.table("threshold")),
+        name=m.name,
+        title=m.title,
+        council=m.council,
+        panel=_panel_from(m.panel),
+        cutoff=_deadline_from(m.cutoff, "cutoff"),
+        papers_out=_deadline_from(m.papers_out, "papers_out"),
+        signoff=requirements,
+        threshold=Threshold(**_plain(m.threshold)),
         excluded=excluded,
-        required_documents=_documents(documents_table),
-        required_fields=_fields(fields_table),
-        decisions=_decisions(t.table("decisions")),
-        form=_form(t.table("form")),
-        advice=_advice(t.tables("advice")),
-        documents_source=documents_note,
-        fields_source=fields_note,
-        scope_source=scope_note,
+        required_documents=tuple(m.documents.required),
+        required_fields=tuple(m.fields.required),
+        decisions=_decisions(_Table(m.decisions, "decisions")),
+        form=_form(_Table(m.form, "form")),
+        advice=tuple(Advice(**_plain(a, tuples=True)) for a in m.advice),
+        documents_source=RuleNote(m.documents.source, m.documents.note),
+        fields_source=RuleNote(m.fields.source, m.fields.note),
+        scope_source=RuleNote(m.scope.source, m.scope.note),
     )
-    t.done()
     return profile
 
 
-def _documents(t: _Table) -> tuple[str, ...]:
-    docs = t.strings("required", tuple(r for r in ATTACHMENT_ROLES if r != "request_form"), ())
-    t.done()
-    return docs
+def _plain(model: Any, tuples: bool = False) -> dict[str, Any]:
+    """A validated model's values, lists as tuples (the frozen dataclasses hold tuples)."""
+    out = dict(model)
+    if tuples:
+        out = {k: tuple(v) if isinstance(v, list) else v for k, v in out.items()}
+    if "keywords" in out:
+        out["keywords"] = tuple(k.lower() for k in out["keywords"])
+    return out
 
 
-def _fields(t: _Table) -> tuple[str, ...]:
-    fields = t.strings("required", None, ())
-    t.done()
-    return fields
+def _panel_from(m: Any) -> PanelRules:
+    p = PanelRules(
+        weekday=WEEKDAYS.index(m.weekday), starts=m.starts, ends=m.ends, frequency=m.frequency,
+        anchor_date=m.anchor_date, cancelled=tuple(m.cancelled), slot_minutes=m.slot_minutes,
+        complex_slot_minutes=m.complex_slot_minutes, complex_types=tuple(m.complex_types),
+        complex_children=m.complex_children, source=m.source, note=m.note,
+    )
+    if p.ends <= p.starts:
+        raise ConfigError("panel.ends: the sitting must end after it starts")
+    if p.frequency == "fortnightly" and p.anchor_date is None:
+        raise ConfigError("panel.anchor_date: a fortnightly panel needs the date of one sitting")
+    if p.anchor_date is not None and p.anchor_date.weekday() != p.weekday:
+        raise ConfigError(f"panel.anchor_date: {p.anchor_date} is not a {WEEKDAYS[p.weekday]}")
+    return p
+
+
+def _deadline_from(m: Any, where: str) -> Deadline:
+    extra: dict[str, Any] = {"source": m.source, "note": m.note}
+    if where == "cutoff":
+        extra["late"] = m.late
+    else:
+        extra["min_hours_after_cutoff"] = float(m.min_hours_after_cutoff)
+    if m.rule == "weekday_before":
+        if m.weekday is None:
+            raise ConfigError(f"{where}.weekday: required for rule = \"weekday_before\"")
+        return Deadline(m.rule, m.time, weekday=WEEKDAYS.index(m.weekday), min_days_before=m.min_days_before, **extra)
+    if m.days is None:
+        raise ConfigError(f"{where}.days: required for rule = \"working_days_before\" (at least 1)")
+    return Deadline(m.rule, m.time, days=m.days, **extra)
 
 
 def load_profile_data(name: str) -> dict[str, Any]:

@@ -49,7 +49,7 @@ def test_config_overrides_a_profile_section(tmp_path: Path) -> None:
         ({"mailbox": {"backend": "imap"}}, "mailbox.host: required for backend"),
         ({"mailbox": {"colour": "red"}}, "unknown key: mailbox.colour"),
         ({"limits": {"max_pages": "many"}}, "limits.max_pages: expected a whole number"),
-        ({"panel": {"cancelled": ["not a date"]}}, "panel.cancelled: 'not a date' is not a date"),
+        ({"panel": {"cancelled": ["not a date"]}}, "panel.cancelled[0]: 'not a date' is not a date"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, raw: dict, message: str) -> None:

@@ -32,7 +32,7 @@ from .values import age_on, clean, is_blank, parse_age, parse_date
 
 RELATION = re.compile(
     r"\b(?:birth\s+)?(?:mother|father|mum|mummy|mom|dad|daddy|parents?|step[\s-]?(?:mother|father|mum|dad|parent)"
-    r"|grand(?:mother|father|ma|pa|parent|mum|dad)|aunt(?:ie)?|uncle|carers?|partner|maternal|paternal|guardian)\b",
+    r"|grand(?:mother|father|ma|pa|parent|mum|dad)|gran(?:ny)?|grandad|aunt(?:ie)?|uncle|carers?|partner|maternal|paternal|guardian)\b",
     re.I,
 )
 ID_IN_TEXT = re.compile(

@@ -232,7 +232,9 @@ def _advises(a: Advice, request: Request, attachments: tuple[AttachmentInfo, ...
         if not (by_type or by_words):
             return False
     if a.age_at_least is not None:
-        on = panel_date or date.today()
+        if panel_date is None:
+            return False
+        on = panel_date
         if not any(_age_on(c.dob, c.age, on) is not None and _age_on(c.dob, c.age, on) >= a.age_at_least  # type: ignore[operator]
                    for c in request.children):
             return False

@@ -48,6 +48,10 @@ def _compile(pattern: str) -> re.Pattern[str]:
 # A mention is negated when a negating word opens its clause at most four words before it:
 # "there are no care proceedings", "not subject to a child protection plan", "no disability".
 NEGATION = re.compile(r"\b(?:no|not|never|without|nor|neither|none)\b(?:\s+[\w'’-]+){0,4}?\s*$", re.I)
+# ... and a mention joined to a negated one by "or"/"nor": "not subject to a child protection
+# plan or care proceedings", "no respite nor short breaks".
+NEGATED_LIST = re.compile(r"\b(?:no|not|never|without|nor|neither)\b(?:\s+[\w'’-]+){0,6}?\s+(?:or|nor)\s+(?:[\w'’-]+\s+){0,2}$",
+                          re.I)
 CLAUSE_END = re.compile(r"[.;:!?\n()]|\bbut\b|\bhowever\b", re.I)
 
 
@@ -57,7 +61,7 @@ def negated(text: str, start: int) -> bool:
     ends = list(CLAUSE_END.finditer(before))
     if ends:
         before = before[ends[-1].end():]
-    return bool(NEGATION.search(before))
+    return bool(NEGATION.search(before) or NEGATED_LIST.search(before))
 
 
 def first_mention(text: str, pattern: re.Pattern[str] | str) -> str | None:

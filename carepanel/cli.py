@@ -287,6 +287,30 @@ def calendar_cmd(state: State, start: str | None, count: int) -> None:
         click.echo(f"{d:%a %d %b %Y}  cut-off {p.cutoff.astimezone(LONDON):{fmt}}  papers {p.papers_out.astimezone(LONDON):{fmt}}")
 
 
+@main.command("rules")
+@click.option("--profile", "profile_name", type=click.Choice(PROFILE_NAMES),
+              help="The panel whose rules to show (default: the config's).")
+@click.option("--json", "as_json", is_flag=True, help="The rules as a JSON array.")
+@click.option("--markdown", is_flag=True, help="docs/rules.md: every built-in profile, with the tests that prove each rule.")
+@click.pass_obj
+def rules_cmd(state: State, profile_name: str | None, as_json: bool, markdown: bool) -> None:
+    """The panel's rules in plain English, each with the policy words it comes from.
+
+    Example: carepanel rules --profile swindon
+    """
+    from . import rules
+
+    if markdown:
+        tests = rules.default_tests_dir()
+        click.echo(rules.markdown(rules.tests_index(tests) if tests else {}), nl=False)
+        return
+    name = profile_name or state.profile
+    cfg = load_config(state.config_path, data_dir=state.data_dir, profile=name)
+    found = rules.profile_rules(cfg.profile)
+    _emit({"profile": cfg.profile.name, "council": cfg.profile.council, "title": cfg.profile.title,
+           "rules": [r.to_json() for r in found]}, as_json, rules.as_text(cfg.profile))
+
+
 # --------------------------------------------------------------------------- service
 
 

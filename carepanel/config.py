@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .pipeline.models import ATTACHMENT_ROLES, REQUEST_TYPES
 
 PROFILE_NAMES = ("north-somerset", "bexley", "care-planning-resources", "south-gloucestershire", "swindon")
 DEFAULT_PROFILE = "north-somerset"
@@ -46,9 +45,16 @@ DIRECTORY_ROLES = (
     "iro",
     "read_only",
 )
+# Managers from junior to senior: by default a more senior manager satisfies a junior one's
+# sign-off.  An assistant team manager is below a team manager but satisfies a team manager's
+# sign-off only where a profile says so (``also``), so it is not in this ladder.
+SENIORITY = ("team_manager", "service_manager", "head_of_service", "assistant_director", "director")
+SIGNOFF_ROLES = ("assistant_team_manager", *SENIORITY)
 ALL_OUTCOMES = ("approve", "decline", "defer", "alternative_approved", "return_to_panel")
-PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "documents", "fields", "decisions",
-                    "emergency", "form")
+PROFILE_SECTIONS = ("panel", "cutoff", "papers_out", "signoff", "threshold", "scope", "advice", "documents", "fields",
+                    "decisions", "emergency", "form")
+LATE_POLICIES = ("chair_may_accept", "refuse")
+COMPARISONS = ("exceeds", "at_least")
 
 
 # --------------------------------------------------------------------------- profile values
@@ -68,6 +74,14 @@ class Deadline:
     weekday: int | None = None
     min_days_before: int = 1
     days: int | None = None
+    # [cutoff] only: chair_may_accept (an administrator may accept a late request naming the
+    # chair or vice chair who agreed) | refuse (held for the next panel, never accepted late).
+    late: str = "chair_may_accept"
+    # [papers_out] only: papers moved back off a non-working day never go before the cut-off;
+    # where they would, they go this many hours after it.
+    min_hours_after_cutoff: float = 2.0
+    source: str = ""  # the policy's own words
+    note: str = ""  # our reading, where the policy or the contract is silent
 
 
 @dataclass(frozen=True)
@@ -84,29 +98,103 @@ class PanelRules:
     # or when it asks for one of these or names at least complex_children children.
     complex_types: tuple[str, ...] = ("care_proceedings", "secure_accommodation", "external_placement")
     complex_children: int = 3
+    source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
 class SignoffRequirement:
-    role: str  # team_manager | service_manager
+    """One manager whose agreement the request needs.
+
+    ``role`` is satisfied by that role, every more senior manager, and the roles in ``also``.
+    ``when`` (request types), ``when_words`` (phrases in the request) and ``when_miles_over``
+    (a distance from home the request states) narrow it to some requests: it applies when any
+    of them holds, or always when none is given.  ``blocking = false`` makes a missing
+    sign-off a warning on the submission rather than a ``no_manager_signoff`` flag.
+    """
+
+    role: str
     evidence: tuple[str, ...]
+    also: tuple[str, ...] = ()
+    when: tuple[str, ...] = ()
+    when_words: tuple[str, ...] = ()
+    when_miles_over: float | None = None
+    blocking: bool = True
+    source: str = ""
+    note: str = ""
+
+    @property
+    def conditional(self) -> bool:
+        return bool(self.when or self.when_words or self.when_miles_over is not None)
 
 
 @dataclass(frozen=True)
 class Threshold:
+    """Spending the panel considers: ``exceeds`` (more than) or ``at_least`` the amount, per
+    year (the weekly cost over the weeks asked for within a year) or for the request's total."""
+
     amount: float
     per: str  # year | request
     disabled_amount: float | None = None
+    comparison: str = "at_least"  # exceeds | at_least
+    source: str = ""
+    note: str = ""
+
+    def applies(self, cost: float, limit: float) -> bool:
+        """Whether ``cost`` is enough to come to panel."""
+        return cost > limit if self.comparison == "exceeds" else cost >= limit
 
 
 @dataclass(frozen=True)
 class Exclusion:
+    """A kind of request the panel does not consider.
+
+    It matches on ``types`` or (unnegated) ``keywords``, narrowed by ``disabled_only`` and
+    ``below_total``; it is lifted when every ``unless_*`` condition given holds (swindon's
+    child-minding: longer than three months *and* part of a wider package).  ``refer_to`` is
+    the panel that does consider it (``refer_to_disabled`` for a disabled child only).
+    """
+
     what: str
     types: tuple[str, ...] = ()
     unless_types: tuple[str, ...] = ()
     keywords: tuple[str, ...] = ()
     below_total: float | None = None
     shorter_than_weeks: int | None = None
+    disabled_only: bool = False
+    unless_total_over: float | None = None
+    unless_weeks_over: float | None = None
+    unless_package: bool = False
+    refer_to: str | None = None
+    refer_to_disabled: str | None = None
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Advice:
+    """A warning, never a flag: a route the policy recommends or a point the chair should see.
+
+    It applies when any of ``types`` or unnegated ``keywords`` matches (or always when neither
+    is given), narrowed by ``age_at_least`` (a child that old on the panel date) and
+    ``extra_papers`` (papers sent beside the form)."""
+
+    what: str
+    message: str
+    types: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+    age_at_least: int | None = None
+    extra_papers: bool = False
+    source: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class RuleNote:
+    """The policy's words for a whole section (documents, fields)."""
+
+    source: str = ""
+    note: str = ""
 
 
 DECISION_EVENTS = ("drafted", "signed", "uploaded")  # what a decision deadline asks to have happened
@@ -217,6 +305,10 @@ class Profile:
     decisions: DecisionRules
     form: FormSpec
     emergency: EmergencyRules = field(default_factory=EmergencyRules)
+    advice: tuple[Advice, ...] = ()
+    documents_source: RuleNote = RuleNote()
+    fields_source: RuleNote = RuleNote()
+    scope_source: RuleNote = RuleNote()
 
 
 # --------------------------------------------------------------------------- service config
@@ -576,88 +668,11 @@ def _weekday(table: _Table, key: str, default: Any = ...) -> int | None:
     return WEEKDAYS.index(name) if name is not None else None
 
 
-def _deadline(t: _Table) -> Deadline:
-    rule = t.choice("rule", ("weekday_before", "working_days_before"))
-    if rule == "weekday_before":
-        d = Deadline(rule, t.clock("time"), weekday=_weekday(t, "weekday"),
-                     min_days_before=t.take("min_days_before", int, 1))
-        if d.min_days_before < 1:
-            raise ConfigError(f"{t.where}.min_days_before: must be at least 1")
-    else:
-        d = Deadline(rule, t.clock("time"), days=t.take("days", int))
-        if d.days is None or d.days < 1:
-            raise ConfigError(f"{t.where}.days: must be at least 1")
-    t.done()
-    return d
-
-
-def _panel(t: _Table) -> PanelRules:
-    frequency = t.choice("frequency", ("weekly", "fortnightly"))
-    p = PanelRules(
-        weekday=_weekday(t, "weekday"),  # type: ignore[arg-type]
-        starts=t.clock("starts"),
-        ends=t.clock("ends"),
-        frequency=frequency,
-        anchor_date=t.day("anchor_date", None),
-        cancelled=tuple(_as_date(v, f"{t.where}.cancelled") for v in t.take("cancelled", list, [])),
-        slot_minutes=t.take("slot_minutes", int),
-        complex_slot_minutes=t.take("complex_slot_minutes", int),
-        complex_types=tuple(t.take("complex_types", list, ["care_proceedings", "secure_accommodation", "external_placement"])),
-        complex_children=t.take("complex_children", int, 3),
-    )
-    t.done()
-    if p.ends <= p.starts:
-        raise ConfigError(f"{t.where}.ends: the sitting must end after it starts")
-    if frequency == "fortnightly" and p.anchor_date is None:
-        raise ConfigError(f"{t.where}.anchor_date: a fortnightly panel needs the date of one sitting")
-    if p.anchor_date is not None and p.anchor_date.weekday() != p.weekday:
-        raise ConfigError(f"{t.where}.anchor_date: {p.anchor_date} is not a {WEEKDAYS[p.weekday]}")
-    if not 5 <= p.slot_minutes <= 240 or not 5 <= p.complex_slot_minutes <= 240:
-        raise ConfigError(f"{t.where}.slot_minutes: slots must be 5 to 240 minutes")
-    return p
-
-
-def _signoff(t: _Table) -> tuple[SignoffRequirement, ...]:
-    reqs = []
-    for r in t.tables("requires"):
-        reqs.append(SignoffRequirement(r.choice("role", MANAGER_ROLES), r.strings("evidence", EVIDENCE_KINDS)))
-        r.done()
-    t.done()
-    if not reqs:
-        raise ConfigError(f"{t.where}.requires: name at least one manager whose sign-off is needed")
-    return tuple(reqs)
-
-
-def _threshold(t: _Table) -> Threshold:
-    th = Threshold(
-        amount=float(t.take("amount", (int, float))),
-        per=t.choice("per", ("year", "request")),
-        disabled_amount=_opt_float(t.take("disabled_amount", (int, float), None)),
-    )
-    t.done()
-    return th
-
-
-def _opt_float(v: Any) -> float | None:
-    return float(v) if v is not None else None
-
-
-def _scope(t: _Table) -> tuple[Exclusion, ...]:
-    out = []
-    for e in t.tables("excluded"):
-        out.append(Exclusion(
-            what=e.take("what", str),
-            types=e.strings("types", REQUEST_TYPES, ()),
-            unless_types=e.strings("unless_types", REQUEST_TYPES, ()),
-            keywords=tuple(k.lower() for k in e.strings("keywords", None, ())),
-            below_total=_opt_float(e.take("below_total", (int, float), None)),
-            shorter_than_weeks=e.take("shorter_than_weeks", int, None),
-        ))
-        e.done()
-        if not out[-1].types and not out[-1].keywords:
-            raise ConfigError(f"{e.where}: an exclusion needs types or keywords")
-    t.done()
-    return tuple(out)
+def _check_pattern(pattern: str, where: str) -> None:
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ConfigError(f"{where}: {pattern!r} is not a regular expression ({exc})") from None
 
 
 def _decisions(t: _Table) -> DecisionRules:
@@ -736,6 +751,10 @@ def _decision_deadline(t: _Table) -> DecisionDeadline:
 EMERGENCY_WHEN = ("always", "high_cost", "not_high_cost")
 
 
+def _opt_float(v: Any) -> float | None:
+    return float(v) if v is not None else None
+
+
 def _emergency(t: _Table) -> EmergencyRules:
     """Who may decide outside panel, and how long after may it be recorded (contract v2)."""
     authorities = []
@@ -775,37 +794,82 @@ def _form(t: _Table) -> FormSpec:
 
 
 def build_profile(data: Mapping[str, Any]) -> Profile:
-    t = _Table(data, "")
+    """The frozen profile, from its tables checked by the profile model (``profile_model.py``:
+    pydantic, which names the key and the values allowed); ``[decisions]`` and ``[form]`` are
+    checked here as they are read."""
+    from .profile_model import validate_profile
+
+    m = validate_profile(data)
+    excluded = tuple(Exclusion(**_plain(e, tuples=True)) for e in m.scope.excluded)
+    for i, e in enumerate(excluded):
+        if not e.types and not e.keywords:
+            raise ConfigError(f"scope.excluded[{i}]: an exclusion needs types or keywords")
+    requirements = tuple(SignoffRequirement(**_plain(r, tuples=True)) for r in m.signoff.requires)
+    for i, r in enumerate(requirements):
+        for pattern in r.when_words:
+            _check_pattern(pattern, f"signoff.requires[{i}].when_words")
     profile = Profile(
-        name=t.take("name", str),
-        title=t.take("title", str),
-        council=t.take("council", str),
-        panel=_panel(t.table("panel")),
-        cutoff=_deadline(t.table("cutoff")),
-        papers_out=_deadline(t.table("papers_out")),
-        signoff=_signoff(t.table("signoff")),
-        threshold=_threshold(t.table("threshold")),
-        excluded=_scope(t.table("scope")),
-        required_documents=_documents(t.table("documents")),
-        required_fields=_fields(t.table("fields")),
-        decisions=_decisions(t.table("decisions")),
-        form=_form(t.table("form")),
-        emergency=_emergency(t.table("emergency")),
+        name=m.name,
+        title=m.title,
+        council=m.council,
+        panel=_panel_from(m.panel),
+        cutoff=_deadline_from(m.cutoff, "cutoff"),
+        papers_out=_deadline_from(m.papers_out, "papers_out"),
+        signoff=requirements,
+        threshold=Threshold(**_plain(m.threshold)),
+        excluded=excluded,
+        required_documents=tuple(m.documents.required),
+        required_fields=tuple(m.fields.required),
+        decisions=_decisions(_Table(m.decisions, "decisions")),
+        form=_form(_Table(m.form, "form")),
+        advice=tuple(Advice(**_plain(a, tuples=True)) for a in m.advice),
+        documents_source=RuleNote(m.documents.source, m.documents.note),
+        fields_source=RuleNote(m.fields.source, m.fields.note),
+        scope_source=RuleNote(m.scope.source, m.scope.note),
+        emergency=_emergency(_Table(m.emergency, "emergency")),
     )
-    t.done()
     return profile
 
 
-def _documents(t: _Table) -> tuple[str, ...]:
-    docs = t.strings("required", tuple(r for r in ATTACHMENT_ROLES if r != "request_form"), ())
-    t.done()
-    return docs
+def _plain(model: Any, tuples: bool = False) -> dict[str, Any]:
+    """A validated model's values, lists as tuples (the frozen dataclasses hold tuples)."""
+    out = dict(model)
+    if tuples:
+        out = {k: tuple(v) if isinstance(v, list) else v for k, v in out.items()}
+    if "keywords" in out:
+        out["keywords"] = tuple(k.lower() for k in out["keywords"])
+    return out
 
 
-def _fields(t: _Table) -> tuple[str, ...]:
-    fields = t.strings("required", None, ())
-    t.done()
-    return fields
+def _panel_from(m: Any) -> PanelRules:
+    p = PanelRules(
+        weekday=WEEKDAYS.index(m.weekday), starts=m.starts, ends=m.ends, frequency=m.frequency,
+        anchor_date=m.anchor_date, cancelled=tuple(m.cancelled), slot_minutes=m.slot_minutes,
+        complex_slot_minutes=m.complex_slot_minutes, complex_types=tuple(m.complex_types),
+        complex_children=m.complex_children, source=m.source, note=m.note,
+    )
+    if p.ends <= p.starts:
+        raise ConfigError("panel.ends: the sitting must end after it starts")
+    if p.frequency == "fortnightly" and p.anchor_date is None:
+        raise ConfigError("panel.anchor_date: a fortnightly panel needs the date of one sitting")
+    if p.anchor_date is not None and p.anchor_date.weekday() != p.weekday:
+        raise ConfigError(f"panel.anchor_date: {p.anchor_date} is not a {WEEKDAYS[p.weekday]}")
+    return p
+
+
+def _deadline_from(m: Any, where: str) -> Deadline:
+    extra: dict[str, Any] = {"source": m.source, "note": m.note}
+    if where == "cutoff":
+        extra["late"] = m.late
+    else:
+        extra["min_hours_after_cutoff"] = float(m.min_hours_after_cutoff)
+    if m.rule == "weekday_before":
+        if m.weekday is None:
+            raise ConfigError(f"{where}.weekday: required for rule = \"weekday_before\"")
+        return Deadline(m.rule, m.time, weekday=WEEKDAYS.index(m.weekday), min_days_before=m.min_days_before, **extra)
+    if m.days is None:
+        raise ConfigError(f"{where}.days: required for rule = \"working_days_before\" (at least 1)")
+    return Deadline(m.rule, m.time, days=m.days, **extra)
 
 
 def load_profile_data(name: str) -> dict[str, Any]:
@@ -902,7 +966,7 @@ def build_config(
     profile_name = profile or t.take("profile", str, DEFAULT_PROFILE)
     if profile:
         t.take("profile", str, None)
-    overrides = {s: t.take(s, dict) for s in PROFILE_SECTIONS if s in raw}
+    overrides = {s: t.take(s, list if s == "advice" else dict) for s in PROFILE_SECTIONS if s in raw}
     prof = load_profile(profile_name, overrides)
     data = _path(base, data_dir) if data_dir else _path(base, t.take("data_dir", str, "data"))
     if data_dir:

@@ -21,16 +21,24 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DIRECTORY_ROLES, Config
+from .config import DIRECTORY_ROLES, SENIORITY, Config
 from .errors import ConfigError
 from .pipeline.models import StaffMember
 
-# Which directory roles satisfy a sign-off requirement for a given manager role: the
-# contract's "service_manager" is the service manager or head of service, whichever exists.
-ROLE_SATISFIES: dict[str, frozenset[str]] = {
-    "team_manager": frozenset({"team_manager"}),
-    "service_manager": frozenset({"service_manager", "head_of_service"}),
-}
+
+def satisfying_roles(role: str, also: Iterable[str] = ()) -> frozenset[str]:
+    """The directory roles that satisfy a sign-off asked of ``role``: the role itself, every
+    more senior manager (team manager < service manager < head of service < assistant
+    director < director), and the roles a profile adds (``also``: care-planning-resources lets
+    an assistant team manager stand for the team manager, 2.7)."""
+    found = {role, *also}
+    if role in SENIORITY:
+        found.update(SENIORITY[SENIORITY.index(role):])
+    return frozenset(found)
+
+
+# Kept for callers of the first version: which roles satisfy a team or service manager's sign-off.
+ROLE_SATISFIES: dict[str, frozenset[str]] = {r: satisfying_roles(r) for r in SENIORITY}
 
 EXCHANGE_CACHE = "exchange-directory.json"  # in the data directory
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -55,15 +63,26 @@ class Directory:
         if not name:
             return None
         key = _name_key(name)
-        found = [m for m in self.members if _name_key(m.name) == key and (roles is None or m.role in roles)]
+        found = [m for m in self.members if _name_key(m.name) == key and (roles is None or set(m.roles) & roles)]
         return found[0] if len(found) == 1 else None
 
     def with_role(self, *roles: str) -> list[StaffMember]:
-        return [m for m in self.members if m.role in roles]
+        return [m for m in self.members if set(m.roles) & set(roles)]
 
-    def is_manager(self, address: str | None, manager_role: str) -> bool:
+    def roles_of(self, who: str | None) -> frozenset[str]:
+        """Every role of the person with this address or name; none for someone not in the
+        directory (a person who has left has no access, signs nothing, authorises nothing)."""
+        member = self.by_email(who) if who and "@" in who else self.by_name(who)
+        return frozenset(member.roles) if member else frozenset()
+
+    def has_role(self, who: str | None, *roles: str) -> bool:
+        """Whether the person (address or name) holds any of ``roles``."""
+        return bool(self.roles_of(who) & set(roles))
+
+    def is_manager(self, address: str | None, manager_role: str, also: Iterable[str] = ()) -> bool:
+        """Whether the address is a manager whose sign-off counts for ``manager_role``."""
         member = self.by_email(address)
-        return member is not None and member.role in ROLE_SATISFIES[manager_role]
+        return member is not None and bool(set(member.roles) & satisfying_roles(manager_role, also))
 
 
 def parse_directory(text: str, source: str = "directory.csv") -> Directory:
@@ -78,12 +97,20 @@ def parse_directory(text: str, source: str = "directory.csv") -> Directory:
             continue
         if not _EMAIL.match(row["email"]):
             raise ConfigError(f"{source}, line {lineno}: {row['email']!r} is not an email address")
-        if row["role"] not in DIRECTORY_ROLES:
-            raise ConfigError(f"{source}, line {lineno}: role {row['role']!r} is not one of {', '.join(DIRECTORY_ROLES)}")
+        roles = split_roles(row["role"])
+        bad = [r for r in roles if r not in DIRECTORY_ROLES] or ([] if roles else [row["role"]])
+        if bad:
+            raise ConfigError(f"{source}, line {lineno}: role {bad[0]!r} is not one of {', '.join(DIRECTORY_ROLES)}"
+                              " (several roles: separate them with ;)")
         if not row["name"]:
             raise ConfigError(f"{source}, line {lineno}: the name is empty")
-        members.append(StaffMember(row["name"], row["email"].lower(), row["role"], row["team"] or None))
+        members.append(StaffMember(row["name"], row["email"].lower(), roles[0], row["team"] or None, roles))
     return Directory(tuple(members))
+
+
+def split_roles(text: str) -> tuple[str, ...]:
+    """``"head_of_service; vice_chair"`` -> ``("head_of_service", "vice_chair")``."""
+    return tuple(dict.fromkeys(r.strip().lower() for r in (text or "").split(";") if r.strip()))
 
 
 def load_directory(path: Path | None) -> Directory:
@@ -104,8 +131,9 @@ def members_from_rows(rows: Iterable[Mapping[str, object]]) -> list[StaffMember]
     for row in rows:
         name, email, role = (str(row.get(k) or "").strip() for k in ("name", "email", "role"))
         team = str(row.get("team") or "").strip() or None
-        if name and _EMAIL.match(email) and role in DIRECTORY_ROLES:
-            out.append(StaffMember(name, email.lower(), role, team))
+        roles = split_roles(role)
+        if name and _EMAIL.match(email) and roles and all(r in DIRECTORY_ROLES for r in roles):
+            out.append(StaffMember(name, email.lower(), roles[0], team, roles))
     return out
 
 

@@ -14,8 +14,10 @@ def test_every_builtin_profile_loads(name: str) -> None:
     p = load_profile(name)
     assert p.name == name
     assert p.signoff and p.decisions.outcomes
-    assert {"children.name", "children.dob", "children.child_id", "request", "social_worker.name",
+    assert {"children.name", "children.dob", "request", "social_worker.name",
             "team_manager.name"} <= set(p.required_fields)
+    # Rules v2: a field is required only where the form has a place (bexley's has no child ID)
+    assert ("children.child_id" in p.required_fields) is (name != "bexley")
 
 
 def test_profile_rules_match_the_contract_table() -> None:
@@ -47,7 +49,7 @@ def test_config_overrides_a_profile_section(tmp_path: Path) -> None:
         ({"mailbox": {"backend": "imap"}}, "mailbox.host: required for backend"),
         ({"mailbox": {"colour": "red"}}, "unknown key: mailbox.colour"),
         ({"limits": {"max_pages": "many"}}, "limits.max_pages: expected a whole number"),
-        ({"panel": {"cancelled": ["not a date"]}}, "panel.cancelled: 'not a date' is not a date"),
+        ({"panel": {"cancelled": ["not a date"]}}, "panel.cancelled[0]: 'not a date' is not a date"),
     ],
 )
 def test_bad_config_names_the_key(tmp_path: Path, raw: dict, message: str) -> None:

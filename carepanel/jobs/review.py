@@ -30,6 +30,7 @@ from ..directory import Directory
 from ..errors import ReviewError
 from ..outputs import notices
 from ..pipeline import calendar
+from ..pipeline.late import late_refusal
 from ..store import Store
 
 ASK_REASON = "asked for what is missing"  # the audit reason of an email to the sender
@@ -127,11 +128,16 @@ class Review:
     def check_late_acceptance(self, sub: Submission, chair: str, when: str) -> None:
         """Whether a late submission may be heard: the one place these rules live.
 
-        Today: a chair must be named, with when they agreed.  (The profile's ``[cutoff]
-        late = "refuse"`` and "the chair is a chair or vice chair in ``self.directory``" go here.)
+        A chair must be named, with when they agreed; the profile's ``[cutoff] late`` may refuse
+        every late acceptance (swindon), and otherwise the chair named must be a chair or vice
+        chair in the staff directory (pipeline/late.py).
         """
         if not chair or not when:
             raise ReviewError("Say which chair agreed, and when.", code="chair_required")
+        refused = late_refusal(self.cfg.profile, self.directory, chair)
+        if refused:
+            code = "late_refused" if self.cfg.profile.cutoff.late == "refuse" else "not_a_chair"
+            raise ReviewError(refused, code=code)
 
     def _sitting(self, day: date | None) -> None:
         if day is None or day not in calendar.sittings(self.cfg.profile, day, day):

@@ -2,10 +2,10 @@
 
 A children table is found by its heading row (``columns``: printed heading -> child field).
 Forms list other people there too -- North Somerset's table is headed "Details of all
-Child(ren) / Young Person(s) and their parents".  A row is left out, with a warning, when
+Child(ren) / Young Person(s) and their parents".  Every row is a child or young person whatever
+the age (care leavers are 18 to 25: profiles.md, Rules v2, "Who the request is about"); a row
+is left out, with a warning, only where the form gives it to a parent, that is when
 
-- it is an adult: the age written, or the age on ``today`` from the date of birth, is 18 or
-  more; or
 - it names a relationship (mother, father, mum, dad, parent, step-/grand-parent, aunt,
   uncle, carer, partner) -- in the name or a relationship column, or as the whole of
   another cell ("Mother" as the legal status) -- and gives no legal status or plan for the
@@ -30,10 +30,9 @@ from .labels import line_start_pattern, normalise
 from .layout import Cell, Layout, Table
 from .values import age_on, clean, is_blank, parse_age, parse_date
 
-ADULT_AGE = 18
 RELATION = re.compile(
     r"\b(?:birth\s+)?(?:mother|father|mum|mummy|mom|dad|daddy|parents?|step[\s-]?(?:mother|father|mum|dad|parent)"
-    r"|grand(?:mother|father|ma|pa|parent|mum|dad)|aunt(?:ie)?|uncle|carers?|partner|maternal|paternal|guardian)\b",
+    r"|grand(?:mother|father|ma|pa|parent|mum|dad)|gran(?:ny)?|grandad|aunt(?:ie)?|uncle|carers?|partner|maternal|paternal|guardian)\b",
     re.I,
 )
 ID_IN_TEXT = re.compile(
@@ -91,14 +90,14 @@ def build_children(rows: Sequence[Mapping[str, str | None]], today: date) -> Chi
     left_out = unread_dates = 0
     for row in merged.values():
         child = _child(row, today)
-        if _is_adult(child) or _is_relative(row):
+        if _is_relative(row):
             left_out += 1
             continue
         kept.append(child)
         unread_dates += child.dob is None and not is_blank(row.get("dob"))
     warnings = []
     if left_out:
-        warnings.append(f"{left_out} row(s) of the children table name a parent or another adult and were left out")
+        warnings.append(f"{left_out} row(s) of the children table name a parent or another relative and were left out")
     if unread_dates:
         warnings.append(f"{unread_dates} child(ren)'s date of birth could not be read as a date")
     return Children(tuple(kept), tuple(warnings))
@@ -214,10 +213,6 @@ def _child(row: Mapping[str, str | None], today: date) -> Child:
 def _only_relation(text: str | None) -> bool:
     words = RELATION.sub(" ", text or "")
     return bool(text) and words != text and not re.search(r"[^\W_]", re.sub(r"\b(?:n/?a|the|of|child|children|s)\b", "", words, flags=re.I))
-
-
-def _is_adult(child: Child) -> bool:
-    return child.age is not None and child.age >= ADULT_AGE
 
 
 UNBORN = re.compile(r"\b(?:unborn|baby|pre[\s-]?birth)\b", re.I)

@@ -24,7 +24,7 @@ from .children import Children, build_children, read_children
 from .fields import Fields, read_fields
 from .labels import make_labels, normalise
 from .layout import Layout
-from .request_types import classify_request
+from .request_types import classify
 from .values import clean, is_blank, parse_costs, parse_date, parse_money, parse_yes_no
 
 MARKER_SHARE = 0.75  # a form is recognised when this share of its markers is found
@@ -84,12 +84,14 @@ def to_request(reading: Reading, source: SourceFile, profile: Profile, today: da
     request_text = f.text("request")
     costs = read_costs(f, request_text)
     panel_date, panel_warning = read_panel_date(reading, today)
+    classified = classify(request_text, has_costs=bool(costs.weekly or costs.total))
     request = Request(
         source=source,
         form=reading.form,
         children=reading.children.children,
         request=request_text,
-        request_types=classify_request(request_text, has_costs=bool(costs.weekly or costs.total)),
+        request_types=classified.types,
+        request_type_words=classified.words,
         summary=read_summary(f),
         costs=costs,
         social_worker=read_worker(f, "social_worker"),

@@ -167,29 +167,20 @@ def cutoff_for(profile: Profile, panel_date: date) -> datetime:
 def papers_out_for(profile: Profile, panel_date: date) -> datetime:
     """When the papers for the sitting on ``panel_date`` go to members (London time).
 
-    Unlike a cut-off, papers are sent, not awaited: a papers day that is not a working day
-    moves *forward* to the next working day before the panel (an Easter Monday's papers go on
-    the Tuesday), and only back when no such day is left.  Papers never go before the cut-off,
-    since forms may still arrive until then: when the moves put them there (Christmas weeks),
-    they go on the first working day after the cut-off, or at the cut-off itself if the panel
-    comes first.
+    A papers-out time is a deadline ("by midday Monday"): on a day that is not a working day
+    it moves to the *previous* working day at the same time (Rules v2, "Papers out").  It
+    never moves to before the cut-off, since forms may still arrive until then: where it
+    would (or would land on the cut-off itself), papers go ``[papers_out]
+    min_hours_after_cutoff`` hours (default 2) after the cut-off.
     """
     rule = profile.papers_out
-    day = _deadline_date(rule, panel_date)
-    if not is_working_day(day):
-        ahead = _next_working_day(day)
-        day = ahead if ahead < panel_date else _on_or_before_working_day(day)
-    out = _london(day, rule.time)
+    out = _london(_on_or_before_working_day(_deadline_date(rule, panel_date)), rule.time)
     cutoff = cutoff_for(profile, panel_date)
     if out > cutoff:
         return out
-    later = _next_working_day(cutoff.date())
-    while later < panel_date:
-        candidate = _london(later, rule.time)
-        if candidate > cutoff:
-            return candidate
-        later = _next_working_day(later)
-    return cutoff
+    floor = (cutoff.astimezone(timezone.utc) + timedelta(hours=rule.min_hours_after_cutoff)).astimezone(LONDON)
+    starts = _london(panel_date, profile.panel.starts)
+    return floor if floor < starts else cutoff
 
 
 def _next_working_day(d: date) -> date:

@@ -136,11 +136,12 @@ def place_on_calendar(profile: Profile, message: Message, request: Request | Non
     panel, late = calendar.resolve_panel(profile, received_at, asked)
     if not late or asked is None:
         return panel, []
+    unless = (" This panel considers no late applications." if profile.cutoff.late == "refuse"
+              else " unless the chair agrees to hear it late.")
     detail = (
         f"Received {_when(received_at)}, after the cut-off for the panel asked for ({_day(asked)})."
         f" It is held for the next panel, {_day(panel.date)} (cut-off {_when(panel.cutoff)}),"
-        " unless the chair agrees to hear it late."
-    )
+    ) + (unless if unless.startswith(" unless") else "." + unless)
     return panel, [Flag("late", detail)]
 
 
@@ -186,7 +187,7 @@ def intake(message: Message, received_at: datetime, ctx: IntakeContext) -> Submi
     files = read_files(message, ctx, received_at.date())
     request, files = choose_request(files)
     panel, late = place_on_calendar(ctx.profile, message, request, received_at)
-    signed, signoff_flags = signoff.check_signoff(ctx.profile, message, request, ctx.directory)
+    signed, signoff_flags, signoff_warnings = signoff.judge_signoff(ctx.profile, message, request, ctx.directory)
     flags = ordered([
         *no_form_flags(message, request, files),
         *file_flags(files),
@@ -209,6 +210,10 @@ def intake(message: Message, received_at: datetime, ctx: IntakeContext) -> Submi
         request=request,
         attachments=tuple(f.info for f in files),
         child_key=child_key(request),
+        warnings=tuple(dict.fromkeys([
+            *(signoff_warnings if request is not None else []),
+            *checks.advice(ctx.profile, request, tuple(f.info for f in files), panel.date),
+        ])),
     )
 
 

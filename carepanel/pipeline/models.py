@@ -214,6 +214,9 @@ class Request:
     warnings: tuple[str, ...] = ()
     panel_date_asked: date | None = None
     duration: str | None = None
+    # For each request type, the words of the request that made it: named in the detail of the
+    # flag they cause (kept out of to_json, whose keys are the contract's).
+    request_type_words: tuple[tuple[str, str], ...] = ()
 
     def field(self, label: str) -> str | None:
         for key, value in self.fields:
@@ -304,6 +307,9 @@ class Submission:
     attachments: tuple[AttachmentInfo, ...]
     child_key: str | None = None  # stable id of the (first) child, for superseding
     superseded_by: str | None = None
+    # Points for the administrator and chair that do not hold the request back (a sign-off
+    # the profile looks for but does not require, advice the policy gives).
+    warnings: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -320,12 +326,23 @@ class Submission:
             "signoff": self.signoff.to_json(),
             "request": self.request.to_json() if self.request else None,
             "attachments": [a.to_json() for a in self.attachments],
+            "warnings": list(self.warnings),
         }
 
 
 @dataclass(frozen=True)
 class StaffMember:
+    """A person in the staff directory.  ``role`` is the first of ``roles`` (the CSV's ``role``
+    column may hold several, ``;`` between them: ``head_of_service;vice_chair``)."""
+
     name: str
     email: str  # lower-cased
     role: str
     team: str | None = None
+    roles: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.roles:
+            object.__setattr__(self, "roles", tuple(r for r in self.role.split(";") if r) or (self.role,))
+        if self.role != self.roles[0]:
+            object.__setattr__(self, "role", self.roles[0])

@@ -12,11 +12,62 @@ import re
 from dataclasses import dataclass
 
 from ..config import Profile, SignoffRequirement
-from ..directory import ROLE_SATISFIES, Directory
+from ..directory import Directory, satisfying_roles
+from ..parsers.request_types import mentions_any
 from .models import Flag, Message, Request, Signoff
 
 EVIDENCE_ORDER = ("form_signature", "sender_is_manager", "forwarded_approval")
-ROLE_NAMES = {"team_manager": "Team Manager", "service_manager": "Service Manager (or Head of Service)"}
+ROLE_NAMES = {
+    "assistant_team_manager": "Assistant Team Manager",
+    "team_manager": "Team Manager",
+    "service_manager": "Service Manager (or Head of Service)",
+    "head_of_service": "Head of Service",
+    "assistant_director": "Assistant Director",
+    "director": "Director",
+}
+# The signature place on the form that stands for each role; senior managers above a head of
+# service have no place on any of the five forms, so only their email counts for them.
+FORM_PLACE = {
+    "assistant_team_manager": "team_manager",
+    "team_manager": "team_manager",
+    "service_manager": "service_manager",
+    "head_of_service": "service_manager",
+}
+_MILES = re.compile(r"(\d+(?:\.\d+)?)\s*(?:miles?|mi\b)", re.IGNORECASE)
+
+
+def role_name(req: SignoffRequirement) -> str:
+    names = [ROLE_NAMES.get(req.role, req.role)] + [ROLE_NAMES.get(r, r) for r in req.also]
+    return " or ".join(names)
+
+
+def applies(req: SignoffRequirement, request: Request | None) -> bool:
+    """Whether this requirement governs the request (``when``, ``when_words``, ``when_miles_over``)."""
+    return why_applies(req, request) is not None
+
+
+def why_applies(req: SignoffRequirement, request: Request | None) -> str | None:
+    """None when the requirement does not govern the request; else the words that make it
+    (empty for a requirement that always applies)."""
+    if not req.conditional:
+        return ""
+    if request is None:
+        return None
+    types = sorted(set(req.when) & set(request.request_types))
+    if types:
+        return dict(request.request_type_words).get(types[0], types[0].replace("_", " "))
+    text = " ".join(filter(None, [request.request, request.summary, request.field("placement"),
+                                  request.duration]))
+    if req.when_words:
+        words = mentions_any(text, req.when_words)
+        if words:
+            return words
+    if req.when_miles_over is not None:
+        for m in _MILES.finditer(text):
+            if float(m.group(1)) > req.when_miles_over:
+                return m.group(0)
+    return None
+
 
 _APPROVAL = re.compile(
     r"\b(i\s+(?:am\s+happy|agree|approve|support|authori[sz]e|confirm)|approved?|agreed|authori[sz]ed|"
@@ -40,7 +91,10 @@ class Evidence:
 def _form_signature(req: SignoffRequirement, request: Request | None) -> Evidence | None:
     if request is None:
         return None
-    signatory = request.team_manager if req.role == "team_manager" else request.service_manager
+    place = FORM_PLACE.get(req.role)
+    if place is None:
+        return None
+    signatory = request.team_manager if place == "team_manager" else request.service_manager
     if signatory.signed:
         return Evidence("form_signature", signatory.name or ROLE_NAMES[req.role])
     return None
@@ -49,7 +103,7 @@ def _form_signature(req: SignoffRequirement, request: Request | None) -> Evidenc
 def _sender(req: SignoffRequirement, message: Message, directory: Directory) -> Evidence | None:
     if message.auth.spoofed:
         return None
-    if directory.is_manager(message.sender, req.role):
+    if directory.is_manager(message.sender, req.role, req.also):
         return Evidence("sender_is_manager", message.sender)
     return None
 
@@ -66,7 +120,7 @@ def agrees(text: str) -> bool:
 def _forwarded(req: SignoffRequirement, message: Message, directory: Directory) -> Evidence | None:
     for quoted in message.quoted:
         member = directory.by_email(quoted.sender)
-        if member and member.role in ROLE_SATISFIES[req.role] and agrees(quoted.text):
+        if member and set(member.roles) & satisfying_roles(req.role, req.also) and agrees(quoted.text):
             return Evidence("forwarded_approval", member.email)
     return None
 
@@ -86,31 +140,52 @@ def find_evidence(req: SignoffRequirement, message: Message, request: Request | 
 
 
 def check_signoff(profile: Profile, message: Message, request: Request | None, directory: Directory) -> tuple[Signoff, list[Flag]]:
-    """Every requirement of the profile must be met; the submission shows the weakest
-    evidence relied on (a sender's address is weaker than a signature on the form)."""
+    """The blocking part of ``judge_signoff``: the sign-off found and the flags."""
+    signoff, flags, _ = judge_signoff(profile, message, request, directory)
+    return signoff, flags
+
+
+def judge_signoff(profile: Profile, message: Message, request: Request | None,
+                  directory: Directory) -> tuple[Signoff, list[Flag], list[str]]:
+    """Every requirement of the profile that applies to this request must be met; the
+    submission shows the weakest evidence relied on (a sender's address is weaker than a
+    signature on the form).  A requirement that is not ``blocking`` gives a warning when it is
+    not met (north-somerset's Head of Service), never a flag."""
     found: list[Evidence] = []
     unmet: list[SignoffRequirement] = []
+    warnings: list[str] = []
+    reasons: dict[int, str] = {}
     for req in profile.signoff:
+        reason = why_applies(req, request)
+        if reason is None:
+            continue
+        reasons[id(req)] = reason
         evidence = find_evidence(req, message, request, directory)
         if evidence:
             found.append(evidence)
-        else:
+        elif req.blocking:
             unmet.append(req)
+        else:
+            warnings.append(_unmet_detail(req, reason).replace("This panel needs", "This panel looks for")
+                            + " It was not seen; the request is not held back for it.")
     signoff = Signoff(None)
     if found:
         weakest = max(found, key=lambda e: EVIDENCE_ORDER.index(e.kind))
         signoff = Signoff(weakest.kind, weakest.by)  # type: ignore[arg-type]
-    flags = [Flag("no_manager_signoff", _unmet_detail(req)) for req in unmet]
+    flags = [Flag("no_manager_signoff", _unmet_detail(req, reasons.get(id(req), ""))) for req in unmet]
     if len(flags) > 1:
         flags = [Flag("no_manager_signoff", " ".join(f.detail for f in flags))]
-    return signoff, flags
+    return signoff, flags, warnings
 
 
-def _unmet_detail(req: SignoffRequirement) -> str:
+def _unmet_detail(req: SignoffRequirement, reason: str = "") -> str:
     ways = {
         "form_signature": "to sign the form",
         "sender_is_manager": "to send it from their own email address",
         "forwarded_approval": "to agree to it in an email that is forwarded with the form",
     }
     options = " or ".join(ways[k] for k in EVIDENCE_ORDER if k in req.evidence)
-    return f"No sign-off from the {ROLE_NAMES[req.role]} was found. This panel needs the {ROLE_NAMES[req.role]} {options}."
+    who = role_name(req)
+    why = f" ({req.source})" if req.source else ""
+    because = f" Needed here because the request says “{reason}”." if reason else ""
+    return f"No sign-off from the {who} was found. This panel needs the {who} {options}{why}.{because}"

@@ -298,6 +298,13 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
                         chart=_bar_chart(sorted(spend.items())), next_panel=calendar.next_open_panel(cfg.profile, web.now()),
                         health=_health_or_none(cfg, clock))
 
+    async def rules_page(request: Request) -> Response:
+        """The panel's rules with the policy words each comes from (read-only; administrators and chairs)."""
+        from .. import rules
+
+        user = web.need(request, "decide")
+        return web.page(request, "rules.html", user, profile=cfg.profile, rules=rules.profile_rules(cfg.profile))
+
     # ------------------------------------------------------------------ review queue
 
     async def queue(request: Request) -> Response:
@@ -575,6 +582,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         Route("/submissions/{sub_id}/decision", decision_form, methods=["GET"]),
         Route("/submissions/{sub_id}/decision", decision_save, methods=["POST"]),
         Route("/submissions/{sub_id}/{action}", submission_action, methods=["POST"]),
+        Route("/rules", rules_page),
         Route("/panels", panels),
         Route("/panels/{day}", panel_page),
         Route("/panels/{day}/pack", pack_file, methods=["GET"]),
@@ -621,6 +629,7 @@ def _oidc_client(cfg: Config) -> Any:
 
 # Where each refused review action sends the error summary's link (the field in error).
 _REVIEW_FIELDS = {"reason_required": "r-{action}", "field_required": "field", "chair_required": "chair",
+                  "not_a_chair": "chair",
                   "not_a_sitting": "move-panel", "message_required": "body"}
 
 

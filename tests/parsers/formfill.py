@@ -421,7 +421,7 @@ VARIANTS: dict[str, Variant] = {v.name: v for v in (
     Variant("bexley_unanswered", bexley_unanswered, "bexley", expect={
         "children.name": ["Eli Rowe"], "children.child_id": [None],
         "team_manager": ("Quinn Overseer", False, None), "request_types": ("s20",),
-        "missing": ["children.child_id", "summary", "costs", "safety_plan"],
+        "missing": ["summary", "costs", "safety_plan"],  # Rules v2: Bexley's form has no child ID box
     }),
     Variant("bexley_sos_details", bexley_sos_details, "bexley", pdf=True, expect={
         "children.name": ["Amy Cole", "Tom Cole"], "children.child_id": ["LCS700001", "LCS700002"],

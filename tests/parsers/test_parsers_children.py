@@ -34,8 +34,8 @@ def names(rows: list[dict[str, str | None]]) -> list[str | None]:
     ({"name": "Dad - John Test", "plan": "-"}, False),
     ({"name": "Jo Test", "relationship": "Stepfather"}, False),
     ({"name": "Ruby Test (mum)", "dob": "14/01/2010", "legal_status": "CIC"}, True),  # a looked-after teenage mother
-    ({"name": "Sam Test", "age": "34"}, False),  # adult by age
-    ({"name": "Sam Test", "dob": "1.1.60"}, False),  # adult by date of birth
+    ({"name": "Sam Test", "age": "19"}, True),  # a care leaver: never left out by age (Rules v2)
+    ({"name": "Sam Test", "dob": "1.1.2004"}, True),  # 22: care leavers are 0-25
     ({"name": "Sam Test", "dob": "EDD 01/03/2027"}, True),  # unborn
     ({"name": "Parents"}, False),
     ({"name": "Sam Test", "legal_status": "Mother"}, False),

@@ -68,3 +68,22 @@ def test_role_read_from_the_file_when_no_text_is_given() -> None:
     _, data = sample_form("ns-s20-single")
     assert parsers.classify_attachment("scan0001.docx", data, None) == "request_form"
     assert parsers.classify_attachment("scan0001.docx", b"MZ\x90\x00", None) == "other"
+
+
+@pytest.mark.parametrize(("text", "absent"), [
+    ("Respite for Sam, who has autism. There are no care proceedings.", "care_proceedings"),
+    ("Family support; Sam is not subject to a child protection plan or care proceedings.", "care_proceedings"),
+    ("Funding for a bed; no Special Guardianship Order is sought.", "sgo_adoption_support"),
+    ("Funding for nursery; there is no plan to accommodate Sam.", "s20"),
+])
+def test_a_negated_mention_is_not_a_mention(text: str, absent: str) -> None:
+    from carepanel.parsers.request_types import classify
+
+    assert absent not in classify(text, has_costs=True).types
+
+
+def test_the_words_that_decided_each_type_are_kept() -> None:
+    from carepanel.parsers.request_types import classify
+
+    found = classify("Respite for Sam, who has autism, as part of the care proceedings.")
+    assert dict(found.words) == {"care_proceedings": "care proceedings", "respite_disability": "Respite … autism"}

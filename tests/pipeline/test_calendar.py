@@ -101,10 +101,12 @@ def test_north_somerset_cutoff_in_gmt_and_papers_in_bst_over_the_march_change() 
     assert p.starts_at.astimezone(timezone.utc) == datetime(2026, 4, 1, 12, 30, tzinfo=timezone.utc)
 
 
-def test_north_somerset_easter_2027_cutoff_moves_back_and_papers_forward() -> None:
+def test_north_somerset_easter_2027_cutoff_moves_back_and_papers_two_hours_after_it() -> None:
     p = calendar.panel(PROFILES["north-somerset"], date(2027, 3, 31))
     assert p.cutoff == london(2027, 3, 25, 12)  # Good Friday -> Maundy Thursday
-    assert p.papers_out == london(2027, 3, 30, 12)  # Easter Monday -> the Tuesday before panel
+    # Rules v2: "by midday Monday" is a deadline; Easter Monday's papers go back to the Thursday,
+    # which is the cut-off itself, so they go min_hours_after_cutoff (2) hours after it.
+    assert p.papers_out == london(2027, 3, 25, 14)
     assert p.starts_at.utcoffset() == BST
 
 
@@ -160,17 +162,17 @@ def test_care_planning_monday_cutoff_tuesday_papers() -> None:
 def test_care_planning_easter_monday_cutoff_goes_back_to_thursday() -> None:
     p = calendar.panel(PROFILES["care-planning-resources"], date(2027, 3, 31))
     assert p.cutoff == london(2027, 3, 25, 17)
-    assert p.papers_out == london(2027, 3, 30, 12)
+    assert p.papers_out == london(2027, 3, 30, 12)  # Tuesday is a working day: unmoved
     assert p.papers_out.utcoffset() == BST
 
 
-def test_care_planning_christmas_week_papers_go_at_the_cutoff_not_before_it() -> None:
+def test_care_planning_christmas_week_papers_go_two_hours_after_the_cutoff_not_before_it() -> None:
     # Mon 27 and Tue 28 Dec 2027 are both substitute days: the Monday cut-off goes back to
-    # Friday 24th at five; the Tuesday papers cannot go forward (the panel is next) and must
-    # not go before the cut-off, so they go at the cut-off.
+    # Friday 24th at five; the Tuesday papers go back too, to before the cut-off, so they go
+    # min_hours_after_cutoff (2) hours after it.
     p = calendar.panel(PROFILES["care-planning-resources"], date(2027, 12, 29))
     assert p.cutoff == london(2027, 12, 24, 17)
-    assert p.papers_out == p.cutoff
+    assert p.papers_out == london(2027, 12, 24, 19)
 
 
 # --------------------------------------------------------------------------- south-gloucestershire
@@ -353,10 +355,10 @@ def test_every_sitting_2020_2040_keeps_the_rules(name: str) -> None:
         p = calendar.panel(profile, day)
         for deadline, rule in ((p.cutoff, profile.cutoff), (p.papers_out, profile.papers_out)):
             assert deadline.tzinfo is LONDON
-            assert deadline.time() == rule.time or deadline == p.cutoff
+            assert deadline.time() == rule.time or deadline == p.cutoff + timedelta(hours=2)
             assert calendar.is_working_day(deadline.date())
             assert deadline < p.starts_at
-        assert p.papers_out >= p.cutoff, day
+        assert p.papers_out > p.cutoff, day
 
 
 @pytest.mark.parametrize("name", ["bexley", "south-gloucestershire", "swindon"])
@@ -367,27 +369,29 @@ def test_papers_go_out_after_the_cutoff(name: str) -> None:
         assert p.papers_out > p.cutoff, day
 
 
-def test_north_somerset_papers_after_a_bank_holiday_monday_go_on_the_tuesday() -> None:
-    # Friday noon cut-off, Monday noon papers: when the Monday is a bank holiday the papers
-    # go forward to the Tuesday, not back to the Friday cut-off.
+def test_north_somerset_papers_after_a_bank_holiday_monday_go_back_never_before_the_cutoff() -> None:
+    # Rules v2 "Papers out": "by midday Monday" is a deadline.  When the Monday is a bank
+    # holiday the papers go back to the Friday, which is the cut-off (noon): so two hours after
+    # it, never on the Tuesday.
     profile = PROFILES["north-somerset"]
+    moved = 0
     for day in all_sittings(profile):
         p = calendar.panel(profile, day)
         monday = day - timedelta(days=2)
-        if not calendar.is_working_day(monday) and calendar.is_working_day(day - timedelta(days=1)):
-            assert p.papers_out == london(day.year, (day - timedelta(days=1)).month, (day - timedelta(days=1)).day, 12), day
-        assert p.papers_out >= p.cutoff, day
-        if p.papers_out == p.cutoff:  # only when no working day is left between them (Christmas)
-            between = [p.cutoff.date() + timedelta(days=n) for n in range(1, (day - p.cutoff.date()).days)]
-            assert not any(calendar.is_working_day(d) for d in between), day
+        assert p.papers_out > p.cutoff, day
+        assert p.papers_out.date() <= monday, day
+        if not calendar.is_working_day(monday):
+            moved += 1
+            assert p.papers_out == p.cutoff + timedelta(hours=2), day
+    assert moved > 20
 
 
 def test_care_planning_papers_never_before_the_cutoff() -> None:
     profile = PROFILES["care-planning-resources"]
-    at_cutoff = [d for d in all_sittings(profile) if calendar.panel(profile, d).papers_out == calendar.cutoff_for(profile, d)]
-    assert all(calendar.panel(profile, d).papers_out >= calendar.cutoff_for(profile, d) for d in all_sittings(profile))
-    assert at_cutoff  # the policy's Monday cut-off / Tuesday papers meet when both are holidays
-    assert all((d.month, d.day) >= (12, 27) or (d.month, d.day) <= (1, 2) for d in at_cutoff), at_cutoff
+    for d in all_sittings(profile):
+        p = calendar.panel(profile, d)
+        assert p.papers_out > p.cutoff, d
+        assert p.papers_out.time() == profile.papers_out.time or p.papers_out == p.cutoff + timedelta(hours=2), d
 
 
 # --------------------------------------------------------------------------- properties
@@ -464,7 +468,8 @@ def test_any_deadline_rule_lands_on_a_working_day_before_the_panel(
     p = calendar.panel(profile, sitting)
     assert not calendar.is_bank_holiday(sitting)
     for deadline in (p.cutoff, p.papers_out):
-        assert calendar.is_working_day(deadline.date())
+        # papers min_hours_after_cutoff after a late-evening cut-off may fall past midnight
+        assert calendar.is_working_day(deadline.date()) or deadline == p.cutoff + timedelta(hours=2)
         assert deadline < p.starts_at
         assert deadline.utcoffset() == LONDON.utcoffset(deadline.replace(tzinfo=None))
 

@@ -44,7 +44,9 @@ def test_swindon_exclusions_by_keyword_and_cost() -> None:
     assert out_of_scope(sw, cheap_taxi) and not out_of_scope(sw, dear_taxi)
     short = a_request(request="Childminder for 6 weeks", request_types=("expenditure",))
     long = a_request(request="Childminder for 6 months", request_types=("expenditure",))
-    assert out_of_scope(sw, short) and not out_of_scope(sw, long)
+    # Rules v2: longer than three months *and* part of a wider package lifts it; one alone does not.
+    package = a_request(request="Childminder for 6 months as part of a family support package", request_types=("expenditure",))
+    assert out_of_scope(sw, short) and out_of_scope(sw, long) and not out_of_scope(sw, package)
 
 
 def test_below_threshold_per_year_and_for_disabled_children() -> None:
@@ -57,8 +59,9 @@ def test_below_threshold_per_year_and_for_disabled_children() -> None:
     assert below_threshold(ns, a_request(costs=costs(total=1500), **spend)) == []
 
 
-def test_threshold_never_applies_to_statutory_requests_or_unknown_costs() -> None:
+def test_threshold_applies_to_any_stated_cost_but_never_to_unknown_costs() -> None:
     bx = load_profile("bexley")
-    assert below_threshold(bx, a_request(costs=costs(total=100))) == []  # s20
+    # Rules v2: "No request type skips it by name": an s20 request stating £100 is under it.
+    assert [f.code for f in below_threshold(bx, a_request(costs=costs(total=100)))] == ["below_threshold"]
     assert below_threshold(bx, a_request(request_types=("expenditure",))) == []
     assert below_threshold(load_profile("care-planning-resources"), a_request(request_types=("expenditure",), costs=costs(total=5))) == []

@@ -30,13 +30,17 @@ class State:
     profile: str | None
     _cfg: Config | None = field(default=None, repr=False)
 
-    def config(self, check_files: bool = False) -> Config:
+    def config(self, check_files: bool = False, *, project_only_logs: bool = False) -> Config:
+        """The config; logs go to its data dir.  ``project_only_logs``: a command that needs no
+        data dir (``parse``) writes logs only where a config or --data-dir names one, never a
+        ``./data/logs`` in whatever folder it is run from."""
         if self._cfg is None:
             self._cfg = load_config(self.config_path, data_dir=self.data_dir, profile=self.profile,
                                     check_files=check_files)
-            from .logs import setup_logging
+            if not project_only_logs or self._cfg.path is not None or self.data_dir is not None:
+                from .logs import setup_logging
 
-            setup_logging(self._cfg.log_dir)
+                setup_logging(self._cfg.log_dir)
         return self._cfg
 
 
@@ -144,7 +148,7 @@ def parse(state: State, file: str, as_json: bool) -> None:
     """
     from . import parsers
 
-    cfg = state.config()
+    cfg = state.config(project_only_logs=True)
     path = Path(file)
     try:
         data = path.read_bytes()

@@ -783,30 +783,102 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--name", help="Defaults to the name in the staff directory.")
 @click.option("--role", type=click.Choice(["administrator", "chair", "panel_member", "read_only"]),
-              help="Defaults to the role in the staff directory.")
+              help="Only read_only has an effect (read access for someone the directory gives no web role); "
+                   "every other role comes from the staff directory at each request.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 12 characters.")
 @click.pass_obj
 def user_add(state: State, email: str, name: str | None, role: str | None, password: str) -> None:
-    """Create or reset a local account."""
+    """Create a local account, or set its password (which signs the person out everywhere).
+
+    The person must be in the staff directory: the role is the directory's, read at every
+    request, so taking someone out of the CSV ends their access.
+
+    Example: carepanel user add dana.chair@example.gov.uk
+    """
+    import time
+
     from .directory import directory_for
     from .store import Store
-    from .web.auth import hash_password
+    from .web.auth import WEB_ROLES, hash_password
+    from .web.sessions import end_sessions_of
 
     cfg = state.config()
     member = directory_for(cfg).by_email(email)
-    role = role or (member.role if member else None)
-    if role not in ("administrator", "chair", "panel_member", "read_only"):
-        raise CarepanelError(f"{email}: give --role; the staff directory gives no web role for this address", code="config_error")
+    if member is None:
+        raise CarepanelError(f"{email}: not in the staff directory; add the person there first", code="config_error")
+    role = role or (member.role if member.role in WEB_ROLES else "read_only")
     try:
         hashed = hash_password(password)
     except ValueError as exc:
         raise CarepanelError(str(exc), code="config_error") from exc
     store = Store(cfg.db_path)
     try:
-        store.upsert_user(email, name or (member.name if member else email), role, hashed, actor=_actor(None))
+        store.upsert_user(email, name or member.name, role, hashed, actor=_actor(None))
+        ended = end_sessions_of(store, email, time.time(), "password_changed")
     finally:
         store.close()
-    click.echo(f"{email}: {role} account saved")
+    click.echo(f"{email}: account saved" + (f"; {ended} session(s) ended" if ended else ""))
+
+
+@user_group.command("signout")
+@click.argument("email")
+@click.pass_obj
+def user_signout(state: State, email: str) -> None:
+    """Sign a person out everywhere (every open web session ends now).
+
+    Example: carepanel user signout dana.chair@example.gov.uk
+    """
+    import time
+
+    from .store import Store
+    from .web.sessions import end_sessions_of
+
+    store = Store(state.config().db_path)
+    try:
+        ended = end_sessions_of(store, email, time.time(), "ended_by_administrator")
+        store.audit(_actor(None), "sessions_ended", "user", email.lower(), "signed out everywhere", {"sessions": ended})
+    finally:
+        store.close()
+    click.echo(f"{email}: {ended} session(s) ended")
+
+
+@user_group.command("throttles")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_throttles(state: State, as_json: bool) -> None:
+    """Accounts and addresses whose sign-ins are slowed down after failures."""
+    import time
+
+    from .store import Store
+    from .web.sessions import throttles
+
+    store = Store(state.config().db_path)
+    try:
+        rows = throttles(store, time.time())
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{r['key']}  {r['failures']} failures  wait {r['wait_seconds']} s" for r in rows) or "none")
+
+
+@user_group.command("unthrottle")
+@click.argument("key")
+@click.pass_obj
+def user_unthrottle(state: State, key: str) -> None:
+    """Let an account or address sign in again now (KEY as `user throttles` shows it).
+
+    Example: carepanel user unthrottle account:dana.chair@example.gov.uk
+    """
+    from .store import Store
+    from .web.sessions import clear_throttle
+
+    store = Store(state.config().db_path)
+    try:
+        cleared = clear_throttle(store, key)
+        if cleared:
+            store.audit(_actor(None), "throttle_cleared", "sign_in", key, None)
+    finally:
+        store.close()
+    click.echo(f"{key}: {'cleared' if cleared else 'no such throttle'}")
 
 
 # --------------------------------------------------------------------------- mailbox and status

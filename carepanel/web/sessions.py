@@ -129,7 +129,7 @@ def clear_throttle(store: Store, key: str) -> bool:
 
 
 def throttles(store: Store, now: float) -> list[dict[str, Any]]:
-    """Every key with recent failures, the most recent first."""
-    rows = store.conn.execute("SELECT key, failures, last_at, until FROM sign_in_throttles WHERE last_at >= ? "
-                              "ORDER BY last_at DESC LIMIT 500", (now - WINDOW,)).fetchall()
+    """Every key with failures still on record, the most recent first."""
+    rows = store.conn.execute("SELECT key, failures, last_at, until FROM sign_in_throttles "
+                              "ORDER BY last_at DESC LIMIT 500").fetchall()
     return [{"key": r[0], "failures": r[1], "last_at": r[2], "wait_seconds": max(0, round(r[3] - now))} for r in rows]

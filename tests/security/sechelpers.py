@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -26,6 +27,6 @@ def with_web(cfg: Config, **web: Any) -> Config:
     """The same project with extra ``[web]`` settings, as a council would write them."""
     assert cfg.path is not None
     text = cfg.path.read_text(encoding="utf-8")
-    lines = "\n".join(f"{k} = {v!r}".replace("'", '"') for k, v in web.items())
+    lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in web.items())  # JSON's scalars and lists are TOML's
     cfg.path.write_text(text + f"\n[web]\n{lines}\n", encoding="utf-8")
     return load_config(cfg.path)

@@ -743,31 +743,39 @@ def meeting_record(state: State, panel_date: str) -> None:
 
 @main.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--plain", is_flag=True, help="Write an unencrypted tar (children's records in the clear): only when you must.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def backup_cmd(state: State, file: str, as_json: bool) -> None:
-    """One verified archive of the database and the stored originals (safe while the service runs).
+def backup_cmd(state: State, file: str, plain: bool, as_json: bool) -> None:
+    """One verified archive of the database and the stored originals (safe while the service runs),
+    encrypted with age to the public keys in [backup] recipients.
 
-    Example: carepanel backup /backups/carepanel-2026-11-23.tar
+    Example: carepanel backup /backups/carepanel-2026-11-23.tar.age
     """
     from .backup import backup
 
-    result = backup(state.config(), Path(file))
-    _emit(result, as_json, f"{result['path']}: {result['files']} files, verified")
+    if plain:
+        click.echo("warning: --plain: this backup is NOT encrypted; anyone who can read the file can read every "
+                   "child's records. Keep it only where the live data may be kept.", err=True)
+    result = backup(state.config(), Path(file), plain=plain)
+    how = "encrypted, verified" if result["encrypted"] else "NOT encrypted, verified"
+    _emit(result, as_json, f"{result['path']}: {result['files']} files, {how}")
 
 
 @main.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--identity", type=click.Path(dir_okay=False, exists=True),
+              help="The age private key the backup was encrypted to (default: [backup] identity_file).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def restore_cmd(state: State, file: str, as_json: bool) -> None:
+def restore_cmd(state: State, file: str, identity: str | None, as_json: bool) -> None:
     """Rebuild an empty --data-dir from a backup, checking every hash first.
 
-    Example: carepanel --data-dir /srv/carepanel/data restore carepanel-2026-11-23.tar
+    Example: carepanel --data-dir /srv/carepanel/data restore --identity /secure/backup-key.txt carepanel-2026-11-23.tar.age
     """
     from .backup import restore
 
-    result = restore(state.config(), Path(file))
+    result = restore(state.config(), Path(file), identity=Path(identity) if identity else None)
     _emit(result, as_json, f"restored {result['files']} files into {result['data_dir']}")
 
 

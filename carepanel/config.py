@@ -313,8 +313,10 @@ class Config:
     # [signoff] unproven_sender: what "sent from the manager's address" is worth when the mail
     # system does not prove the sender (refuse | warn | accept); by backend unless set.
     unproven_sender: str = "accept"
-    # [backup] recipients: age public keys every backup is encrypted to (backup.py).
+    # [backup] recipients: age public keys every backup is encrypted to (backup.py); and
+    # identity_file: where `restore` finds the private key when --identity is not given.
     backup_recipients: tuple[str, ...] = ()
+    backup_identity_file: Path | None = None
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -713,7 +715,7 @@ def build_config(
         retention=_retention(t.table("retention")),
         directory_exchange_groups=exchange_groups,
         directory_refresh_hours=refresh_hours,
-        backup_recipients=_backup(t.table("backup")),
+        **_backup(t.table("backup"), base),
     )
     t.done()
     cfg = replace(cfg, unproven_sender=unproven or ("accept" if cfg.mailbox.backend == "folder" else "refuse"))
@@ -737,13 +739,14 @@ def _unproven_sender(overrides: dict[str, Any]) -> str | None:
     return str(value)
 
 
-def _backup(t: _Table) -> tuple[str, ...]:
+def _backup(t: _Table, base: Path) -> dict[str, Any]:
     recipients = t.strings("recipients", None, ())
+    identity = _optional_path(base, t.take("identity_file", str, None))
     t.done()
     for r in recipients:
         if not r.startswith("age1"):
             raise ConfigError(f"backup.recipients: {r[:12]!r}… is not an age public key (age1…)")
-    return recipients
+    return {"backup_recipients": recipients, "backup_identity_file": identity}
 
 
 def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -629,7 +629,9 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
     app = Starlette(
         routes=routes,
         middleware=[Middleware(SecurityHeaders, hsts=cfg.web.url.startswith("https://")),
-                    Middleware(SessionMiddleware, secret_key=secret, session_cookie="carepanel_session",
+                    Middleware(SessionMiddleware, secret_key=secret,
+                               # __Host-: only this host, only https, path / (not usable over plain http)
+                               session_cookie="__Host-carepanel_session" if cfg.web.secure_cookies else "carepanel_session",
                                max_age=int(cfg.web.session_hours * 3600), same_site="lax", https_only=cfg.web.secure_cookies),
                     Middleware(NoteInSession)],
         exception_handlers={SignInRequired: not_signed_in, HTTPException: http_error},

@@ -31,7 +31,8 @@ def make_client(project: tuple[Config, dict[str, str]], clock: MovingClock) -> I
     clients: list[TestClient] = []
 
     def make(cfg: Config | None = None, **kwargs: Any) -> TestClient:
-        c = TestClient(create_app(cfg or project[0], clock=clock), base_url="http://127.0.0.1:8000", **kwargs)
+        kwargs.setdefault("base_url", "http://127.0.0.1:8000")
+        c = TestClient(create_app(cfg or project[0], clock=clock), **kwargs)
         c.__enter__()
         clients.append(c)
         return c

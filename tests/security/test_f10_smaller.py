@@ -53,3 +53,9 @@ def test_f10_parse_outside_a_project_writes_no_data_logs(tmp_path: Path, monkeyp
     result = CliRunner().invoke(main, ["parse", str(form), "--json"])
     assert result.exit_code == 0, result.output
     assert not (work / "data").exists()
+
+
+def test_f10_over_https_the_session_cookie_is_host_only_and_secure(project, make_client) -> None:
+    cfg = with_web(project[0], url="https://panel.example.gov.uk")
+    cookie = make_client(cfg, base_url="https://panel.example.gov.uk").get("/login").headers["set-cookie"]
+    assert cookie.startswith("__Host-carepanel_session=") and "secure" in cookie.lower() and "path=/" in cookie.lower()

@@ -94,3 +94,22 @@ def test_f1_a_half_written_directory_keeps_the_last_good_copy(project) -> None:
     live = LiveDirectory(cfg)
     cfg.directory_csv.write_text("name,email,role,team\nBroken,not-an-address,chair,X\n", encoding="utf-8")
     assert live.current().by_email(ACCOUNTS["administrator"][0]) is not None
+
+
+def test_f1_roles_from_the_exchange_address_book_copy_are_dropped_when_the_copy_changes(tmp_path: Path) -> None:
+    import json
+
+    from carepanel.config import build_config
+    from carepanel.directory import EXCHANGE_CACHE
+
+    (tmp_path / "staff.csv").write_text("name,email,role,team\n", encoding="utf-8")
+    cfg = build_config({"directory": {"csv": "staff.csv", "exchange_groups": {"chair": "crp-chairs@example.gov.uk"}},
+                        "mailbox": {"backend": "exchange", "address": "panel@example.gov.uk", "server": "mail.example.gov.uk",
+                                    "username": "panel", "password_env": "X"}}, base=tmp_path)
+    cache = cfg.data_dir / EXCHANGE_CACHE
+    cache.parent.mkdir(parents=True)
+    cache.write_text(json.dumps({"rows": [{"name": "Dana Chair", "email": "dana.chair@example.gov.uk", "role": "chair"}]}))
+    live = LiveDirectory(cfg)
+    assert live.current().by_email("dana.chair@example.gov.uk") is not None
+    cache.write_text(json.dumps({"rows": []}))  # the next refresh of the distribution list no longer names her
+    assert live.current().by_email("dana.chair@example.gov.uk") is None

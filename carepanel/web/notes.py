@@ -26,13 +26,15 @@ class NoteInSession:
             await self.app(scope, receive, send)
             return
         session = scope["session"]
-        query = [(k, v) for k, v in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
-                 if k != "note"]
+        raw = scope.get("query_string", b"")
         stored = session.get("note")
-        if scope["method"] == "GET" and isinstance(stored, dict) and stored.get("path") == scope["path"]:
-            query.append(("note", str(stored.get("text", ""))))
-            session.pop("note", None)
-        scope = dict(scope, query_string=urlencode(query).encode("latin-1"))
+        mine = scope["method"] == "GET" and isinstance(stored, dict) and stored.get("path") == scope["path"]
+        if mine or b"note" in raw:  # otherwise the query string is left exactly as it came
+            query = [(k, v) for k, v in parse_qsl(raw.decode("latin-1"), keep_blank_values=True) if k != "note"]
+            if mine:
+                query.append(("note", str(stored.get("text", ""))))
+                session.pop("note", None)
+            scope = dict(scope, query_string=urlencode(query).encode("ascii"))
 
         async def send_moving_note(message: Message) -> None:
             if message["type"] == "http.response.start" and 300 <= message["status"] < 400:

@@ -27,12 +27,13 @@ def clock() -> MovingClock:
 
 @pytest.fixture
 def make_client(project: tuple[Config, dict[str, str]], clock: MovingClock) -> Iterator[Any]:
-    """``make_client(config=None, **testclient_kwargs)``: each a separate browser."""
+    """``make_client(config=None, app=None, **testclient_kwargs)``: each a separate browser."""
     clients: list[TestClient] = []
 
-    def make(cfg: Config | None = None, **kwargs: Any) -> TestClient:
+    def make(cfg: Config | None = None, app: Any = None, **kwargs: Any) -> TestClient:
+        """A new browser; on the same running app as another client with ``app=other.app``."""
         kwargs.setdefault("base_url", "http://127.0.0.1:8000")
-        c = TestClient(create_app(cfg or project[0], clock=clock), **kwargs)
+        c = TestClient(app or create_app(cfg or project[0], clock=clock), **kwargs)
         c.__enter__()
         clients.append(c)
         return c

@@ -27,7 +27,8 @@ def _try(client, role_or_email: str, password: str, **headers: str):
 
 
 def test_f4_seven_wrong_passwords_for_one_account_do_not_lock_out_colleagues_at_the_same_address(project, make_client) -> None:
-    attacker, colleague = make_client(), make_client()  # same client address
+    attacker = make_client()
+    colleague = make_client(app=attacker.app)  # the same service, the same client address
     codes = [_try(attacker, "chair", WRONG).status_code for _ in range(7)]
     assert codes[:5] == [401] * 5 and codes[5:] == [429, 429]
     assert _try(colleague, "administrator", PASSWORD).status_code == 303

@@ -27,6 +27,13 @@ def with_web(cfg: Config, **web: Any) -> Config:
     """The same project with extra ``[web]`` settings, as a council would write them."""
     assert cfg.path is not None
     text = cfg.path.read_text(encoding="utf-8")
-    lines = "\n".join(f"{k} = {json.dumps(v)}" for k, v in web.items())  # JSON's scalars and lists are TOML's
+    lines = "\n".join(f"{k} = {_toml(v)}" for k, v in web.items())
     cfg.path.write_text(text + f"\n[web]\n{lines}\n", encoding="utf-8")
     return load_config(cfg.path)
+
+
+def _toml(value: Any) -> str:
+    """A value as TOML: JSON's strings, numbers, booleans and lists are TOML's; a dict is an inline table."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    return json.dumps(value)

@@ -113,3 +113,29 @@ def test_f1_roles_from_the_exchange_address_book_copy_are_dropped_when_the_copy_
     assert live.current().by_email("dana.chair@example.gov.uk") is not None
     cache.write_text(json.dumps({"rows": []}))  # the next refresh of the distribution list no longer names her
     assert live.current().by_email("dana.chair@example.gov.uk") is None
+
+
+class _FakeEntra:
+    """What Authlib's client hands back after Entra ID signs someone in (the tenant is not here)."""
+
+    def __init__(self, email: str) -> None:
+        self.email = email
+
+    async def authorize_access_token(self, request):  # noqa: ANN001 - Authlib's signature
+        return {"userinfo": {"email": self.email}}
+
+
+def test_f1_entra_sign_in_takes_the_role_from_the_directory_and_a_leaver_loses_it(project, make_client, monkeypatch) -> None:
+    from carepanel.web import app as web_app
+    from sechelpers import with_web
+
+    cfg = with_web(project[0], oidc={"issuer": "http://127.0.0.1:9/tenant", "client_id": "carepanel",
+                                     "client_secret_env": "CAREPANEL_TEST_OIDC_SECRET"})
+    monkeypatch.setattr(web_app, "_oidc_client", lambda cfg: _FakeEntra(ACCOUNTS["chair"][0]))
+    client = make_client(cfg)
+    assert client.get("/auth/callback", follow_redirects=False).status_code == 303
+    assert client.get("/panels", follow_redirects=False).status_code == 200
+    _remove_from_directory(cfg, ACCOUNTS["chair"][0])
+    resp = client.get("/panels", follow_redirects=False)
+    assert (resp.status_code, resp.headers.get("location")) == (303, "/login")
+    assert make_client(cfg).get("/auth/callback", follow_redirects=False).status_code == 403

@@ -6,6 +6,13 @@ folders, with a manifest of sha256s.  A backup is verified after it is written b
 back; a restore checks every hash before anything is put in place, and refuses a data directory
 that is not empty, so a restore can never mix two histories.
 
+The tar is then encrypted with age (pyrage, the Python binding of the maintained ``rage``
+implementation; no cryptography of our own) to every public key in ``[backup] recipients``, so
+a backup copied to a share or taken off site tells nobody anything about a child.  ``restore``
+decrypts with ``--identity FILE`` (or ``[backup] identity_file``).  A plain tar is written only
+when asked for with ``--plain``, and then with a warning; with no recipients configured and no
+``--plain``, ``backup`` refuses rather than write children's records in the clear.
+
 Written by hand on the standard library (tarfile, sqlite3) rather than a backup tool because the
 consistency point is SQLite's own backup API and the check is our own content addressing.
 """
@@ -32,6 +39,7 @@ from .mailbox.durable import make_dirs
 from .store import Store
 
 FORMAT = "carepanel-backup@1"
+AGE_MAGIC = b"age-encryption.org/v1\n"
 DB_NAME = "carepanel.db"
 # What is kept besides the database: the originals and what the service made from them.
 FOLDERS = ("archive", "decisions", "uploads", "packs")
@@ -55,10 +63,37 @@ def _files(root: Path) -> Iterator[tuple[str, Path]]:
                 yield path.relative_to(root).as_posix(), path
 
 
-def backup(cfg: Config, target: Path) -> dict[str, Any]:
-    """Write one verified backup of ``cfg.data_dir`` to ``target``."""
+def new_identity(path: Path) -> str:
+    """Make an age key pair: the private key in ``path`` (0600), the public key returned."""
+    import pyrage
+
+    identity = pyrage.x25519.Identity.generate()
+    make_dirs(path.parent)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as fh:
+        fh.write(f"# public key: {identity.to_public()}\n{identity}\n")
+    return str(identity.to_public())
+
+
+def public_key(identity_file: Path) -> str:
+    """The public key of the first age identity in ``identity_file``."""
+    import pyrage
+
+    for line in identity_file.read_text(encoding="ascii").splitlines():
+        if line.strip().startswith("AGE-SECRET-KEY-"):
+            return str(pyrage.x25519.Identity.from_str(line.strip()).to_public())
+    raise BackupError(f"{identity_file.name} holds no age identity (AGE-SECRET-KEY-…)")
+
+
+def backup(cfg: Config, target: Path, *, plain: bool = False) -> dict[str, Any]:
+    """Write one verified backup of ``cfg.data_dir`` to ``target``: encrypted to ``[backup]
+    recipients``, or a plain tar when ``plain`` is asked for."""
     if not cfg.db_path.exists():
         raise BackupError(f"there is nothing to back up: no database at {cfg.db_path}")
+    if not plain and not cfg.backup_recipients:
+        raise BackupError("no [backup] recipients are configured: give the age public key(s) backups are encrypted to, "
+                          "or ask for an unencrypted backup with --plain")
+    recipients = [] if plain else _recipients(cfg.backup_recipients)
     make_dirs(target.parent)
     with tempfile.TemporaryDirectory(prefix="carepanel-backup-", dir=target.parent) as tmp:
         snapshot = Path(tmp) / DB_NAME
@@ -79,9 +114,64 @@ def backup(cfg: Config, target: Path) -> dict[str, Any]:
         with open(partial, "rb") as fh:
             os.fsync(fh.fileno())
         checked = verify(partial)
+        if recipients:
+            partial = _encrypt(partial, recipients)
         os.chmod(partial, 0o600)
         os.replace(partial, target)
-    return {"path": str(target), "files": checked, "bytes": target.stat().st_size}
+    return {"path": str(target), "files": checked, "bytes": target.stat().st_size, "encrypted": bool(recipients)}
+
+
+def _recipients(keys: tuple[str, ...]) -> list[Any]:
+    import pyrage
+
+    try:
+        return [pyrage.x25519.Recipient.from_str(k) for k in keys]
+    except pyrage.RecipientError as exc:
+        raise BackupError("a [backup] recipient is not a valid age public key") from exc
+
+
+def _encrypt(plain: Path, recipients: list[Any]) -> Path:
+    import pyrage
+
+    sealed = plain.with_suffix(".age")
+    pyrage.encrypt_file(str(plain), str(sealed), recipients)
+    with open(sealed, "rb") as fh:
+        os.fsync(fh.fileno())
+    plain.unlink()
+    return sealed
+
+
+def encrypted(path: Path) -> bool:
+    with open(path, "rb") as fh:
+        return fh.read(len(AGE_MAGIC)) == AGE_MAGIC
+
+
+def _decrypt(source: Path, identity_file: Path | None, into: Path) -> Path:
+    """The backup's tar, decrypted into ``into`` (a private staging folder)."""
+    import pyrage
+
+    if identity_file is None:
+        raise BackupError(f"{source.name} is encrypted: give the private key with --identity FILE "
+                          "(or [backup] identity_file)")
+    try:
+        lines = identity_file.read_text(encoding="ascii").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise BackupError(f"cannot read the identity file {identity_file.name}") from exc
+    try:
+        identities = [pyrage.x25519.Identity.from_str(ln.strip()) for ln in lines if ln.strip().startswith("AGE-SECRET-KEY-")]
+    except pyrage.IdentityError as exc:
+        raise BackupError(f"{identity_file.name} holds no valid age identity") from exc
+    if not identities:
+        raise BackupError(f"{identity_file.name} holds no age identity (AGE-SECRET-KEY-…)")
+    out = into / "backup.tar"
+    try:
+        pyrage.decrypt_file(str(source), str(out), identities)
+    except pyrage.DecryptError as exc:  # the header: not for this key, or altered
+        raise BackupError(f"{source.name} cannot be decrypted with this identity, or it has been altered") from exc
+    except OSError as exc:  # the body (age authenticates every chunk), or the disk
+        raise BackupError(f"{source.name} could not be decrypted to the end: it is damaged or has been altered "
+                          f"({exc.strerror or exc})") from exc
+    return out
 
 
 def _add(tar: tarfile.TarFile, name: str, data: bytes) -> None:
@@ -131,8 +221,9 @@ def _check_member(member: tarfile.TarInfo, manifest: dict[str, Any]) -> None:
         raise BackupError(f"the backup holds an unexpected entry: {name!r}")
 
 
-def restore(cfg: Config, source: Path) -> dict[str, Any]:
-    """Rebuild an empty data directory from ``source``, every hash checked first."""
+def restore(cfg: Config, source: Path, *, identity: Path | None = None) -> dict[str, Any]:
+    """Rebuild an empty data directory from ``source``, every hash checked first; an encrypted
+    backup is decrypted with ``identity`` (else ``[backup] identity_file``)."""
     data_dir = cfg.data_dir
     # The command's own log folder may already be there; anything else means another history.
     if data_dir.exists() and any(p.name != "logs" for p in data_dir.iterdir()):
@@ -140,8 +231,16 @@ def restore(cfg: Config, source: Path) -> dict[str, Any]:
     running = datadir.holder(data_dir)
     if running:
         raise BackupError(f"a carepanel service (pid {running}) is running on {data_dir}: stop it before restoring")
-    count = verify(source)
     make_dirs(data_dir.parent)
+    if encrypted(source):
+        with tempfile.TemporaryDirectory(prefix=".carepanel-decrypt-", dir=data_dir.parent) as tmp:
+            return _restore_tar(cfg, _decrypt(source, identity or cfg.backup_identity_file, Path(tmp)))
+    return _restore_tar(cfg, source)
+
+
+def _restore_tar(cfg: Config, source: Path) -> dict[str, Any]:
+    data_dir = cfg.data_dir
+    count = verify(source)
     staging = Path(tempfile.mkdtemp(prefix=".carepanel-restore-", dir=data_dir.parent))
     try:
         with tarfile.open(source, "r") as tar:

@@ -34,13 +34,17 @@ class State:
     _cfg: Config | None = field(default=None, repr=False)
     clock: Clock = system_clock  # "now" for the commands that judge a time (decide, sign, ...)
 
-    def config(self, check_files: bool = False) -> Config:
+    def config(self, check_files: bool = False, *, project_only_logs: bool = False) -> Config:
+        """The config; logs go to its data dir.  ``project_only_logs``: a command that needs no
+        data dir (``parse``) writes logs only where a config or --data-dir names one, never a
+        ``./data/logs`` in whatever folder it is run from."""
         if self._cfg is None:
             self._cfg = load_config(self.config_path, data_dir=self.data_dir, profile=self.profile,
                                     check_files=check_files)
-            from .logs import setup_logging
+            if not project_only_logs or self._cfg.path is not None or self.data_dir is not None:
+                from .logs import setup_logging
 
-            setup_logging(self._cfg.log_dir)
+                setup_logging(self._cfg.log_dir)
         return self._cfg
 
 
@@ -150,7 +154,7 @@ def parse(state: State, file: str, as_json: bool) -> None:
     """
     from . import parsers
 
-    cfg = state.config()
+    cfg = state.config(project_only_logs=True)
     path = Path(file)
     try:
         data = path.read_bytes()
@@ -920,31 +924,39 @@ def meeting_record(state: State, panel_date: str) -> None:
 
 @main.command("backup")
 @click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--plain", is_flag=True, help="Write an unencrypted tar (children's records in the clear): only when you must.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def backup_cmd(state: State, file: str, as_json: bool) -> None:
-    """One verified archive of the database and the stored originals (safe while the service runs).
+def backup_cmd(state: State, file: str, plain: bool, as_json: bool) -> None:
+    """One verified archive of the database and the stored originals (safe while the service runs),
+    encrypted with age to the public keys in [backup] recipients.
 
-    Example: carepanel backup /backups/carepanel-2026-11-23.tar
+    Example: carepanel backup /backups/carepanel-2026-11-23.tar.age
     """
     from .backup import backup
 
-    result = backup(state.config(), Path(file))
-    _emit(result, as_json, f"{result['path']}: {result['files']} files, verified")
+    if plain:
+        click.echo("warning: --plain: this backup is NOT encrypted; anyone who can read the file can read every "
+                   "child's records. Keep it only where the live data may be kept.", err=True)
+    result = backup(state.config(), Path(file), plain=plain)
+    how = "encrypted, verified" if result["encrypted"] else "NOT encrypted, verified"
+    _emit(result, as_json, f"{result['path']}: {result['files']} files, {how}")
 
 
 @main.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--identity", type=click.Path(dir_okay=False, exists=True),
+              help="The age private key the backup was encrypted to (default: [backup] identity_file).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def restore_cmd(state: State, file: str, as_json: bool) -> None:
+def restore_cmd(state: State, file: str, identity: str | None, as_json: bool) -> None:
     """Rebuild an empty --data-dir from a backup, checking every hash first.
 
-    Example: carepanel --data-dir /srv/carepanel/data restore carepanel-2026-11-23.tar
+    Example: carepanel --data-dir /srv/carepanel/data restore --identity /secure/backup-key.txt carepanel-2026-11-23.tar.age
     """
     from .backup import restore
 
-    result = restore(state.config(), Path(file))
+    result = restore(state.config(), Path(file), identity=Path(identity) if identity else None)
     _emit(result, as_json, f"restored {result['files']} files into {result['data_dir']}")
 
 
@@ -960,30 +972,102 @@ def user_group() -> None:
 @click.argument("email")
 @click.option("--name", help="Defaults to the name in the staff directory.")
 @click.option("--role", type=click.Choice(["administrator", "chair", "panel_member", "read_only"]),
-              help="Defaults to the role in the staff directory.")
+              help="Only read_only has an effect (read access for someone the directory gives no web role); "
+                   "every other role comes from the staff directory at each request.")
 @click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True, help="At least 12 characters.")
 @click.pass_obj
 def user_add(state: State, email: str, name: str | None, role: str | None, password: str) -> None:
-    """Create or reset a local account."""
+    """Create a local account, or set its password (which signs the person out everywhere).
+
+    The person must be in the staff directory: the role is the directory's, read at every
+    request, so taking someone out of the CSV ends their access.
+
+    Example: carepanel user add dana.chair@example.gov.uk
+    """
+    import time
+
     from .directory import directory_for
     from .store import Store
-    from .web.auth import hash_password
+    from .web.auth import WEB_ROLES, hash_password
+    from .web.sessions import end_sessions_of
 
     cfg = state.config()
     member = directory_for(cfg).by_email(email)
-    role = role or (member.role if member else None)
-    if role not in ("administrator", "chair", "panel_member", "read_only"):
-        raise CarepanelError(f"{email}: give --role; the staff directory gives no web role for this address", code="config_error")
+    if member is None:
+        raise CarepanelError(f"{email}: not in the staff directory; add the person there first", code="config_error")
+    role = role or (member.role if member.role in WEB_ROLES else "read_only")
     try:
         hashed = hash_password(password)
     except ValueError as exc:
         raise CarepanelError(str(exc), code="config_error") from exc
     store = Store(cfg.db_path)
     try:
-        store.upsert_user(email, name or (member.name if member else email), role, hashed, actor=_actor(None))
+        store.upsert_user(email, name or member.name, role, hashed, actor=_actor(None))
+        ended = end_sessions_of(store, email, time.time(), "password_changed")
     finally:
         store.close()
-    click.echo(f"{email}: {role} account saved")
+    click.echo(f"{email}: account saved" + (f"; {ended} session(s) ended" if ended else ""))
+
+
+@user_group.command("signout")
+@click.argument("email")
+@click.pass_obj
+def user_signout(state: State, email: str) -> None:
+    """Sign a person out everywhere (every open web session ends now).
+
+    Example: carepanel user signout dana.chair@example.gov.uk
+    """
+    import time
+
+    from .store import Store
+    from .web.sessions import end_sessions_of
+
+    store = Store(state.config().db_path)
+    try:
+        ended = end_sessions_of(store, email, time.time(), "ended_by_administrator")
+        store.audit(_actor(None), "sessions_ended", "user", email.lower(), "signed out everywhere", {"sessions": ended})
+    finally:
+        store.close()
+    click.echo(f"{email}: {ended} session(s) ended")
+
+
+@user_group.command("throttles")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def user_throttles(state: State, as_json: bool) -> None:
+    """Accounts and addresses whose sign-ins are slowed down after failures."""
+    import time
+
+    from .store import Store
+    from .web.sessions import throttles
+
+    store = Store(state.config().db_path)
+    try:
+        rows = throttles(store, time.time())
+    finally:
+        store.close()
+    _emit(rows, as_json, "\n".join(f"{r['key']}  {r['failures']} failures  wait {r['wait_seconds']} s" for r in rows) or "none")
+
+
+@user_group.command("unthrottle")
+@click.argument("key")
+@click.pass_obj
+def user_unthrottle(state: State, key: str) -> None:
+    """Let an account or address sign in again now (KEY as `user throttles` shows it).
+
+    Example: carepanel user unthrottle account:dana.chair@example.gov.uk
+    """
+    from .store import Store
+    from .web.sessions import clear_throttle
+
+    store = Store(state.config().db_path)
+    try:
+        cleared = clear_throttle(store, key)
+        if cleared:
+            store.audit(_actor(None), "throttle_cleared", "sign_in", key, None)
+    finally:
+        store.close()
+    click.echo(f"{key}: {'cleared' if cleared else 'no such throttle'}")
 
 
 # --------------------------------------------------------------------------- mailbox and status

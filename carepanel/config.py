@@ -13,7 +13,7 @@ import os
 import re
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import date, time
 from functools import cache
 from importlib import resources
@@ -405,6 +405,9 @@ class MailboxConfig:
     backend: str
     poll_seconds: float
     settings: BackendConfig
+    # The council's own mail domains: only senders in them are acknowledged (no backscatter to
+    # forged outside addresses).  Empty: the domains of the staff directory's addresses.
+    internal_domains: tuple[str, ...] = ()
 
     @property
     def path(self) -> Path | None:
@@ -495,6 +498,10 @@ class WebConfig:
     secure_cookies: bool
     max_login_failures: int
     oidc: OidcConfig | None
+    # Reverse proxies whose X-Forwarded-For is believed (addresses or networks); none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    idle_timeout_minutes: float = 30.0  # a session unused this long is ended
+    session_hours: float = 8.0  # and every session ends this long after sign-in
 
 
 @dataclass(frozen=True)
@@ -532,6 +539,13 @@ class Config:
     directory_refresh_hours: float = 24.0
     # "refuse" (default) or "warn": a data_dir on an SMB/NFS share, where SQLite's locks fail (datadir.py)
     network_data_dir: str = "refuse"
+    # [signoff] unproven_sender: what "sent from the manager's address" is worth when the mail
+    # system does not prove the sender (refuse | warn | accept); by backend unless set.
+    unproven_sender: str = "accept"
+    # [backup] recipients: age public keys every backup is encrypted to (backup.py); and
+    # identity_file: where `restore` finds the private key when --identity is not given.
+    backup_recipients: tuple[str, ...] = ()
+    backup_identity_file: Path | None = None
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -967,6 +981,7 @@ def build_config(
     if profile:
         t.take("profile", str, None)
     overrides = {s: t.take(s, list if s == "advice" else dict) for s in PROFILE_SECTIONS if s in raw}
+    unproven = _unproven_sender(overrides)
     prof = load_profile(profile_name, overrides)
     data = _path(base, data_dir) if data_dir else _path(base, t.take("data_dir", str, "data"))
     if data_dir:
@@ -998,12 +1013,38 @@ def build_config(
         directory_exchange_groups=exchange_groups,
         directory_refresh_hours=refresh_hours,
         network_data_dir=t.choice("network_data_dir", ("refuse", "warn"), "refuse"),
+        **_backup(t.table("backup"), base),
     )
     t.done()
+    cfg = replace(cfg, unproven_sender=unproven or ("accept" if cfg.mailbox.backend == "folder" else "refuse"))
     if exchange_groups and cfg.mailbox.backend != "exchange":
         raise ConfigError("directory.exchange_groups: the address book is read through EWS; it needs "
                           "mailbox.backend = \"exchange\"")
     return cfg
+
+
+def _unproven_sender(overrides: dict[str, Any]) -> str | None:
+    """``[signoff] unproven_sender``, taken out before the profile reads its requirements."""
+    section = overrides.get("signoff")
+    if not isinstance(section, dict) or "unproven_sender" not in section:
+        return None
+    overrides["signoff"] = {k: v for k, v in section.items() if k != "unproven_sender"}
+    value = section["unproven_sender"]
+    if value not in ("refuse", "warn", "accept"):
+        raise ConfigError("signoff.unproven_sender: must be one of refuse, warn, accept")
+    if not overrides["signoff"]:
+        del overrides["signoff"]
+    return str(value)
+
+
+def _backup(t: _Table, base: Path) -> dict[str, Any]:
+    recipients = t.strings("recipients", None, ())
+    identity = _optional_path(base, t.take("identity_file", str, None))
+    t.done()
+    for r in recipients:
+        if not r.startswith("age1"):
+            raise ConfigError(f"backup.recipients: {r[:12]!r}… is not an age public key (age1…)")
+    return {"backup_recipients": recipients, "backup_identity_file": identity}
 
 
 def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:
@@ -1057,6 +1098,7 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
         notification_url=t.take("notification_url", str, None),
         notification_secret_env=t.take("notification_secret_env", str, None),
         notification_poll_seconds=float(t.take("notification_poll_seconds", (int, float), 900.0)),
+        internal_domains=tuple(d.strip().lower().lstrip("@") for d in t.strings("internal_domains", None, ())),
     )
     t.done()
     if k["notification_url"] is not None and backend != "graph":
@@ -1068,7 +1110,7 @@ def _mailbox(t: _Table, base: Path, data: Path) -> MailboxConfig:
     kind = MAILBOX_SETTINGS[backend]
     settings = kind(**{f.name: k[f.name] for f in fields(kind)})
     _check_mailbox(backend, settings)
-    return MailboxConfig(backend, k["poll_seconds"], settings)
+    return MailboxConfig(backend, k["poll_seconds"], settings, internal_domains=k["internal_domains"])
 
 
 def _check_mailbox(backend: str, m: BackendConfig) -> None:
@@ -1189,8 +1231,13 @@ def _web(t: _Table) -> WebConfig:
         secure_cookies=t.take("secure_cookies", bool, url.startswith("https://")),
         max_login_failures=t.take("max_login_failures", int, 5),
         oidc=None,
+        trusted_proxies=_proxies(t.strings("trusted_proxies", None, ())),
+        idle_timeout_minutes=float(t.take("idle_timeout_minutes", (int, float), 30)),
+        session_hours=float(t.take("session_hours", (int, float), 8)),
     )
     t.done()
+    if w.idle_timeout_minutes <= 0 or w.session_hours <= 0:
+        raise ConfigError("web.idle_timeout_minutes, web.session_hours: must be more than 0")
     if oidc_raw is not None:
         o = _Table(oidc_raw, "web.oidc")
         oidc = OidcConfig(issuer=o.take("issuer", str).rstrip("/"), client_id=o.take("client_id", str),
@@ -1199,8 +1246,19 @@ def _web(t: _Table) -> WebConfig:
         loopback = oidc.issuer.startswith(("http://127.0.0.1", "http://localhost"))
         if not oidc.issuer.startswith("https://") and not loopback:
             raise ConfigError("web.oidc.issuer: must be an https:// URL")
-        w = WebConfig(w.url, w.secret_key_env, w.secure_cookies, w.max_login_failures, oidc)
+        w = replace(w, oidc=oidc)
     return w
+
+
+def _proxies(values: tuple[str, ...]) -> tuple[str, ...]:
+    import ipaddress
+
+    for v in values:
+        try:
+            ipaddress.ip_network(v, strict=False)
+        except ValueError:
+            raise ConfigError(f"web.trusted_proxies: {v!r} is not an IP address or network") from None
+    return values
 
 
 def _retry(t: _Table) -> RetryPolicy:

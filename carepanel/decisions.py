@@ -11,7 +11,6 @@ team manager -- all in the one transaction that marks it signed.
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import io
 import json
@@ -35,6 +34,7 @@ from .errors import PanelError, StoreError
 from .logs import safe_fields
 from .mailbox.durable import make_dirs, write_atomic
 from .office import Converter, OfficeError, OfficeUnavailable
+from .outputs.cells import csv_text, xlsx_append
 from .outputs.notices import decision_notice, decision_recipients, environment
 from .outputs.seal import sealed_decision
 from .pipeline import calendar
@@ -334,12 +334,8 @@ def _upload_folders(cfg: Config, decision: DecisionRecord, children: list[dict[s
         }
         for name, data in files.items():
             _write_final(folder / name, data)
-        manifest = io.StringIO()
-        w = csv.writer(manifest, lineterminator="\n")
-        w.writerow(["file", "sha256"])
-        for name, data in files.items():
-            w.writerow([name, _sha(data)])
-        _write_final(folder / "manifest.csv", manifest.getvalue().encode("utf-8"))
+        manifest = csv_text(["file", "sha256"], [[name, _sha(data)] for name, data in files.items()])
+        _write_final(folder / "manifest.csv", manifest.encode("utf-8"))
     return upload
 
 
@@ -465,19 +461,15 @@ def export_finance(store: Store, path: Path) -> int:
         wb = Workbook()
         ws = wb.active
         ws.title = "Approved expenditure"
-        ws.append(FINANCE_COLUMNS)
+        xlsx_append(ws, FINANCE_COLUMNS)
         for r in rows:
-            ws.append([r.get(c) for c in FINANCE_COLUMNS])
+            xlsx_append(ws, [r.get(c) for c in FINANCE_COLUMNS])
         buf = io.BytesIO()
         wb.save(buf)
         write_atomic(path, buf.getvalue())
     elif path.suffix.lower() == ".csv":
-        out = io.StringIO()
-        w = csv.writer(out, lineterminator="\n")
-        w.writerow(FINANCE_COLUMNS)
-        for r in rows:
-            w.writerow([r.get(c) if r.get(c) is not None else "" for c in FINANCE_COLUMNS])
-        write_atomic(path, out.getvalue().encode("utf-8"))
+        text = csv_text(FINANCE_COLUMNS, [[r.get(c) for c in FINANCE_COLUMNS] for r in rows])
+        write_atomic(path, text.encode("utf-8"))
     else:
         raise PanelError(f"{path.name}: the finance log exports to .csv or .xlsx")
     return len(rows)

@@ -85,6 +85,20 @@ signing_key = "data/demo-seal.p12"
 """
 
 
+BACKUP_KEY = "backup-identity.txt"
+
+
+def backup_settings(folder: Path) -> str:
+    """The ``[backup]`` section of a demo (or test) config: backups encrypted to an age key made
+    for this folder.  The demo keeps the private key beside its config so ``restore`` works
+    without ``--identity``; a council keeps its key off the machine and the backup store."""
+    from .backup import new_identity, public_key
+
+    key = folder / BACKUP_KEY
+    recipient = public_key(key) if key.exists() else new_identity(key)
+    return f'\n[backup]\nrecipients = ["{recipient}"]\nidentity_file = "{BACKUP_KEY}"\n'
+
+
 @dataclass(frozen=True)
 class DemoMail:
     """One email for the demo inbox, and what a newcomer should expect of it."""
@@ -193,7 +207,8 @@ def prepare(folder: Path, profile_name: str | None, clock: Clock = system_clock)
     make_dirs(folder / "data" / "inbox")
     (folder / MARKER).write_text("made by carepanel demo; removed and remade each time it runs\n", encoding="utf-8")
     profile = load_profile(profile_name or "north-somerset")
-    (folder / "config.toml").write_text(CONFIG.format(profile=profile.name, panel=PANEL) + DEMO_SEAL, encoding="utf-8")
+    (folder / "config.toml").write_text(CONFIG.format(profile=profile.name, panel=PANEL) + DEMO_SEAL
+                                        + backup_settings(folder), encoding="utf-8")
     (folder / "staff.csv").write_text(STAFF, encoding="utf-8")
     make_self_signed(folder / "data" / "demo-seal.p12", common_name=f"{profile.council} decisions seal (demo)",
                      organisation=profile.council)

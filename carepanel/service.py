@@ -28,6 +28,7 @@ from .clock import Clock, system_clock
 from .config import Config, builtin_forms
 from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
+from .pipeline.sender_proof import sender_proven
 from .mailbox.archive import Archive
 from .mailbox.base import Mailbox, MailboxUnavailable, Mark
 from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
@@ -246,7 +247,8 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
     ctx = IntakeContext(cfg.profile, directory, cfg.limits, builtin_forms(), reader, office.to_docx,
-                        open_outlook=partial(reader.outlook, limits=cfg.limits))
+                        open_outlook=partial(reader.outlook, limits=cfg.limits),
+                        sender_check=partial(sender_proven, backend=cfg.mailbox.backend, policy=cfg.unproven_sender))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     store.on_broken = partial(database_alarm, cfg, directory)
     try:

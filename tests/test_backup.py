@@ -79,7 +79,7 @@ def _rewrite(src: Path, dst: Path, change) -> None:
     (lambda m, d: (tarfile.TarInfo("../../evil.sh"), b"#!/bin/sh") if m.name == "carepanel.db" else (m, d), "unexpected entry"),
 ])
 def test_a_damaged_or_hostile_backup_is_refused_before_anything_is_written(project: Path, tmp_path: Path, change, message: str) -> None:
-    cli(project, "backup", str(tmp_path / "b.tar"))
+    cli(project, "backup", "--plain", str(tmp_path / "b.tar"))  # plain, to reach inside the tar
     _rewrite(tmp_path / "b.tar", tmp_path / "bad.tar", change)
     fresh = tmp_path / "other" / "data"
     result = cli(project, "restore", str(tmp_path / "bad.tar"), data_dir=fresh)

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.config import Config, load_config
-from carepanel.demo import CONFIG, PANEL, STAFF, compose_email, supporting_document
+from carepanel.demo import CONFIG, PANEL, STAFF, backup_settings, compose_email, supporting_document
 from carepanel.samples import CASES, SampleCase, SampleSignatory, north_somerset_form
 from carepanel.service import Service, open_service
 
@@ -25,7 +25,7 @@ SW_ADDR, TM_ADDR = "sam.worker@example.gov.uk", "terry.manager@example.gov.uk"
 
 def config_for(folder: Path, profile: str = "north-somerset") -> Config:
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "config.toml").write_text(CONFIG.format(profile=profile, panel=PANEL))
+    (folder / "config.toml").write_text(CONFIG.format(profile=profile, panel=PANEL) + backup_settings(folder))
     (folder / "staff.csv").write_text(STAFF)
     return load_config(folder / "config.toml")
 

@@ -78,7 +78,8 @@ class Processor:
         ctx = replace(self.ctx, retry_transient=entry.attempts < TRANSIENT_RETRIES)
         try:
             sub = intake(message, when, ctx)
-            notice = notices.acknowledgement(sub, message, self.cfg, self.directory)
+            notice = (notices.acknowledgement(sub, message, self.cfg, self.directory)
+                      or notices.outside_sender_notice(sub, message, self.cfg, self.directory))
         except Exception as exc:  # noqa: BLE001 - the one place a bug must not lose a message
             delay = self.backoff(entry.attempts)
             self.store.note_failure(sha, "processing_error", f"{type(exc).__name__}: {exc}", now + delay, watermark=watermark)

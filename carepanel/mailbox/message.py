@@ -508,8 +508,9 @@ def _auth_results(msg: MimePart) -> AuthResults:
     server added; headers further down were written by servers (or senders) we can't trust.
     Of several DKIM signatures, one that passes is enough."""
     top = _first_raw(msg, "Authentication-Results")
+    auth_as = _exchange_auth_as(msg)
     if top is None:
-        return AuthResults()
+        return AuthResults(exchange_auth_as=auth_as)
     text = re.sub(r"\([^()]*\)", " ", scrub(top).lower())
 
     def result(method: str) -> str | None:
@@ -518,4 +519,17 @@ def _auth_results(msg: MimePart) -> AuthResults:
             return "pass"
         return found[0] if found else None
 
-    return AuthResults(spf=result("spf"), dkim=result("dkim"), dmarc=result("dmarc"))
+    return AuthResults(spf=result("spf"), dkim=result("dkim"), dmarc=result("dmarc"), compauth=result("compauth"),
+                       exchange_auth_as=auth_as)
+
+
+_EXCHANGE_AUTH_AS = ("X-MS-Exchange-Organization-AuthAs", "X-MS-Exchange-CrossTenant-AuthAs")
+
+
+def _exchange_auth_as(msg: MimePart) -> str | None:
+    """Exchange's word on where the message came from, lower-cased; ``None`` if unstamped."""
+    for name in _EXCHANGE_AUTH_AS:
+        value = _first_raw(msg, name)
+        if value:
+            return scrub(value).strip().lower()[:40] or None
+    return None

@@ -70,12 +70,34 @@ def child_reference(request: Request | None) -> str | None:
     return reference([c.to_json() for c in request.children])
 
 
+MAX_QUOTED_SUBJECT = 200  # characters of the sender's subject an answer repeats
+
+
+def internal_domains(cfg: Config, directory: Directory) -> frozenset[str]:
+    """The council's own mail domains: ``[mailbox] internal_domains``, or where that is not set,
+    the domains of the staff directory's addresses and of the panel mailbox."""
+    if cfg.mailbox.internal_domains:
+        return frozenset(cfg.mailbox.internal_domains)
+    addresses = [m.email for m in directory.members] + [parseaddr(cfg.outbox.from_address)[1]]
+    return frozenset(a.rsplit("@", 1)[1].lower() for a in addresses if "@" in a)
+
+
+def is_internal(address: str, domains: frozenset[str]) -> bool:
+    """Whether ``address`` is in one of ``domains`` or a subdomain of one."""
+    domain = address.rsplit("@", 1)[-1].lower().rstrip(".") if "@" in address else ""
+    return bool(domain) and any(domain == d or domain.endswith("." + d) for d in domains)
+
+
 def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: Directory,
                     env: Environment | None = None) -> Notice | None:
     """The answer to the sender, or None when nobody should be answered: a message from a
     machine (an out-of-office reply to our own acknowledgement would otherwise start a loop),
-    with no usable sender address, or from the panel mailbox itself."""
+    with no usable sender address, from the panel mailbox itself, or from outside the council's
+    own domains (a forged sender would otherwise have us mail whoever it names: backscatter;
+    ``outside_sender_notice`` tells the administrators instead)."""
     if message.automatic or "@" not in message.sender or message.sender == parseaddr(cfg.outbox.from_address)[1].lower():
+        return None
+    if not is_internal(message.sender, internal_domains(cfg, directory)):
         return None
     env = env or environment(cfg.notices.templates_dir)
     profile = cfg.profile
@@ -97,7 +119,7 @@ def acknowledgement(sub: Submission, message: Message, cfg: Config, directory: D
     cc = _team_manager_copy(sub, message, cfg, directory)
     to = (message.sender,) + _named_worker(sub, message, directory)
     cc = tuple(a for a in cc if a not in to)
-    subject = message.subject.strip() or "your panel request"
+    subject = _one_line(message.subject)[:MAX_QUOTED_SUBJECT].strip() or "your panel request"
     subject = subject if subject.lower().startswith("re:") else f"Re: {subject}"
     nid = "ack-" + hashlib.sha256(sub.id.encode()).hexdigest()[:16]
     return Notice(nid, kind, sub.id, to, cc, subject, body, message.message_id)
@@ -112,6 +134,27 @@ def _named_worker(sub: Submission, message: Message, directory: Directory) -> tu
     if worker is None or worker.email == message.sender:
         return ()
     return (worker.email,)
+
+
+def outside_sender_notice(sub: Submission, message: Message, cfg: Config, directory: Directory) -> Notice | None:
+    """For the administrators: a message from outside the council's domains, kept and judged
+    but not answered.  None for the messages nobody is told of (machines, our own mailbox,
+    insiders), or when the directory names no administrator."""
+    if message.automatic or "@" not in message.sender or is_internal(message.sender, internal_domains(cfg, directory)):
+        return None
+    admins = tuple(m.email for m in directory.with_role("administrator"))
+    if not admins:
+        return None
+    body = (f"{cfg.profile.title}: a message from outside the council was not answered\n\n"
+            f"Sender: {message.sender[:254]}\nReference: {sub.id}\n\n"
+            "carepanel answers only addresses in the council's own domains ([mailbox] internal_domains), so a forged "
+            "sender cannot make it mail a stranger. If this request is genuine, reply to the sender yourself.\n")
+    nid = "outside-" + hashlib.sha256(sub.id.encode()).hexdigest()[:16]
+    return Notice(nid, "warning", sub.id, admins, (), f"{cfg.profile.title}: a request from outside the council", body, None)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
 
 
 def _team_manager_copy(sub: Submission, message: Message, cfg: Config, directory: Directory) -> tuple[str, ...]:

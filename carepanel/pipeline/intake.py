@@ -51,6 +51,9 @@ class IntakeContext:
     # How an attached Outlook .msg is opened into its text and files before the mail is judged
     # (the sandboxed worker, in the service); None keeps a .msg as one attachment.
     open_outlook: Callable[[str, bytes], OutlookItem] | None = None
+    # What "sent from the manager's address" is worth (sender_proof.py; the service binds the
+    # backend and [signoff] unproven_sender); None: anything not shown to be spoofed.
+    sender_check: Callable[[Message], signoff.SenderProof] | None = None
 
 
 CONVERTED = ("doc", "odt", "rtf")
@@ -187,7 +190,9 @@ def intake(message: Message, received_at: datetime, ctx: IntakeContext) -> Submi
     files = read_files(message, ctx, received_at.date())
     request, files = choose_request(files)
     panel, late = place_on_calendar(ctx.profile, message, request, received_at)
-    signed, signoff_flags, signoff_warnings = signoff.judge_signoff(ctx.profile, message, request, ctx.directory)
+    signed, signoff_flags, signoff_warnings = (
+        signoff.judge_signoff(ctx.profile, message, request, ctx.directory, ctx.sender_check) if ctx.sender_check
+        else signoff.judge_signoff(ctx.profile, message, request, ctx.directory))
     flags = ordered([
         *no_form_flags(message, request, files),
         *file_flags(files),

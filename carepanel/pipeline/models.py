@@ -95,6 +95,11 @@ class AuthResults:
     spf: str | None = None
     dkim: str | None = None
     dmarc: str | None = None
+    compauth: str | None = None  # Microsoft's composite authentication, in the same header
+    # Exchange's own stamp of mail from inside the organisation (X-MS-Exchange-Organization-AuthAs
+    # and its kin): "internal" / "anonymous" / ...; believed only where the backend is Exchange
+    # or Graph, which strip it from mail arriving from outside (pipeline/sender_proof.py).
+    exchange_auth_as: str | None = None
 
     @property
     def spoofed(self) -> bool:

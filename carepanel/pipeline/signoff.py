@@ -9,12 +9,22 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..config import Profile, SignoffRequirement
 from ..directory import Directory, satisfying_roles
 from ..parsers.request_types import mentions_any
 from .models import Flag, Message, Request, Signoff
+from .sender_proof import SenderProof
+
+# What a sender's address is worth as evidence (sender_proof.sender_proven, bound to the
+# backend and policy); by default only "not spoofed", as before there was a policy.
+SenderCheck = Callable[[Message], SenderProof]
+
+
+def _not_spoofed(message: Message) -> SenderProof:
+    return SenderProof(not message.auth.spoofed)
 
 EVIDENCE_ORDER = ("form_signature", "sender_is_manager", "forwarded_approval")
 ROLE_NAMES = {
@@ -100,12 +110,13 @@ def _form_signature(req: SignoffRequirement, request: Request | None) -> Evidenc
     return None
 
 
-def _sender(req: SignoffRequirement, message: Message, directory: Directory) -> Evidence | None:
-    if message.auth.spoofed:
+def _sender(req: SignoffRequirement, message: Message, directory: Directory, check: SenderCheck) -> Evidence | None:
+    if not directory.is_manager(message.sender, req.role, req.also):
         return None
-    if directory.is_manager(message.sender, req.role, req.also):
-        return Evidence("sender_is_manager", message.sender)
-    return None
+    proof = check(message)
+    if not proof.counts:
+        return None
+    return Evidence("sender_is_manager", f"{message.sender} ({proof.note})" if proof.note else message.sender)
 
 
 def agrees(text: str) -> bool:
@@ -125,10 +136,11 @@ def _forwarded(req: SignoffRequirement, message: Message, directory: Directory) 
     return None
 
 
-def find_evidence(req: SignoffRequirement, message: Message, request: Request | None, directory: Directory) -> Evidence | None:
+def find_evidence(req: SignoffRequirement, message: Message, request: Request | None, directory: Directory,
+                  sender_check: SenderCheck = _not_spoofed) -> Evidence | None:
     finders = {
         "form_signature": lambda: _form_signature(req, request),
-        "sender_is_manager": lambda: _sender(req, message, directory),
+        "sender_is_manager": lambda: _sender(req, message, directory, sender_check),
         "forwarded_approval": lambda: _forwarded(req, message, directory),
     }
     for kind in EVIDENCE_ORDER:
@@ -139,18 +151,20 @@ def find_evidence(req: SignoffRequirement, message: Message, request: Request | 
     return None
 
 
-def check_signoff(profile: Profile, message: Message, request: Request | None, directory: Directory) -> tuple[Signoff, list[Flag]]:
+def check_signoff(profile: Profile, message: Message, request: Request | None, directory: Directory,
+                  sender_check: SenderCheck = _not_spoofed) -> tuple[Signoff, list[Flag]]:
     """The blocking part of ``judge_signoff``: the sign-off found and the flags."""
-    signoff, flags, _ = judge_signoff(profile, message, request, directory)
+    signoff, flags, _ = judge_signoff(profile, message, request, directory, sender_check)
     return signoff, flags
 
 
-def judge_signoff(profile: Profile, message: Message, request: Request | None,
-                  directory: Directory) -> tuple[Signoff, list[Flag], list[str]]:
+def judge_signoff(profile: Profile, message: Message, request: Request | None, directory: Directory,
+                  sender_check: SenderCheck = _not_spoofed) -> tuple[Signoff, list[Flag], list[str]]:
     """Every requirement of the profile that applies to this request must be met; the
     submission shows the weakest evidence relied on (a sender's address is weaker than a
     signature on the form).  A requirement that is not ``blocking`` gives a warning when it is
-    not met (north-somerset's Head of Service), never a flag."""
+    not met (north-somerset's Head of Service), never a flag.  ``sender_check`` says whether
+    the mail system proves the sender (``[signoff] unproven_sender``)."""
     found: list[Evidence] = []
     unmet: list[SignoffRequirement] = []
     warnings: list[str] = []
@@ -160,7 +174,7 @@ def judge_signoff(profile: Profile, message: Message, request: Request | None,
         if reason is None:
             continue
         reasons[id(req)] = reason
-        evidence = find_evidence(req, message, request, directory)
+        evidence = find_evidence(req, message, request, directory, sender_check)
         if evidence:
             found.append(evidence)
         elif req.blocking:

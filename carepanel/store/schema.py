@@ -302,6 +302,24 @@ MIGRATIONS: tuple[str, ...] = (
         INSERT INTO status_counts VALUES ('submissions', NEW.status, 1) ON CONFLICT(tbl, status) DO UPDATE SET n = n + 1;
     END;
     """,
+    # 9: web sessions held on the server (so they can be ended) and sign-in throttles
+    """
+    CREATE TABLE web_sessions (
+        id_sha256 TEXT PRIMARY KEY,
+        email TEXT NOT NULL,
+        created_at REAL NOT NULL,
+        seen_at REAL NOT NULL,
+        ended_at REAL,
+        end_reason TEXT
+    );
+    CREATE INDEX web_sessions_email ON web_sessions (email, ended_at);
+    CREATE TABLE sign_in_throttles (
+        key TEXT PRIMARY KEY,
+        failures INTEGER NOT NULL,
+        last_at REAL NOT NULL,
+        until REAL NOT NULL
+    );
+    """,
 )
 
 SCHEMA_VERSION = len(MIGRATIONS)

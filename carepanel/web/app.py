@@ -38,7 +38,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from .. import decisions, packs
 from ..clock import LONDON, Clock, system_clock
 from ..config import Config
-from ..directory import Directory, directory_for
+from ..directory import Directory
+from ..directory_watch import LiveDirectory
 from ..errors import CarepanelError
 from ..health import status as health_status
 from ..jobs.review import Review
@@ -51,7 +52,10 @@ from ..parsers.vet import pdf_active_content
 from ..pipeline import calendar
 from ..pipeline.decisions import Action, DecisionRecord
 from ..store import Store
-from .auth import LoginLimiter, User, check_password, role_for, session_secret
+from . import sessions
+from . import admin_security, signin
+from .auth import MAX_EMAIL, MAX_PASSWORD, User, check_password, client_address, role_for, session_secret
+from .notes import NoteInSession
 
 log = logging.getLogger("carepanel.web")
 HERE = Path(__file__).resolve().parent
@@ -77,10 +81,12 @@ class SignInRequired(Exception):
 
 
 class SecurityHeaders:
-    """Headers for every response: no framing, no sniffing, no third-party anything."""
+    """Headers for every response: no framing, no sniffing, no third-party anything; HSTS
+    where the app is reached over https."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, hsts: bool = False) -> None:
         self.app = app
+        self.hsts = hsts
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -99,6 +105,8 @@ class SecurityHeaders:
                     (b"cache-control", b"no-store"),
                     (b"permissions-policy", b"camera=(), microphone=(), geolocation=()"),
                 ]
+                if self.hsts:
+                    headers.append((b"strict-transport-security", b"max-age=31536000; includeSubDomains"))
                 message["headers"] = headers
             await send(message)
 
@@ -111,14 +119,22 @@ class WebApp:
     def __init__(self, cfg: Config, clock: Clock = system_clock) -> None:
         self.cfg = cfg
         self.clock = clock
-        self.directory: Directory = directory_for(cfg)
+        self.live_directory = LiveDirectory(cfg)
         self.archive = Archive(cfg.archive_dir)
-        self.limiter = LoginLimiter(cfg.web.max_login_failures)
+        self.session_policy = sessions.SessionPolicy(cfg.web.idle_timeout_minutes * 60, cfg.web.session_hours * 3600)
         self._local = threading.local()
         self._converter: Converter | None = None
         self._converter_lock = threading.Lock()
         self.templates = Jinja2Templates(directory=str(HERE / "templates"))
         self.templates.env.globals.update(flag_text=FLAG_TEXT, panel_title=cfg.profile.title, council=cfg.profile.council)
+
+    @property
+    def directory(self) -> Directory:
+        """The staff directory as it is now (re-read when its CSV changes)."""
+        return self.live_directory.current()
+
+    def timestamp(self) -> float:
+        return self.clock().timestamp()
 
     @property
     def store(self) -> Store:
@@ -140,14 +156,30 @@ class WebApp:
     # -------------------------------------------------------------- helpers for handlers
 
     def user(self, request: Request) -> User:
+        """The signed-in person, checked at every request: the session is still on in the
+        database, and the staff directory still gives them a role (else every session of theirs
+        ends now)."""
         email = request.session.get("user")
         if not email:
             raise SignInRequired()
+        now = self.timestamp()
+        if not sessions.live_session(self.store, request.session.get("sid"), email, now, self.session_policy):
+            request.session.clear()
+            raise SignInRequired()
         user = role_for(email, self.directory, self.store)
         if user is None:
+            if sessions.end_sessions_of(self.store, email, now, "no_role"):
+                self.store.audit("carepanel", "sessions_ended", "user", email, "no longer has a role in the staff directory")
             request.session.clear()
             raise SignInRequired()
         return user
+
+    def start_session(self, request: Request, user: User, how: str | None) -> None:
+        """A new session on sign-in (never the one the browser brought: no fixation)."""
+        request.session.clear()
+        sid = sessions.start_session(self.store, user.email, self.timestamp())
+        request.session.update({"user": user.email, "sid": sid, "csrf": secrets.token_urlsafe(32)})
+        self.store.audit(user.email, "login", "user", user.email, how, {"role": user.role})
 
     def need(self, request: Request, permission: str) -> User:
         user = self.user(request)
@@ -207,36 +239,47 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
     async def login_page(request: Request) -> Response:
         return web.page(request, "login.html", None, error=None, oidc=cfg.web.oidc is not None)
 
+    def login_refused(request: Request, status: int, error: str) -> Response:
+        resp = web.page(request, "login.html", None, error=error, oidc=cfg.web.oidc is not None)
+        resp.status_code = status
+        return resp
+
     async def login(request: Request) -> Response:
+        """Nothing is written for a post too large to be a sign-in; the password is checked
+        (Argon2) whether or not the account exists; failures slow down that account and that
+        address separately (sessions.py)."""
+        if not await signin.body_within(request, signin.MAX_LOGIN_BODY):
+            return login_refused(request, 413, "That email address or password is too long.")
         form = await web.form(request)
         email = str(form.get("email", "")).strip().lower()
         password = str(form.get("password", ""))
-        client = request.client.host if request.client else "?"
-        keys = (f"ip:{client}", f"user:{email}")
-        if web.limiter.blocked(*keys):
-            log.warning("sign-in rate limited", extra=safe_fields(event="login_limited"))
-            limited = web.page(request, "login.html", None, error="Too many attempts. Wait 15 minutes and try again.",
-                               oidc=cfg.web.oidc is not None)
-            limited.status_code = 429
-            return limited
+        if len(email) > MAX_EMAIL or len(password) > MAX_PASSWORD:
+            return login_refused(request, 400, "That email address or password is too long.")
+        now = web.timestamp()
+        address = client_address(request.client.host if request.client else None,
+                                 request.headers.get("x-forwarded-for"), cfg.web.trusted_proxies)
+        keys = (sessions.account_key(email), sessions.address_key(address))
+        wait = sessions.wait_seconds(web.store, keys, now)
+        if wait > 0:
+            log.warning("sign-in throttled", extra=safe_fields(event="login_limited", seconds=round(wait)))
+            minutes = max(1, round(wait / 60))
+            return login_refused(request, 429, f"Too many attempts. Wait {minutes} minute{'s' if minutes > 1 else ''} and try again.")
         account = web.store.user(email)
-        user = role_for(email, web.directory, web.store) if account else None
-        if user is None or not check_password(account.password_hash if account else None, password):
-            web.limiter.failed(*keys)
+        password_ok = check_password(account.password_hash if account else None, password)
+        user = role_for(email, web.directory, web.store) if password_ok else None
+        if user is None:
+            limit = cfg.web.max_login_failures
+            sessions.record_failure(web.store, {keys[0]: limit, keys[1]: limit * signin.ADDRESS_FACTOR}, now)
             web.store.audit(email or "?", "login_failed", "user", email or "?", None)
-            resp = web.page(request, "login.html", None, error="That email address and password do not match.",
-                            oidc=cfg.web.oidc is not None)
-            resp.status_code = 401
-            return resp
-        web.limiter.succeeded(*keys)
-        request.session.clear()  # a new session on sign-in: no fixation
-        request.session.update({"user": user.email, "csrf": secrets.token_urlsafe(32)})
-        web.store.audit(user.email, "login", "user", user.email, None, {"role": user.role})
+            return login_refused(request, 401, "That email address and password do not match.")
+        sessions.clear_throttle(web.store, keys[0])
+        web.start_session(request, user, None)
         return _back("/")
 
     async def logout(request: Request) -> Response:
         await web.form(request)
         email = request.session.get("user")
+        sessions.end_session(web.store, request.session.get("sid"), web.timestamp(), "signed_out")
         request.session.clear()
         if email:
             web.store.audit(email, "logout", "user", email, None)
@@ -259,9 +302,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         if user is None:
             web.store.audit(email or "?", "login_refused", "user", email or "?", "not in the staff directory with a web role")
             raise HTTPException(403, "Your account is not allowed to use this service.")
-        request.session.clear()
-        request.session.update({"user": user.email, "csrf": secrets.token_urlsafe(32)})
-        web.store.audit(user.email, "login", "user", user.email, "oidc", {"role": user.role})
+        web.start_session(request, user, "oidc")
         return _back("/")
 
     # ------------------------------------------------------------------ dashboard
@@ -593,12 +634,16 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
         # Stylesheets and scripts (our viewer, and PDF.js installed by scripts/setup.sh): no personal data.
         Mount("/static", app=StaticFiles(directory=str(HERE / "static"), check_dir=False), name="static"),
     ]
+    routes += admin_security.routes(web)
     secret = session_secret(os.environ.get(cfg.web.secret_key_env), cfg.data_dir)
     app = Starlette(
         routes=routes,
-        middleware=[Middleware(SecurityHeaders),
-                    Middleware(SessionMiddleware, secret_key=secret, session_cookie="carepanel_session",
-                               max_age=8 * 3600, same_site="lax", https_only=cfg.web.secure_cookies)],
+        middleware=[Middleware(SecurityHeaders, hsts=cfg.web.url.startswith("https://")),
+                    Middleware(SessionMiddleware, secret_key=secret,
+                               # __Host-: only this host, only https, path / (not usable over plain http)
+                               session_cookie="__Host-carepanel_session" if cfg.web.secure_cookies else "carepanel_session",
+                               max_age=int(cfg.web.session_hours * 3600), same_site="lax", https_only=cfg.web.secure_cookies),
+                    Middleware(NoteInSession)],
         exception_handlers={SignInRequired: not_signed_in, HTTPException: http_error},
         lifespan=_lifespan(web),
     )

@@ -2,17 +2,21 @@
 
 Local accounts (Argon2 hashes) for the embedded default; OpenID Connect (Microsoft Entra ID)
 through Authlib for councils.  Whichever way someone signs in, their role comes from the staff
-directory when it names them (so a chair who leaves the directory loses the chair's rights the
-moment the CSV changes); an account the directory does not know keeps the role it was given.
+directory, read again at every request (``directory_watch.LiveDirectory``): someone the
+directory no longer names has no access, whatever their account says, so a chair who leaves
+loses the chair's rights the moment the CSV changes.  A local account may only narrow a
+directory role to ``read_only`` (an auditor who is also, say, a team manager); it never grants
+a role the directory does not.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
-import time
-from collections import defaultdict, deque
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -23,13 +27,19 @@ from ..store import Store
 WEB_ROLES = ("administrator", "chair", "vice_chair", "panel_member", "read_only")
 # What each role may do, by the name of the permission a page asks for.
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "administrator": frozenset({"read", "review", "panel", "decide", "documents", "packs"}),
+    "administrator": frozenset({"read", "review", "panel", "decide", "documents", "packs", "users"}),
     "chair": frozenset({"read", "decide", "sign", "documents", "packs"}),
     "vice_chair": frozenset({"read", "decide", "sign", "documents", "packs"}),  # signs in the chair's absence
     "panel_member": frozenset({"packs_sat_on"}),
     "read_only": frozenset({"read"}),
 }
+# RFC 5321 allows 254 characters in an address; a password longer than this is not a password.
+MAX_EMAIL = 254
+MAX_PASSWORD = 1024
 _hasher = PasswordHasher()
+# Verified when the account does not exist (or has no password), so an unknown address takes
+# as long to refuse as a wrong password: the hash of a random secret nobody knows.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(32))
 
 
 @dataclass(frozen=True)
@@ -45,56 +55,65 @@ class User:
 def hash_password(password: str) -> str:
     if len(password) < 12:
         raise ValueError("a password must be at least 12 characters")
+    if len(password) > MAX_PASSWORD:
+        raise ValueError(f"a password must be at most {MAX_PASSWORD} characters")
     return _hasher.hash(password)
 
 
 def check_password(stored: str | None, password: str) -> bool:
-    if not stored:
-        _hasher.hash(password)  # same work whether or not the account exists
-        return False
+    """Whether ``password`` matches; the Argon2 check runs whether or not there is a hash."""
     try:
-        return _hasher.verify(stored, password)
+        return _hasher.verify(stored or _DUMMY_HASH, password) and stored is not None
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
 
+def _directory_roles(member: Any) -> tuple[str, ...]:
+    """A member's roles (one, or several where the directory gives several)."""
+    roles = getattr(member, "roles", None)
+    return tuple(roles) if roles else (member.role,)
+
+
 def role_for(email: str, directory: Directory, store: Store) -> User | None:
-    """The directory's word first; then a local account's own role; else no access."""
+    """The directory's word, or no access; an account may only narrow it to read-only."""
     member = directory.by_email(email)
-    if member is not None and member.role in WEB_ROLES:
-        return User(member.email, member.name, member.role)
+    if member is None:
+        return None
     account = store.user(email)
-    if account and not account.disabled and account.role in WEB_ROLES:
-        if member is not None and member.role not in WEB_ROLES:
-            return None  # a social worker does not become an administrator by having an account
-        return User(account.email, account.name, account.role)
-    return None
+    if account is not None and account.disabled:
+        return None
+    web_roles = [r for r in WEB_ROLES if r in _directory_roles(member)]
+    if web_roles:
+        return User(member.email, member.name, web_roles[0])
+    if account is not None and account.role == "read_only":
+        return User(member.email, member.name, "read_only")
+    return None  # a social worker does not become an administrator by having an account
 
 
-class LoginLimiter:
-    """At most ``limit`` failed sign-ins per address and per account in ``window`` seconds."""
+def client_address(peer: str | None, forwarded_for: str | None, trusted: Iterable[str]) -> str:
+    """The address a request came from.  ``X-Forwarded-For`` is believed only when the peer is
+    one of our own reverse proxies, and then read from the right: the first address that is not
+    a trusted proxy is the client (anything left of it could have been written by the client)."""
+    networks = [ipaddress.ip_network(t, strict=False) for t in trusted]
 
-    def __init__(self, limit: int = 5, window: float = 900.0) -> None:
-        self.limit, self.window = limit, window
-        self._failures: dict[str, deque[float]] = defaultdict(deque)
+    def is_trusted(text: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(text.strip())
+        except ValueError:
+            return False
+        return any(ip in n for n in networks)
 
-    def _recent(self, key: str) -> deque[float]:
-        q = self._failures[key]
-        now = time.monotonic()
-        while q and now - q[0] > self.window:
-            q.popleft()
-        return q
-
-    def blocked(self, *keys: str) -> bool:
-        return any(len(self._recent(k)) >= self.limit for k in keys)
-
-    def failed(self, *keys: str) -> None:
-        for k in keys:
-            self._recent(k).append(time.monotonic())
-
-    def succeeded(self, *keys: str) -> None:
-        for k in keys:
-            self._failures.pop(k, None)
+    peer = peer or "?"
+    if not forwarded_for or not is_trusted(peer):
+        return peer
+    hops = [h.strip() for h in forwarded_for.split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not is_trusted(hop):
+            try:
+                return str(ipaddress.ip_address(hop))
+            except ValueError:
+                return peer  # not an address: the header is not to be trusted
+    return hops[0] if hops else peer
 
 
 def session_secret(env_value: str | None, data_dir: Path) -> str:

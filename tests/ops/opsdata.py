@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from email.policy import SMTP
 from pathlib import Path
 
+from carepanel.demo import backup_settings
 from carepanel.samples import CASES, SampleChild, bexley_form, north_somerset_form
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -41,7 +42,7 @@ def write_project(root: Path, extra: str = "") -> Path:
 
     root.mkdir(parents=True, exist_ok=True)
     (root / "staff.csv").write_text(STAFF_CSV, encoding="utf-8")
-    (root / "config.toml").write_text(CONFIG + extra, encoding="utf-8")
+    (root / "config.toml").write_text(CONFIG + backup_settings(root) + extra, encoding="utf-8")
     return root / "config.toml"
 
 

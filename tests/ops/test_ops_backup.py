@@ -56,7 +56,8 @@ def test_restore_onto_a_fresh_machine_gives_the_same_submissions_and_every_origi
     assert json.loads(out)["files"] >= 13  # the database and the originals
 
     fresh = write_project(tmp_path / "new")  # another machine: its own config, nothing in its data dir
-    code, out = cli(fresh, "restore", str(tmp_path / "b.tar"), "--json")
+    key = tmp_path / "old" / "backup-identity.txt"  # the council's backup key, brought from safe keeping
+    code, out = cli(fresh, "restore", "--identity", str(key), str(tmp_path / "b.tar"), "--json")
     assert code == 0, out
     assert cli(fresh, "submissions", "--json")[1] == before
 
@@ -95,7 +96,7 @@ def tamper(tar_path: Path, member_prefix: str) -> None:
 def test_a_tampered_backup_is_refused_and_leaves_the_data_dir_empty(tmp_path: Path, forms: list, member: str) -> None:
     config = write_project(tmp_path / "old")
     ingest_all(config, forms[:2])
-    assert cli(config, "backup", str(tmp_path / "b.tar"))[0] == 0
+    assert cli(config, "backup", "--plain", str(tmp_path / "b.tar"))[0] == 0  # plain, to reach inside the tar
     tamper(tmp_path / "b.tar", member)
     fresh = write_project(tmp_path / "new")
     code, out = cli(fresh, "restore", str(tmp_path / "b.tar"), "--json")
@@ -121,7 +122,7 @@ def test_backup_while_the_service_is_writing_is_consistent(tmp_path: Path, forms
     assert backups
     for n, path in enumerate(backups):
         fresh = write_project(tmp_path / f"new{n}")
-        code, out = cli(fresh, "restore", str(path), "--json")
+        code, out = cli(fresh, "restore", "--identity", str(tmp_path / "old" / "backup-identity.txt"), str(path), "--json")
         assert code == 0, out
         subs = json.loads(cli(fresh, "submissions", "--json")[1])
         files = archived(tmp_path / f"new{n}" / "data" / "archive")

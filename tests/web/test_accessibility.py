@@ -101,7 +101,9 @@ def test_every_page_and_state_each_role_reaches_has_no_wcag_violations(server, b
     assert page.locator(".error-summary a[href='#r-accept']").count() == 1
     assert page.locator("#r-accept[aria-invalid=true]").count() == 1
     problems += axe(page)
-    test_browser.CLOCK[0] = test_browser.AFTER_PANEL  # a decision is recorded once the panel has sat
+    # A decision is recorded once the panel has sat, days later: a new sign-in (sessions last 8 hours).
+    test_browser.CLOCK[0] = test_browser.AFTER_PANEL
+    sign_in(page, base, "administrator")
     page.goto(f"{base}/submissions/{ids['accepted']}/decision")
     page.click("text=Save the draft for the chair")
     page.wait_for_load_state()
@@ -215,8 +217,13 @@ def test_the_main_flows_work_by_keyboard_alone_with_focus_visible_at_each_step(s
     enter(page)
     assert "queued for 2 people" in page.content()
 
-    # Record a decision, once the panel has sat.
+    # Record a decision, once the panel has sat: days later, so a new sign-in (sessions last 8 hours).
     test_browser.CLOCK[0] = test_browser.AFTER_PANEL
+    page.goto(f"{base}/login")
+    page.fill("#email", ACCOUNTS["administrator"][0])
+    page.fill("#password", PASSWORD)
+    enter(page)
+    page.goto(f"{base}/panels/{PANEL}")
     tab_to(page, f"^Record decision")
     enter(page)
     tab_to(page, "^rationale$")

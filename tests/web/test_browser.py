@@ -103,7 +103,11 @@ def test_administrator_clears_a_flag_sends_the_pack_records_a_decision_and_the_c
     assert "queued for 2 people" in page.content()
     shot(page, "04-panel-agenda")
 
-    CLOCK[0] = AFTER_PANEL  # a decision is recorded once the panel has sat
+    # A decision is recorded once the panel has sat, days later: sessions end after 8 hours
+    # (idle 30 minutes), so the administrator signs in again.
+    CLOCK[0] = AFTER_PANEL
+    sign_in(page, base, "administrator")
+    page.goto(f"{base}/panels/2026-12-02")
     page.click(f"a[href='/submissions/{ids['accepted']}/decision']")
     page.check("input[value=approve]")
     page.fill("#rationale", "A short foster placement keeps the child safe while her mother recovers.")

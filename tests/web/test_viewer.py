@@ -98,8 +98,8 @@ def test_the_chair_sees_exactly_the_bytes_being_signed_and_cannot_sign_other_one
     from playwright.sync_api import expect
 
     base, cfg, ids = server
-    page = signed_in(browser, base, "administrator")
     test_browser.CLOCK[0] = test_browser.AFTER_PANEL  # a decision is recorded once the panel has sat
+    page = signed_in(browser, base, "administrator")
     page.goto(f"{base}/submissions/{ids['accepted']}/decision")
     page.fill("#rationale", "A short foster placement keeps the child safe.")
     with page.expect_navigation():

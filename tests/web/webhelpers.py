@@ -29,6 +29,10 @@ ACCOUNTS = {
 def seeded_project(folder: Path) -> tuple[Config, dict[str, str]]:
     """Two submissions (one accepted, one flagged for sign-off) and an account per role."""
     config_for(folder)
+    # Every account's owner is in the staff directory (no directory entry, no access); the
+    # auditor's directory role gives no web role, her read-only account does.
+    with open(folder / "staff.csv", "a", encoding="utf-8") as fh:
+        fh.write("Audrey Auditor,auditor@example.gov.uk,social_worker,Quality Assurance\n")
     cfg = load_config(folder / "config.toml")
     ids = {}
     with open_service(cfg, clock=lambda: NOW) as svc:

@@ -143,6 +143,10 @@ def parse(state: State, file: str, as_json: bool) -> None:
     Example: carepanel parse form.docx --json
     """
     from . import parsers
+    from .directory import Directory
+    from .office import LazyConverter
+    from .pipeline.intake import IntakeContext, read_request_file
+    from .pipeline.models import Attachment
 
     cfg = state.config()
     path = Path(file)
@@ -150,8 +154,15 @@ def parse(state: State, file: str, as_json: bool) -> None:
         data = path.read_bytes()
     except OSError as exc:
         raise CarepanelError(f"cannot read {path.name}: {exc.strerror}", code="unreadable_attachment") from exc
-    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=parsers.builtin_forms(),
-                                   limits=cfg.limits, today=date.today())
+    # The intake's own path (LibreOffice for .doc/.odt/.rtf, OCR for scans), so a user checking
+    # one form sees what the service would read; LibreOffice starts only if the file needs it.
+    office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
+    try:
+        ctx = IntakeContext(cfg.profile, Directory(), cfg.limits, parsers.forms_for(cfg.learned_forms),
+                            parsers.read_request, office.to_docx)
+        request = read_request_file(Attachment.of(path.name, "application/octet-stream", data), ctx, date.today())
+    finally:
+        office.close()
     doc = request.to_json()
     _emit(doc, as_json, _request_text(doc))
 

@@ -303,6 +303,8 @@ class Config:
     # [directory] exchange_groups: role -> distribution list, read from Exchange (exchange_directory.py)
     directory_exchange_groups: tuple[tuple[str, str], ...] = ()  # in the order given: the first list naming someone wins
     directory_refresh_hours: float = 24.0
+    # [form] file: council forms learned by `carepanel form learn`, recognised beside the built-ins
+    learned_forms: tuple[FormSpec, ...] = ()
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -670,6 +672,7 @@ def build_config(
     if profile:
         t.take("profile", str, None)
     overrides = {s: t.take(s, dict) for s in PROFILE_SECTIONS if s in raw}
+    learned, overrides = learned_form_files(overrides, base)
     prof = load_profile(profile_name, overrides)
     data = _path(base, data_dir) if data_dir else _path(base, t.take("data_dir", str, "data"))
     if data_dir:
@@ -700,12 +703,52 @@ def build_config(
         retention=_retention(t.table("retention")),
         directory_exchange_groups=exchange_groups,
         directory_refresh_hours=refresh_hours,
+        learned_forms=learned,
     )
     t.done()
     if exchange_groups and cfg.mailbox.backend != "exchange":
         raise ConfigError("directory.exchange_groups: the address book is read through EWS; it needs "
                           "mailbox.backend = \"exchange\"")
     return cfg
+
+
+def learned_form_files(overrides: dict[str, Any], base: Path) -> tuple[tuple[FormSpec, ...], dict[str, Any]]:
+    """``[form] file`` (one path or a list), relative to the config's folder: each a form
+    description written by ``carepanel form learn``.  Returns them and the overrides without
+    the key, so the rest of ``[form]`` still overrides the profile's own form."""
+    section = overrides.get("form")
+    if not isinstance(section, dict) or "file" not in section:
+        return (), overrides
+    value = section["file"]
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("form.file: give the learned form's file name (or a list of them)")
+    rest = {k: v for k, v in section.items() if k != "file"}
+    others = {k: v for k, v in overrides.items() if k != "form"}
+    if rest:
+        others["form"] = rest
+    return tuple(load_form_file(_path(base, n)) for n in names), others
+
+
+def load_form_file(path: Path) -> FormSpec:
+    """One learned form description: its ``[form]`` table is a profile's ``[form]`` plus
+    ``name``, the name a request read with it carries as ``form``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"form.file: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"form.file: cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"form.file: {path} is not valid TOML: {exc}") from None
+    section = dict(raw.get("form") or {})
+    name = section.pop("name", None)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"form.file: {path} has no [form] name (written by carepanel form learn --name)")
+    spec = _form(_Table(section, "form"))
+    if not spec.markers:
+        raise ConfigError(f"form.file: {path} has no markers to recognise the form by")
+    return FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name.strip()})
 
 
 def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:

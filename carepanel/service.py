@@ -276,7 +276,7 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.builtin_forms(), reader, office.to_docx,
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, parsers.forms_for(cfg.learned_forms), reader, office.to_docx,
                         open_outlook=partial(reader.outlook, limits=cfg.limits))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)
     try:

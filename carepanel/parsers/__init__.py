@@ -35,7 +35,7 @@ from .roles import role_of
 from .sniff import sniff_format
 from .vet import pdf_active_content, vet
 
-__all__ = ["builtin_forms", "classify_attachment", "read_request", "sniff_format", "vet"]
+__all__ = ["builtin_forms", "forms_for", "classify_attachment", "read_request", "sniff_format", "vet"]
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +153,12 @@ def read_layout(fmt: str | None, data: bytes, *, deadline: float | None = None, 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         return reader(data, deadline, max_pages)
+
+
+def forms_for(learned: Sequence[FormSpec] = ()) -> tuple[FormSpec, ...]:
+    """The forms a service recognises: those a config names (``[form] file``, learned by
+    ``carepanel form learn``) first, then every built-in one."""
+    return (*learned, *builtin_forms())
 
 
 @cache

@@ -58,7 +58,7 @@ def read_pdf(data: bytes, deadline: float | None, max_pages: int | None) -> Layo
 
 
 def read_image(data: bytes, deadline: float | None, max_pages: int | None) -> Layout:
-    """A photo or a scanned page sent as a picture."""
+    """A photo or a scanned page sent as a picture (a multi-page TIFF: each page)."""
     from PIL import Image, UnidentifiedImageError
 
     if not available():
@@ -67,7 +67,11 @@ def read_image(data: bytes, deadline: float | None, max_pages: int | None) -> La
         with Image.open(io.BytesIO(data)) as img:
             if img.width * img.height > 60_000_000:
                 raise UnreadableAttachment("the picture is too large to read")
-            return _layout(_lines(img.convert("L"), deadline))
+            lines: list[str] = []
+            for n in range(min(getattr(img, "n_frames", 1), max_pages or MAX_OCR_PAGES, MAX_OCR_PAGES)):
+                img.seek(n)  # a multi-page TIFF: every page, as a scanner writes them
+                lines += _lines(img.convert("L"), deadline)
+            return _layout(lines)
     except Image.DecompressionBombError as exc:  # Pillow refuses to open it at all: far past our own cap
         raise UnreadableAttachment("the picture is too large to read") from exc
     except (UnidentifiedImageError, OSError) as exc:

@@ -748,7 +748,7 @@ def load_form_file(path: Path) -> FormSpec:
     spec = _form(_Table(section, "form"))
     if not spec.markers:
         raise ConfigError(f"form.file: {path} has no markers to recognise the form by")
-    return FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name.strip()})
+    return FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name.strip(), "learned": True})
 
 
 def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -103,7 +103,8 @@ def read_request(
         reading = read_form(layout, found[0], found[1], today) if found else read_generic(layout, today)
         request = to_request(reading, source, profile, today)
         if layout.format == "ocr":
-            request = replace(request, warnings=(*request.warnings, ocr.OCR_WARNING))
+            request = ocr.tidy_names(request)
+            request = replace(request, warnings=(*request.warnings, ocr.OCR_WARNING, *ocr.values_read(request)))
         active = pdf_active_content(data) if fmt == "pdf" else None
         if active:
             request = replace(request, warnings=(*request.warnings, f"the PDF {active} when opened: that was not run; "

@@ -20,7 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from .clock import Clock, system_clock
-from .config import PROFILE_NAMES, Config, builtin_forms, load_config
+from .config import PROFILE_NAMES, Config, builtin_forms, forms_for, load_config
 from .errors import CarepanelError, ConfigError
 
 log = logging.getLogger("carepanel.cli")
@@ -153,6 +153,10 @@ def parse(state: State, file: str, as_json: bool) -> None:
     Example: carepanel parse form.docx --json
     """
     from . import parsers
+    from .directory import Directory
+    from .office import LazyConverter
+    from .pipeline.intake import IntakeContext, read_request_file
+    from .pipeline.models import Attachment
 
     cfg = state.config(project_only_logs=True)
     path = Path(file)
@@ -160,10 +164,66 @@ def parse(state: State, file: str, as_json: bool) -> None:
         data = path.read_bytes()
     except OSError as exc:
         raise CarepanelError(f"cannot read {path.name}: {exc.strerror}", code="unreadable_attachment") from exc
-    request = parsers.read_request(path.name, data, profile=cfg.profile, forms=builtin_forms(),
-                                   limits=cfg.limits, today=date.today())
+    # The intake's own path (LibreOffice for .doc/.odt/.rtf, OCR for scans), so a user checking
+    # one form sees what the service would read; LibreOffice starts only if the file needs it.
+    office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
+    try:
+        ctx = IntakeContext(cfg.profile, Directory(), cfg.limits, forms_for(cfg.learned_forms),
+                            parsers.read_request, office.to_docx)
+        request = read_request_file(Attachment.of(path.name, "application/octet-stream", data), ctx, date.today())
+    finally:
+        office.close()
     doc = request.to_json()
     _emit(doc, as_json, _request_text(doc))
+
+
+@main.group("form")
+def form_group() -> None:
+    """Council request forms: learn a new council's form from its blank copy."""
+
+
+@form_group.command("learn")
+@click.argument("blank", type=click.Path(dir_okay=False))
+@click.option("--name", required=True, help="The form's name; a request read with it has this as `form`.")
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False), help="The form description to write (.toml).")
+@click.option("--json", "as_json", is_flag=True, help="Print what was learned as JSON.")
+def form_learn(blank: str, name: str, out: str, as_json: bool) -> None:
+    """Write a form description from a council's blank form (.docx, .doc, .odt or fillable PDF).
+
+    Needs no config.  Name the written file in the config as [form] file = "FILE.toml".
+    Example: carepanel form learn blank.docx --name riverside --out riverside-form.toml
+    """
+    from .config import build_config
+    from .office import LazyConverter
+    from .parsers.learn import learn_file, to_toml
+
+    path = Path(blank)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise CarepanelError(f"cannot read {path.name}: {exc.strerror}", code="unreadable_attachment") from exc
+    if not name.strip():
+        raise ConfigError("--name: give the form a name")
+    office = LazyConverter(workers=1)
+    try:
+        form = learn_file(path.name, data, name.strip(), limits=build_config({}, base=Path.cwd()).limits,
+                           to_docx=office.to_docx)
+    finally:
+        office.close()
+    target = Path(out)
+    try:
+        target.write_text(to_toml(form), encoding="utf-8")
+    except OSError as exc:
+        raise CarepanelError(f"cannot write {target}: {exc.strerror}", code="internal_error") from exc
+    doc = {"form": form.name, "out": str(target), "markers": form.markers, "labels": form.labels,
+           "children": form.children, "signatures": form.signatures, "unmapped": form.unmapped}
+    human = [f"wrote {target}: {len(form.labels)} labels mapped, {len(form.children)} children's table(s), "
+             f"{len(form.signatures)} signature place(s)"]
+    if form.unmapped:
+        human.append("not mapped (add them to [form.labels] by hand, or leave them out):")
+        human += [f"  {label}" for label in form.unmapped]
+    human.append(f'name it in the config:  [form]  file = "{target.name}"')
+    _emit(doc, as_json, "\n".join(human))
 
 
 def _request_text(doc: dict[str, Any]) -> str:

@@ -546,6 +546,8 @@ class Config:
     # identity_file: where `restore` finds the private key when --identity is not given.
     backup_recipients: tuple[str, ...] = ()
     backup_identity_file: Path | None = None
+    # [form] file: council forms learned by `carepanel form learn`, recognised beside the built-ins
+    learned_forms: tuple[FormSpec, ...] = ()
 
     def stored_path(self, path: Path) -> str:
         """How a file under the data directory is recorded: relative to it, so a restored
@@ -914,6 +916,12 @@ def builtin_forms() -> tuple[FormSpec, ...]:
     return tuple(out)
 
 
+def forms_for(learned: tuple[FormSpec, ...] = ()) -> tuple[FormSpec, ...]:
+    """The forms a service recognises: those a config names (``[form] file``, learned by
+    ``carepanel form learn``) first, then every built-in one."""
+    return (*learned, *builtin_forms())
+
+
 def _merge(base: Any, over: Any) -> Any:
     if isinstance(base, dict) and isinstance(over, dict):
         merged = dict(base)
@@ -982,6 +990,7 @@ def build_config(
         t.take("profile", str, None)
     overrides = {s: t.take(s, list if s == "advice" else dict) for s in PROFILE_SECTIONS if s in raw}
     unproven = _unproven_sender(overrides)
+    learned, overrides = learned_form_files(overrides, base)
     prof = load_profile(profile_name, overrides)
     data = _path(base, data_dir) if data_dir else _path(base, t.take("data_dir", str, "data"))
     if data_dir:
@@ -1014,6 +1023,7 @@ def build_config(
         directory_refresh_hours=refresh_hours,
         network_data_dir=t.choice("network_data_dir", ("refuse", "warn"), "refuse"),
         **_backup(t.table("backup"), base),
+        learned_forms=learned,
     )
     t.done()
     cfg = replace(cfg, unproven_sender=unproven or ("accept" if cfg.mailbox.backend == "folder" else "refuse"))
@@ -1045,6 +1055,45 @@ def _backup(t: _Table, base: Path) -> dict[str, Any]:
         if not r.startswith("age1"):
             raise ConfigError(f"backup.recipients: {r[:12]!r}… is not an age public key (age1…)")
     return {"backup_recipients": recipients, "backup_identity_file": identity}
+
+
+def learned_form_files(overrides: dict[str, Any], base: Path) -> tuple[tuple[FormSpec, ...], dict[str, Any]]:
+    """``[form] file`` (one path or a list), relative to the config's folder: each a form
+    description written by ``carepanel form learn``.  Returns them and the overrides without
+    the key, so the rest of ``[form]`` still overrides the profile's own form."""
+    section = overrides.get("form")
+    if not isinstance(section, dict) or "file" not in section:
+        return (), overrides
+    value = section["file"]
+    names = [value] if isinstance(value, str) else value
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ConfigError("form.file: give the learned form's file name (or a list of them)")
+    rest = {k: v for k, v in section.items() if k != "file"}
+    others = {k: v for k, v in overrides.items() if k != "form"}
+    if rest:
+        others["form"] = rest
+    return tuple(load_form_file(_path(base, n)) for n in names), others
+
+
+def load_form_file(path: Path) -> FormSpec:
+    """One learned form description: its ``[form]`` table is a profile's ``[form]`` plus
+    ``name``, the name a request read with it carries as ``form``."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"form.file: no such file: {path}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"form.file: cannot read {path}: {exc}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"form.file: {path} is not valid TOML: {exc}") from None
+    section = dict(raw.get("form") or {})
+    name = section.pop("name", None)
+    if not isinstance(name, str) or not name.strip():
+        raise ConfigError(f"form.file: {path} has no [form] name (written by carepanel form learn --name)")
+    spec = _form(_Table(section, "form"))
+    if not spec.markers:
+        raise ConfigError(f"form.file: {path} has no markers to recognise the form by")
+    return FormSpec(spec.template, spec.markers, spec.labels, {**spec.options, "profile": name.strip(), "learned": True})
 
 
 def _exchange_groups(value: dict[str, Any]) -> tuple[tuple[str, str], ...]:

@@ -25,7 +25,7 @@ from typing import Any
 
 from . import datadir
 from .clock import Clock, system_clock
-from .config import Config, builtin_forms
+from .config import Config, forms_for
 from .directory import Directory, directory_for
 from .logs import safe_fields, setup_logging
 from .pipeline.sender_proof import sender_proven
@@ -246,7 +246,7 @@ def open_service(cfg: Config, clock: Clock = system_clock) -> Iterator[Service]:
     directory = directory_for(cfg)
     reader = SandboxedReader(cfg.limits.reader_memory_mb, cfg.limits.parse_timeout_seconds + 10)
     office = LazyConverter(workers=1, timeout=cfg.pack.office_timeout_seconds)
-    ctx = IntakeContext(cfg.profile, directory, cfg.limits, builtin_forms(), reader, office.to_docx,
+    ctx = IntakeContext(cfg.profile, directory, cfg.limits, forms_for(cfg.learned_forms), reader, office.to_docx,
                         open_outlook=partial(reader.outlook, limits=cfg.limits),
                         sender_check=partial(sender_proven, backend=cfg.mailbox.backend, policy=cfg.unproven_sender))
     processor = Processor(cfg, store, Archive(cfg.archive_dir), ctx, directory)

@@ -2,7 +2,7 @@
 
 Returns a short name: ``pdf``, ``docx``, ``docm``, ``xlsx``, ``pptx``, ``odt``, ``ods``,
 ``zip``, ``doc``, ``xls``, ``ppt``, ``msg``, ``ooxml_encrypted``, ``ole``, ``rtf``, ``png``,
-``jpeg``, ``gif``, ``tiff``, ``eml``, ``html``, ``exe``, ``elf``, ``macho``, ``script``,
+``jpeg``, ``gif``, ``tiff``, ``tnef``, ``eml``, ``html``, ``exe``, ``elf``, ``macho``, ``script``,
 ``text``, or ``None`` when the bytes say nothing recognisable.  OLE2 files are told apart
 by the names in their directory (UTF-16 in the file), without a full OLE parser.
 """
@@ -31,6 +31,7 @@ SIMPLE_MAGICS = (
     (b"\xca\xfe\xba\xbe", "macho"),
     (b"#!", "script"),
     (b"{\\rtf", "rtf"),
+    (b"\x78\x9f\x3e\x22", "tnef"),  # Outlook's rich-text wrapper, winmail.dat
 )
 OLE_KINDS = (  # first match wins
     ("EncryptionInfo", "ooxml_encrypted"),

@@ -243,9 +243,10 @@ class _Walker:
         self.attachments.append(Attachment.of(safe_filename(name), ctype, data, forwarded))
 
     def _outlook(self, name: str | None, data: bytes) -> OutlookItem | None:
-        if self.open_outlook is None or not data.startswith(b"\xd0\xcf\x11\xe0"):
+        # an Outlook .msg, or Outlook's rich-text wrapper (application/ms-tnef, winmail.dat)
+        if self.open_outlook is None or not data.startswith((b"\xd0\xcf\x11\xe0", b"\x78\x9f\x3e\x22")):
             return None
-        if sniff_format(data) != "msg":
+        if sniff_format(data) not in ("msg", "tnef"):
             return None
         try:
             return self.open_outlook(safe_filename(name, "message.msg"), data)

@@ -94,7 +94,7 @@ def read_request(
     """
     try:
         fmt = vet(filename, data, limits)
-        if fmt == "msg" or (fmt == "ole" and filename.lower().endswith(".msg")):
+        if fmt in ("msg", "tnef") or (fmt == "ole" and filename.lower().endswith(".msg")):
             return _outlook_request(filename, data, profile=profile, forms=forms, limits=limits, today=today)
         layout = read_layout(fmt, data, deadline=time.monotonic() + limits.parse_timeout_seconds)
         source = SourceFile(filename, sha256_hex(data), fmt or "unknown")
@@ -103,7 +103,8 @@ def read_request(
         reading = read_form(layout, found[0], found[1], today) if found else read_generic(layout, today)
         request = to_request(reading, source, profile, today)
         if layout.format == "ocr":
-            request = replace(request, warnings=(*request.warnings, ocr.OCR_WARNING))
+            request = ocr.tidy_names(request)
+            request = replace(request, warnings=(*request.warnings, ocr.OCR_WARNING, *ocr.values_read(request)))
         active = pdf_active_content(data) if fmt == "pdf" else None
         if active:
             request = replace(request, warnings=(*request.warnings, f"the PDF {active} when opened: that was not run; "
@@ -126,6 +127,7 @@ def _outlook_request(filename: str, data: bytes, *, profile: Profile, forms: Seq
     from . import outlook
 
     item = outlook.read_outlook(filename, data, limits=limits)
+    item_is_tnef = sniff_format(data) == "tnef"
     unsafe: DocumentError | None = None
     for inner in outlook.walk(item):
         try:
@@ -134,7 +136,8 @@ def _outlook_request(filename: str, data: bytes, *, profile: Profile, forms: Seq
             if exc.code == "unsafe_attachment" and unsafe is None:
                 unsafe = exc
             continue
-        return replace(request, source=SourceFile(filename, sha256_hex(data), "msg"),
+        kind = "tnef" if item_is_tnef else "msg"
+        return replace(request, source=SourceFile(filename, sha256_hex(data), kind),
                        warnings=(*request.warnings, f"read from {inner.filename}, attached to an Outlook message"))
     if unsafe is not None:
         raise type(unsafe)(f"a file inside the Outlook message: {unsafe.detail}")

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from ..pipeline.models import Child
-from .labels import line_start_pattern, normalise
+from .labels import label_matches, line_start_pattern, normalise
 from .layout import Cell, Layout, Table
 from .values import age_on, clean, is_blank, parse_age, parse_date
 
@@ -49,8 +49,11 @@ class Children:
     warnings: tuple[str, ...] = ()
 
 
-def read_children(layout: Layout, tables: Sequence[Mapping[str, object]], today: date) -> Children:
-    """``tables``: each ``{"columns": {heading: field}, "min_columns": n}`` from the form spec."""
+def read_children(layout: Layout, tables: Sequence[Mapping[str, object]], today: date,
+                  labels: Sequence[re.Pattern[str]] = ()) -> Children:
+    """``tables``: each ``{"columns": {heading: field}, "min_columns": n}`` from the form spec;
+    ``labels``: the form's own labels, a row starting with one of which is the next part of
+    the form (a PDF joins tables that touch, and their rulings can agree)."""
     rows: list[dict[str, str | None]] = []
     for spec in tables:
         columns = {str(k): str(v) for k, v in dict(spec.get("columns", {})).items()}  # type: ignore[call-overload]
@@ -60,8 +63,16 @@ def read_children(layout: Layout, tables: Sequence[Mapping[str, object]], today:
                 found = _table_rows(block, columns, min_columns)
                 if found is not None:
                     mapping, data_rows = found
+                    data_rows = _before_labels(data_rows, labels)
                     rows.extend(_row(cells, mapping) for cells in data_rows + _continuation(layout, i, data_rows))
     return build_children(rows, today)
+
+
+def _before_labels(rows: list[tuple[Cell, ...]], labels: Sequence[re.Pattern[str]]) -> list[tuple[Cell, ...]]:
+    for n, row in enumerate(rows):
+        if any(cell.text.strip() and any(label_matches(p, cell.text) for p in labels) for cell in row[:1]):
+            return rows[:n]
+    return rows
 
 
 def _continuation(layout: Layout, i: int, data_rows: list[tuple[Cell, ...]]) -> list[tuple[Cell, ...]]:
@@ -112,7 +123,7 @@ def _table_rows(table: Table, columns: Mapping[str, str], min_columns: int) -> t
             key = _heading_key(cell.text, patterns)
             if key is not None and key not in mapping.values():
                 mapping[cell.col] = key
-        if len(mapping) >= min_columns and "name" in mapping.values():
+        if len(mapping) >= min_columns and NAME_PARTS & set(mapping.values()):
             return mapping, _rows_under(row, table.rows[r + 1:])
     return None
 
@@ -155,8 +166,16 @@ def _heading_key(text: str, patterns: Sequence[tuple[re.Pattern[str], str]]) -> 
     return best[1] if best else None
 
 
+NAME_PARTS = frozenset({"name", "forename", "surname"})
+
+
 def _row(cells: Sequence[Cell], mapping: Mapping[int, str]) -> dict[str, str | None]:
-    return {mapping[cell.col]: clean(cell.text) for cell in cells if cell.col in mapping}
+    """One person's cells by field; a forename and a surname in columns of their own make the name."""
+    row = {mapping[cell.col]: clean(cell.text) for cell in cells if cell.col in mapping}
+    parts = [row.pop(k, None) for k in ("forename", "surname")]
+    if not row.get("name") and any(parts):
+        row["name"] = " ".join(p for p in parts if p)
+    return row
 
 
 def _with_id_from_name(row: dict[str, str | None]) -> dict[str, str | None]:

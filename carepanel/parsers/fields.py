@@ -78,7 +78,41 @@ def read_fields(layout: Layout, labels: Sequence[Label], guidance: Sequence[str]
         for r, row in enumerate(views):
             for c, _ in enumerate(row):
                 _read_cell(views, r, c, prefixes, out, following)
+    _read_grids(layout, labels, out)
     return out
+
+
+def _read_grids(layout: Layout, labels: Sequence[Label], out: Fields) -> None:
+    """A sign-off drawn as a grid: one heading names the person (a row's first cell, or a
+    column's top cell), the other the thing asked (Name, Signature, Date), and the answer is
+    where they cross.  ``"Team manager / Signature"`` is read there when no cell reads it."""
+    wanted = [lb for lb in labels if lb.context is not None and out.text(lb.key) is None and not out.picture(lb.key)]
+    if not wanted:
+        return
+    for table in layout.tables:
+        if len(table.rows) < 2:
+            continue
+        for lb in wanted:
+            found = _grid_answer(table, lb)
+            if found is not None:
+                out.add(lb, found)
+
+
+def _grid_answer(table: Table, lb: Label) -> Found | None:
+    assert lb.context is not None
+    top = table.rows[0]
+    for row in table.rows[1:]:
+        if not row:
+            continue
+        first = row[0].text
+        for head in top[1:]:
+            crossed = ((label_matches(lb.context, first) and label_matches(lb.pattern, head.text))
+                       or (label_matches(lb.pattern, first) and label_matches(lb.context, head.text)))
+            if crossed:
+                cell = next((c for c in row[1:] if c.covers(head.col)), None)
+                if cell is not None and not (cell.text.strip() and label_matches(lb.pattern, cell.text)):
+                    return Found(clean(cell.text), cell.picture)
+    return None
 
 
 def _grids(layout: Layout) -> Iterable[Table]:
@@ -203,13 +237,21 @@ def _adjacent(views: list[list[_View]], r: int, c: int) -> Found | None:
     row = views[r]
     if c + 1 < len(row) and not row[c + 1].is_label:
         right = row[c + 1]
-        return Found(right.orphan, right.cell.picture and not right.hits)
+        if right.orphan.strip() or right.cell.picture or r + 1 >= len(views) or not _answered_below(views, r, c):
+            return Found(right.orphan, right.cell.picture and not right.hits)
+        # an empty cell to the right and the answer under the label: a question row over an answer row
     if r + 1 < len(views):
         cell = row[c].cell
         below = [v for v in views[r + 1] if _overlap(v.cell, cell) and not v.is_label]
         if below:
             return Found("\n".join(v.orphan for v in below), any(v.cell.picture and not v.hits for v in below))
     return None
+
+
+def _answered_below(views: list[list[_View]], r: int, c: int) -> bool:
+    cell = views[r][c].cell
+    below = [v for v in views[r + 1] if _overlap(v.cell, cell)]
+    return bool(below) and all(not v.is_label and not v.hits for v in below) and any(v.orphan.strip() for v in below)
 
 
 def _continued(views: list[list[_View]]) -> Found | None:

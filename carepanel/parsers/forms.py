@@ -65,7 +65,8 @@ def read_form(layout: Layout, name: str | None, spec: FormSpec, today: date) -> 
     options = spec.options
     labels = make_labels(spec.labels)
     fields = read_fields(layout, labels, tuple(str(g) for g in options.get("guidance", ())))
-    children = read_children(layout, list(options.get("children", ())), today)
+    ends = tuple(lb.pattern for lb in labels if lb.context is None) if options.get("learned") else ()
+    children = read_children(layout, list(options.get("children", ())), today, ends)
     if not children.children:
         single = {k.split(".", 1)[1]: fields.text(k) for k in fields.by_key if k.startswith("child.")}
         if single.get("name"):

@@ -45,7 +45,8 @@ class Hit:
 def words_pattern(text: str) -> str:
     """A regex for ``text``'s words in order, any punctuation or spacing between them."""
     words = [w.lower() for w in _WORD.findall(text)]
-    return r"[\W_]+".join("(?:-?\n)?".join(re.escape(ch) for ch in word) for word in words)
+    # words may run together: OCR often loses the space in a narrow heading ("ChildID")
+    return r"[\W_]*".join("(?:-?\n)?".join(re.escape(ch) for ch in word) for word in words)
 
 
 @lru_cache(maxsize=4096)

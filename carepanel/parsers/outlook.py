@@ -94,9 +94,13 @@ class OutlookItem:
 
 
 def read_outlook(filename: str, data: bytes, *, limits: Limits) -> OutlookItem:
-    """The item in ``data``; raises ``UnreadableAttachment`` (or ``UnsafeAttachment`` from the
+    """The item in ``data`` (a ``.msg``, or a TNEF ``winmail.dat``); raises ``UnreadableAttachment`` (or ``UnsafeAttachment`` from the
     vetting) and nothing else for a bad file."""
     kind = vet(filename, data, limits)
+    if kind == "tnef":  # Outlook's rich-text wrapper (winmail.dat): its text and files
+        from .tnef import read_tnef
+
+        return read_tnef(filename, data, limits=limits)
     if kind == "ole":  # a compound file without an item's parts in it: cut short, or damaged
         raise UnreadableAttachment("the Outlook message is damaged or incomplete and cannot be read")
     if kind != "msg":

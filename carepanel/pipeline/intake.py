@@ -75,14 +75,19 @@ def read_files(message: Message, ctx: IntakeContext, today: date) -> tuple[ReadF
     return tuple(read_file(a, ctx, today) for a in message.attachments)
 
 
+def read_request_file(att: Attachment, ctx: IntakeContext, today: date) -> Request:
+    """One file read as a request form, raising its ``DocumentError``: the one path that
+    ``carepanel parse`` and the intake share, so both give the same request for a file."""
+    fmt = parsers.sniff_format(att.data)
+    if fmt in CONVERTED and ctx.to_docx is not None:
+        return _read_converted(att, fmt, ctx, today)
+    return ctx.reader(att.filename, att.data, profile=ctx.profile, forms=ctx.forms, limits=ctx.limits, today=today)
+
+
 def read_file(att: Attachment, ctx: IntakeContext, today: date) -> ReadFile:
     fmt = parsers.sniff_format(att.data)
     try:
-        if fmt in CONVERTED and ctx.to_docx is not None:
-            request = _read_converted(att, fmt, ctx, today)
-        else:
-            request = ctx.reader(att.filename, att.data, profile=ctx.profile, forms=ctx.forms,
-                                 limits=ctx.limits, today=today)
+        request = read_request_file(att, ctx, today)
     except DocumentError as exc:
         code = exc.code or "unreadable_attachment"
         if code == "no_request_form":

@@ -1,0 +1,148 @@
+"""A scanned or photographed page read field by field: OCR words with their positions
+(Tesseract's TSV) placed in the table cells the page's ruling lines draw.
+
+    straighten  a phone photo's page found and its perspective undone; skew (a page fed
+                crooked, up to a few degrees) measured from the long ruled lines and undone
+    rules       horizontal and vertical ruling lines, by morphology (OpenCV)
+    words       Tesseract's words and boxes, read with the rules whited out
+    layout      the words as characters and the rules as edges of a ``pdf_fast.FastPage``:
+                pdfplumber's own table finder and line grouping make the tables and lines,
+                so ``forms.py`` reads a scan as it reads a PDF
+
+OpenCV (Apache-2.0) does the image work; no table-detection library is used because the
+page already goes through pdfplumber's table finder once its rules are edges (img2table, the
+maintained one, would add polars and its own OCR wrappers for the same cells).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from ..errors import UnreadableAttachment
+from .layout import Block
+from .pdf_fast import FastPage
+
+POINTS = 72.0
+
+
+def page_blocks(image: Any, dpi: float, deadline: float | None) -> list[tuple[bool, Block]]:
+    """The page's blocks (``pdf_reader._page_blocks``' shape) from a PIL image."""
+    import cv2
+    import numpy as np
+
+    from .pdf_reader import _page_blocks
+
+    gray = np.array(image.convert("L"))
+    gray = _unwarp(gray, cv2, np)
+    gray = _deskew(gray, cv2, np)
+    binary = cv2.adaptiveThreshold(gray, 255, cv2.ADAPTIVE_THRESH_MEAN_C, cv2.THRESH_BINARY_INV, 31, 15)
+    h_mask, v_mask = _rules(binary, dpi, cv2)
+    scale = POINTS / dpi
+    edges = _edges(h_mask, "h", scale, cv2) + _edges(v_mask, "v", scale, cv2)
+    clean = gray.copy()
+    clean[cv2.dilate(h_mask | v_mask, np.ones((5, 5), np.uint8)) > 0] = 255  # words read without the rules
+    chars = _words(clean, scale, deadline)
+    height, width = gray.shape
+    page = FastPage(width * scale, height * scale, chars, edges, [])
+    return _page_blocks(page)
+
+
+def _unwarp(gray: Any, cv2: Any, np: Any) -> Any:
+    """A photo of a page on a desk: the page's four corners taken to a flat rectangle."""
+    h, w = gray.shape
+    small = cv2.resize(gray, (w // 4, h // 4))
+    blur = cv2.GaussianBlur(small, (5, 5), 0)
+    _, mask = cv2.threshold(blur, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    if not contours:
+        return gray
+    page = max(contours, key=cv2.contourArea)
+    area = cv2.contourArea(page)
+    if area < 0.3 * small.size or area > 0.97 * small.size:
+        return gray  # no page on a background: a scan, or a photo filled by the page
+    quad = cv2.approxPolyDP(page, 0.02 * cv2.arcLength(page, True), True)
+    if len(quad) != 4:
+        return gray
+    pts = quad.reshape(4, 2).astype("float32") * 4
+    s, d = pts.sum(axis=1), np.diff(pts, axis=1).ravel()
+    tl, br, tr, bl = pts[np.argmin(s)], pts[np.argmax(s)], pts[np.argmin(d)], pts[np.argmax(d)]
+    width = int(max(np.linalg.norm(tr - tl), np.linalg.norm(br - bl)))
+    height = int(max(np.linalg.norm(bl - tl), np.linalg.norm(br - tr)))
+    target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]], dtype="float32")
+    matrix = cv2.getPerspectiveTransform(np.array([tl, tr, br, bl], dtype="float32"), target)
+    return cv2.warpPerspective(gray, matrix, (width, height), borderValue=255)
+
+
+def _deskew(gray: Any, cv2: Any, np: Any) -> Any:
+    """The median angle of the page's long, nearly level lines (rules or text baselines), undone."""
+    h, w = gray.shape
+    edges = cv2.Canny(gray, 50, 150)
+    lines = cv2.HoughLinesP(edges, 1, np.pi / 1800, threshold=200, minLineLength=w // 4, maxLineGap=10)
+    if lines is None:
+        return gray
+    angles = [float(np.degrees(np.arctan2(y2 - y1, x2 - x1))) for x1, y1, x2, y2 in lines.reshape(-1, 4)]
+    level = [a for a in angles if abs(a) < 5]
+    if not level:
+        return gray
+    angle = float(np.median(level))
+    if abs(angle) < 0.05:
+        return gray
+    matrix = cv2.getRotationMatrix2D((w / 2, h / 2), angle, 1.0)
+    return cv2.warpAffine(gray, matrix, (w, h), flags=cv2.INTER_LINEAR, borderValue=255)
+
+
+def _rules(binary: Any, dpi: float, cv2: Any) -> tuple[Any, Any]:
+    """Ruling lines: dark runs longer than any letter (a fifth of an inch, about 14 points:
+    a capital of 14-point type is 10, a table row at least 15)."""
+    reach = max(15, int(dpi * 0.2))
+    horizontal = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (reach * 2, 1)))
+    vertical = cv2.morphologyEx(binary, cv2.MORPH_OPEN, cv2.getStructuringElement(cv2.MORPH_RECT, (1, reach)))
+    return horizontal, vertical
+
+
+def _edges(mask: Any, orientation: str, scale: float, cv2: Any) -> list[dict[str, Any]]:
+    from .pdf_fast import _edge
+
+    contours, _ = cv2.findContours(mask, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    out = []
+    for contour in contours:
+        x, y, w, h = cv2.boundingRect(contour)
+        if orientation == "h":
+            out.append(_edge("h", (y + h / 2) * scale, x * scale, (x + w) * scale))
+        else:
+            out.append(_edge("v", (x + w / 2) * scale, y * scale, (y + h) * scale))
+    return out
+
+
+def _words(gray: Any, scale: float, deadline: float | None) -> list[dict[str, Any]]:
+    """Tesseract's words as pdfplumber characters, a space between words of one line."""
+    import pytesseract  # type: ignore[import-untyped]
+
+    remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
+    try:
+        data = pytesseract.image_to_data(gray, lang="eng", config="--psm 6", output_type=pytesseract.Output.DICT,
+                                         timeout=remaining or 0)
+    except RuntimeError as exc:
+        raise UnreadableAttachment("reading the scan took too long") from exc
+    except (OSError, pytesseract.TesseractError) as exc:
+        raise UnreadableAttachment("the scan could not be read") from exc
+    lines: dict[tuple[int, int, int], list[tuple[float, float, float, float, str]]] = {}
+    for i, text in enumerate(data["text"]):
+        text = (text or "").strip()
+        if not text or float(data["conf"][i]) < 0:
+            continue
+        x, y, w, h = (data[k][i] * scale for k in ("left", "top", "width", "height"))
+        key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
+        lines.setdefault(key, []).append((x, x + w, y, y + h, text))
+    out: list[dict[str, Any]] = []
+    for words in sorted(lines.values(), key=lambda ws: (min(w[2] for w in ws), min(w[0] for w in ws))):
+        # one box height for the whole line, so its words group as one line whatever their letters
+        top, bottom = min(w[2] for w in words), max(w[3] for w in words)
+        size = max(bottom - top, 1.0)
+        base = {"top": top, "bottom": bottom, "doctop": top, "height": size, "upright": True, "size": size,
+                "object_type": "char"}
+        for x0, x1, _, _, text in sorted(words):
+            out.append({**base, "text": text, "x0": x0, "x1": x1, "width": x1 - x0, "n": len(out)})
+            out.append({**base, "text": " ", "x0": x1, "x1": x1 + 0.5, "width": 0.5, "n": len(out)})
+    return out

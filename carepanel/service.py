@@ -27,6 +27,7 @@ from . import datadir
 from .clock import Clock, system_clock
 from .config import Config, forms_for
 from .directory import Directory, directory_for
+from .directory_watch import LiveDirectory
 from .logs import safe_fields, setup_logging
 from .pipeline.sender_proof import sender_proven
 from .mailbox.archive import Archive
@@ -57,6 +58,9 @@ class Service:
     # The LibreOffice that reads old .doc/.odt/.rtf forms, started on first need.
     office: LazyConverter | None = None
     deadlines_checked_at: datetime | None = None
+    # The staff directory kept current as its CSV changes (directory_watch.py), so a leaver's
+    # address stops counting as a manager's sign-off without a restart; None: read once.
+    live_directory: LiveDirectory | None = None
 
     # ------------------------------------------------------------------ intake
 
@@ -161,6 +165,14 @@ class Service:
                     mailbox.mark_processed(found)
                 done += 1
         return done
+
+    def refresh_directory(self) -> None:
+        """Take up the staff directory as it is now, when it changed since the last round."""
+        if self.live_directory is None:
+            return
+        current = self.live_directory.current()
+        if current is not self.processor.directory:
+            self.use_directory(current)
 
     def use_directory(self, directory: Directory) -> None:
         """A staff directory read again (the Exchange address book refreshed), for what comes next."""
@@ -289,6 +301,7 @@ def _run_backend(cfg: Config, *, web: bool, host: str, port: int, echo: Callable
     mailbox = mailbox_backend(cfg.mailbox.backend).factory(cfg, clock)
     _on_signals(stop)
     with open_service(cfg, clock) as service:
+        service.live_directory = LiveDirectory(cfg)
         mailbox.start(stop)
         echo(f"carepanel: {mailbox.describe()} for {cfg.profile.title} ({cfg.profile.name})"
              + (f"; mail out to {cfg.outbox.path}" if cfg.outbox.backend == "folder" else ""))
@@ -326,6 +339,8 @@ def _one_round(cfg: Config, service: Service, mailbox: Mailbox[Any],
     try:
         if mailbox.prepare(service.clock()):
             service.use_directory(directory_for(cfg))
+        else:
+            service.refresh_directory()
         service.sweep(mailbox)
         service.send_due_papers()
         service.check_deadlines()

@@ -139,3 +139,30 @@ def test_f1_entra_sign_in_takes_the_role_from_the_directory_and_a_leaver_loses_i
     resp = client.get("/panels", follow_redirects=False)
     assert (resp.status_code, resp.headers.get("location")) == (303, "/login")
     assert make_client(cfg).get("/auth/callback", follow_redirects=False).status_code == 403
+
+
+def test_f1_a_leaver_taken_out_of_the_csv_no_longer_signs_off_by_sending(tmp_path: Path) -> None:
+    """The intake service reads the directory as it is now, not as it was at start-up: a team
+    manager removed from the CSV no longer counts as sign-off by sending from their address."""
+    from dataclasses import replace as _replace
+
+    from carepanel.directory_watch import LiveDirectory
+    from carepanel.service import open_service
+    from test_intake_e2e import GOOD, NOW, TM, TM_ADDR, config_for, email, ingest
+
+    cfg = config_for(tmp_path)
+    unsigned = _replace(GOOD, team_manager=_replace(TM, signed=None))
+    with open_service(cfg, clock=lambda: NOW) as svc:
+        svc.live_directory = LiveDirectory(cfg)
+        svc.refresh_directory()
+        before = ingest(svc, email(unsigned, sender=TM_ADDR))
+        assert before["signoff"]["source"] == "sender_is_manager"
+        csv = cfg.directory_csv
+        assert csv is not None
+        csv.write_text("".join(line for line in csv.read_text().splitlines(keepends=True)
+                               if TM_ADDR not in line.lower()))
+        svc.refresh_directory()
+        child = _replace(GOOD.children[0], name="Another Child", child_id="LCS900777")
+        after = ingest(svc, email(_replace(unsigned, children=(child,)), sender=TM_ADDR, key="after-leaving"))
+    assert after["status"] == "flagged", after["signoff"]
+    assert "no_manager_signoff" in [f["code"] for f in after["flags"]]

@@ -186,8 +186,10 @@ def request_for_more(cfg: Config, sub: Mapping[str, Any], env: Environment | Non
 
 
 def administrator_reply(sub: Mapping[str, Any], notice_id: str, body: str) -> Notice:
-    """An administrator's answer to the sender, threaded under the message they sent."""
-    return Notice(notice_id, "admin", sub["id"], (sub["sender"],), (), f"Re: {sub['subject']}", body, sub.get("message_id"))
+    """An administrator's answer to the sender, threaded under the message they sent (its subject
+    quoted to ``MAX_QUOTED_SUBJECT`` characters, as the acknowledgement does)."""
+    subject = _one_line(str(sub.get("subject") or ""))[:MAX_QUOTED_SUBJECT].strip() or "your panel request"
+    return Notice(notice_id, "admin", sub["id"], (sub["sender"],), (), f"Re: {subject}", body, sub.get("message_id"))
 
 
 # --------------------------------------------------------------------------- decision notices

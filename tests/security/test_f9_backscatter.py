@@ -56,3 +56,13 @@ def test_f9_internal_domains_in_the_config_decide_who_is_answered(tmp_path: Path
         ["nurse@ward.partner.nhs.uk", "sam.worker@example.gov.uk"]]
     _, out = _ingest(cfg, "sam.worker@example.gov.uk", "CRP request 2", "<sw2@example.gov.uk>")
     assert not [o for o in out if o["kind"].startswith("ack")]
+
+
+def test_f9_an_administrators_reply_quotes_the_subject_to_200_characters_too() -> None:
+    from carepanel.outputs.notices import MAX_QUOTED_SUBJECT, administrator_reply
+
+    sub = {"id": "sub-1", "sender": "sam.worker@example.gov.uk", "subject": "CRP request\r\n" + "x" * 100_000,
+           "message_id": "<1@example.gov.uk>"}
+    notice = administrator_reply(sub, "reject-sub-1", "Not accepted.")
+    assert notice.subject.startswith("Re: CRP request x")
+    assert len(notice.subject) <= len("Re: ") + MAX_QUOTED_SUBJECT and "\n" not in notice.subject

@@ -98,7 +98,7 @@ class SecurityHeaders:
                 headers = list(message.get("headers", []))
                 headers += [
                     (b"content-security-policy", b"default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-                                                 b"frame-src 'self'; object-src 'self'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"),
+                                                 b"frame-src 'none'; object-src 'none'; frame-ancestors 'self'; form-action 'self'; base-uri 'none'"),
                     (b"x-frame-options", b"SAMEORIGIN"),
                     (b"x-content-type-options", b"nosniff"),
                     (b"referrer-policy", b"no-referrer"),

@@ -89,6 +89,7 @@ def test_security_headers_and_cookie(client: TestClient) -> None:
     resp = client.get("/login")
     assert resp.headers["x-frame-options"] == "SAMEORIGIN" and resp.headers["x-content-type-options"] == "nosniff"
     assert "default-src 'self'" in resp.headers["content-security-policy"]
+    assert "object-src 'none'" in resp.headers["content-security-policy"]  # nothing embedded: PDF.js draws documents
     assert resp.headers["referrer-policy"] == "no-referrer"
     cookie = resp.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie

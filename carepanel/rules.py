@@ -250,7 +250,11 @@ PANEL_ROLES = {"chair": "the panel's chair", "vice_chair": "the panel's vice cha
 
 
 def _roles(roles: Sequence[str]) -> str:
-    return " and ".join(PANEL_ROLES.get(r) or "a " + ROLE_TITLES.get(r, r.replace("_", " ")) for r in roles)
+    def one(role: str) -> str:
+        title = ROLE_TITLES.get(role, role.replace("_", " "))
+        return PANEL_ROLES.get(role) or ("an " if title[0] in "AEIOU" else "a ") + title
+
+    return " and ".join(one(r) for r in roles)
 
 
 def emergency_rules(profile: Profile) -> list[Rule]:
@@ -336,9 +340,16 @@ def markdown(tests: Mapping[tuple[str, str], Sequence[str]], names: Sequence[str
            "the policy is silent, in `note`. Tests are in `tests/rules/`.", ""]
     for name in names:
         profile = load_profile(name)
-        out += [f"## {name}: {profile.council}, {profile.title}", "",
-                "| rule | what carepanel does | policy words | proved by |", "|---|---|---|---|"]
+        out += [f"## {name}: {profile.council}, {profile.title}", ""]
+        part = None
         for r in profile_rules(profile):
+            heading = r.section if r.section in (DECISIONS, EMERGENCY) else "Intake"
+            if heading != part:
+                if part is not None:
+                    out.append("")
+                part = heading
+                out += [f"### {heading}", "", "| rule | what carepanel does | policy words | proved by |",
+                        "|---|---|---|---|"]
             words = f"“{r.source}”" if r.source else "(silent)"
             if r.note:
                 words += f" — our reading: {r.note}"

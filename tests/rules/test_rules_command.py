@@ -89,11 +89,13 @@ def test_the_rules_page_shows_administrators_and_chairs_the_same_rules(tmp_path:
     store = Store(cfg.db_path)
     for email, name, role in (("pat.admin@example.gov.uk", "Pat Admin", "administrator"),
                               ("cleo.chair@example.gov.uk", "Cleo Chair", "chair"),
-                              ("auditor@example.gov.uk", "Audrey Auditor", "read_only")):
+                              # Roles come from the live directory: a read-only account is someone in it
+                              # (a team manager) whose account narrows them to read-only.
+                              ("terry.manager@example.gov.uk", "Terry Manager", "read_only")):
         store.upsert_user(email, name, role, hash_password(PASSWORD), actor="test")
     store.close()
     seen = {}
-    for email in ("pat.admin@example.gov.uk", "cleo.chair@example.gov.uk", "auditor@example.gov.uk"):
+    for email in ("pat.admin@example.gov.uk", "cleo.chair@example.gov.uk", "terry.manager@example.gov.uk"):
         with TestClient(create_app(cfg, clock=lambda: NOW), base_url="http://127.0.0.1:8000") as client:
             page = client.get("/login")
             token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]

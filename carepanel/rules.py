@@ -208,7 +208,7 @@ def decision_rules(profile: Profile) -> list[Rule]:
     def rule(rid: str, key: str, text: str) -> Rule:
         return Rule(f"decisions.{rid}", DECISIONS, text, d.sources.get(key, ""), d.notes.get(key, ""))
 
-    together = ("; ".join(" and ".join(_labels(profile, [o for o in d.outcomes if o in c]).split(", ")) for c in d.combinations))
+    together = "; ".join(" and ".join(_labels(profile, [o]) for o in d.outcomes if o in c) for c in d.combinations)
     out = [rule("outcomes", "outcomes",
                 f"The panel's outcomes: {_labels(profile, d.outcomes)}. Any other is refused. "
                 + ("One outcome per decision." if not d.combinations else

@@ -213,6 +213,7 @@ class DecisionDeadline:
     hours: int | None = None
     weekday: int | None = None
     source: str = ""
+    note: str = ""  # our reading, where the policy's words need one
 
 
 @dataclass(frozen=True)
@@ -234,6 +235,8 @@ class DecisionRules:
     deadlines: tuple[DecisionDeadline, ...] = ()
     # The policy words each rule comes from, by rule name (outcomes, combinations, notify, ...).
     sources: Mapping[str, str] = field(default_factory=dict)
+    # Our reading beside those words, by the same rule names (the TOML's ``*_note`` keys).
+    notes: Mapping[str, str] = field(default_factory=dict)
     # The council's seal on signed decisions (outputs/seal.py): a PKCS#12 file (key and
     # certificate; or a PEM key with ``signing_cert`` beside it), its password in the environment
     # variable named by ``signing_password_env``, and an optional RFC 3161 timestamp server.
@@ -252,6 +255,7 @@ class EmergencyAuthority:
     when: str = "always"  # always | high_cost | not_high_cost
     source: str = ""
     keywords: tuple[str, ...] = ()  # applies only to a decision whose words name one of these
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -262,6 +266,7 @@ class RetrospectiveWindow:
     max_days: int
     keywords: tuple[str, ...] = ()
     source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -273,6 +278,7 @@ class EmergencyRules:
     high_cost_weekly: float | None = None
     high_cost_total: float | None = None
     source: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -691,17 +697,26 @@ def _check_pattern(pattern: str, where: str) -> None:
         raise ConfigError(f"{where}: {pattern!r} is not a regular expression ({exc})") from None
 
 
+# The decision rules whose policy words (``KEY_source``) and our reading (``KEY_note``) a
+# profile's [decisions] table carries; ``carepanel rules`` prints each beside its rule.
+DECISION_SOURCE_KEYS = ("outcomes", "combinations", "defer", "return_to_panel", "approving", "notify",
+                        "pre_proceedings_review_weeks", "signing", "sitting")
+
+
 def _decisions(t: _Table) -> DecisionRules:
     outcomes = t.strings("outcomes", ALL_OUTCOMES)
     labels = dict(t.take("labels", dict, {}))
     for k in labels:
         if k not in outcomes:
             raise ConfigError(f"{t.where}.labels.{k}: not one of this profile's outcomes")
-    sources = {}
-    for key in ("outcomes", "combinations", "approving", "notify", "pre_proceedings_review_weeks"):
+    sources, notes = {}, {}
+    for key in DECISION_SOURCE_KEYS:
         text = t.take(f"{key}_source", str, None)
         if text:
             sources[key] = text
+        reading = t.take(f"{key}_note", str, None)
+        if reading:
+            notes[key] = reading
     combinations = []
     for i, combo in enumerate(t.take("combinations", list, [])):
         where = f"{t.where}.combinations[{i}]"
@@ -735,6 +750,7 @@ def _decisions(t: _Table) -> DecisionRules:
                         if o in outcomes),
         deadlines=tuple(deadlines),
         sources=sources,
+        notes=notes,
         signing_key=t.take("signing_key", str, None),
         signing_cert=t.take("signing_cert", str, None),
         signing_password_env=t.take("signing_password_env", str, None),
@@ -755,6 +771,7 @@ def _decision_deadline(t: _Table) -> DecisionDeadline:
         hours=t.take("hours", int, None),
         weekday=_weekday(t, "weekday", None),
         source=t.take("source", str, ""),
+        note=t.take("note", str, ""),
     )
     t.done()
     if (d.hours is None) == (d.weekday is None):
@@ -779,21 +796,21 @@ def _emergency(t: _Table) -> EmergencyRules:
         if not roles:
             raise ConfigError(f"{a.where}.roles: name at least one role")
         authorities.append(EmergencyAuthority(roles=roles, when=a.choice("when", EMERGENCY_WHEN, "always"),
-                                              source=a.take("source", str, ""),
+                                              source=a.take("source", str, ""), note=a.take("note", str, ""),
                                               keywords=tuple(k.lower() for k in a.strings("keywords", None, ()))))
         a.done()
     windows = []
     for w in t.tables("window"):
         windows.append(RetrospectiveWindow(max_days=w.take("max_days", int),
                                            keywords=tuple(k.lower() for k in w.strings("keywords", None, ())),
-                                           source=w.take("source", str, "")))
+                                           source=w.take("source", str, ""), note=w.take("note", str, "")))
         w.done()
         if windows[-1].max_days < 0:
             raise ConfigError(f"{w.where}.max_days: must be 0 or more")
     e = EmergencyRules(authorities=tuple(authorities), windows=tuple(windows),
                        high_cost_weekly=_opt_float(t.take("high_cost_weekly", (int, float), None)),
                        high_cost_total=_opt_float(t.take("high_cost_total", (int, float), None)),
-                       source=t.take("source", str, ""))
+                       source=t.take("source", str, ""), note=t.take("note", str, ""))
     t.done()
     return e
 

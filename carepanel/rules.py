@@ -16,7 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import PROFILE_NAMES, WEEKDAYS, Deadline, Exclusion, Profile, SignoffRequirement, load_profile
+from .config import (PROFILE_NAMES, WEEKDAYS, Deadline, DecisionDeadline, Exclusion, Profile, SignoffRequirement,
+                     load_profile)
 
 ROLE_TITLES = {
     "assistant_team_manager": "Assistant Team Manager", "team_manager": "Team Manager",
@@ -166,7 +167,132 @@ def profile_rules(profile: Profile) -> list[Rule]:
                       "The kind of request is read from its words; a negated mention (“no”, “not”, “there are no”, "
                       "“not subject to”) is not a mention, and the flag names the words that decided it.",
                       "", f"{V2}, “Scope”: negated mentions are not mentions."))
-    return rules
+    return rules + decision_rules(profile) + emergency_rules(profile)
+
+
+# --------------------------------------------------------------------------- decisions
+
+NOTIFY_TEXT = {
+    "social_worker": "the social worker named on the form (from the staff directory; the sender only when the "
+                     "sender is that social worker)",
+    "team_manager": "the team manager named on the form", "service_manager": "every Service Manager",
+    "head_of_service": "every Head of Service", "assistant_director": "every Assistant Director",
+    "director": "the Director", "finance": "the finance officer", "iro": "the IRO", "chair": "the chair",
+    "vice_chair": "the vice chair", "administrator": "the panel administrator",
+}
+EVENT_TEXT = {"drafted": "The draft record goes to the chair", "signed": "The chair signs the record (and the summary "
+              "goes to those told)", "uploaded": "The signed record is uploaded to the child's {system} record"}
+BASE_TEXT = {"panel": "the end of the panel", "drafted": "the draft", "signed": "the chair's signature"}
+DECISIONS = "Decisions"
+EMERGENCY = "Emergency decisions outside panel"
+
+
+def _labels(profile: Profile, outcomes: Sequence[str]) -> str:
+    return ", ".join(f"{profile.decisions.labels.get(o, o)} ({o})" for o in outcomes)
+
+
+def _due(d: DecisionDeadline, system: str) -> str:
+    what = EVENT_TEXT[d.event].format(system=system)
+    if d.hours is not None:
+        return f"{what} within {d.hours} hours of {BASE_TEXT[d.base]}; past it the administrator is warned."
+    after = "the panel" if d.base == "panel" else BASE_TEXT[d.base]
+    return (f"{what} by the end of the {WEEKDAYS[d.weekday or 0].capitalize()} after {after}; past it the "
+            "administrator is warned.")
+
+
+def decision_rules(profile: Profile) -> list[Rule]:
+    """What happens at and after the sitting: outcomes, bookings, finance log, notices,
+    deadlines and signing, each from the ``[decisions]`` table's ``*_source`` / ``*_note`` keys."""
+    d = profile.decisions
+
+    def rule(rid: str, key: str, text: str) -> Rule:
+        return Rule(f"decisions.{rid}", DECISIONS, text, d.sources.get(key, ""), d.notes.get(key, ""))
+
+    together = "; ".join(" and ".join(_labels(profile, [o]) for o in d.outcomes if o in c) for c in d.combinations)
+    out = [rule("outcomes", "outcomes",
+                f"The panel's outcomes: {_labels(profile, d.outcomes)}. Any other is refused. "
+                + ("One outcome per decision." if not d.combinations else
+                   "One outcome per decision, except those given together (below)."))]
+    if d.combinations:
+        out.append(rule("combinations", "combinations",
+                        f"Outcomes recorded together on one decision: {together}. Any other pair is refused."))
+    if "defer" in d.outcomes:
+        out.append(rule("defer", "defer",
+                        "A deferral names the panel it goes to (a date); it is refused without one, and the child is "
+                        "booked onto the agenda of the first sitting on or after that date as a review."))
+    if "return_to_panel" in d.outcomes:
+        out.append(rule("return_to_panel", "return_to_panel",
+                        "A return to panel names a date or a frequency (\"every 3 months\"); it is refused without "
+                        "one. A date books the first sitting on or after it; a frequency the first sitting after the "
+                        "interval. The next review date is on the decision sheet."))
+    out.append(rule("approving", "approving",
+                    f"The costs named on a decision with outcome {_labels(profile, d.approving) or '(none)'} are "
+                    "approved spending and go to the finance log."))
+    if d.pre_proceedings_review_weeks:
+        weeks = d.pre_proceedings_review_weeks
+        out.append(rule("pre_proceedings", "pre_proceedings_review_weeks",
+                        f"A pre-proceedings case that is approved comes back for review at {min(weeks)}–{max(weeks)} "
+                        "weeks: booked at the first sitting inside the window, shown as the next review date."))
+    told = "; ".join(NOTIFY_TEXT[r] for r in d.notify)
+    out.append(rule("notify", "notify", f"The decision notice goes to {told}."))
+    for dl in d.deadlines:
+        out.append(Rule(f"decisions.deadline.{dl.event}", DECISIONS, _due(dl, d.case_system), dl.source, dl.note))
+    out.append(rule("signing", "signing",
+                    "Only a person who is chair or vice chair in the staff directory signs a decision (as the "
+                    "directory spells their name); anyone else is refused (not_a_chair) and nothing is signed."))
+    out.append(rule("sitting", "sitting",
+                    "A decision is not recorded or signed before its sitting has started (not_yet_sat), except "
+                    "emergency decisions outside panel and their ratification."))
+    return out
+
+
+PANEL_ROLES = {"chair": "the panel's chair", "vice_chair": "the panel's vice chair"}
+
+
+def _roles(roles: Sequence[str]) -> str:
+    def one(role: str) -> str:
+        title = ROLE_TITLES.get(role, role.replace("_", " "))
+        return PANEL_ROLES.get(role) or ("an " if title[0] in "AEIOU" else "a ") + title
+
+    return " and ".join(one(r) for r in roles)
+
+
+def emergency_rules(profile: Profile) -> list[Rule]:
+    """Who may decide outside panel and how long after it may be recorded (``[emergency]``)."""
+    e = profile.emergency
+    out = []
+    for i, a in enumerate(e.authorities, start=1):
+        when = {"always": "", "high_cost": " for a high-cost placement",
+                "not_high_cost": " for a placement that is not high cost"}[a.when]
+        about = (" about " + " or ".join(f"“{k}”" for k in a.keywords)) if a.keywords else ""
+        both = ", each a different person" if len(a.roles) > 1 else ""
+        senior = (" A more senior manager counts for a manager's role."
+                  if any(r in ROLE_TITLES and r != "director" for r in a.roles) else "")
+        out.append(Rule(f"emergency.authority.{i}", EMERGENCY,
+                        f"A decision outside panel{about}{when} may be made by {_roles(a.roles)}{both} (in the "
+                        f"staff directory); anyone else is refused (not_authorised).{senior}",
+                        a.source, a.note))
+    for i, w in enumerate(e.windows, start=1):
+        about = " about " + " or ".join(f"“{k}”" for k in w.keywords) if w.keywords else ""
+        out.append(Rule(f"emergency.window.{i}", EMERGENCY,
+                        f"A decision outside panel{about} is recorded no more than {w.max_days} days after it was "
+                        "made; an older one is refused with the reason (not_authorised).", w.source, w.note))
+    high_cost = any(a.when != "always" for a in e.authorities)
+    if high_cost:
+        if e.high_cost_weekly is not None or e.high_cost_total is not None:
+            figures = " or ".join(f for f in (
+                f"{_money(e.high_cost_weekly)} a week" if e.high_cost_weekly is not None else "",
+                f"{_money(e.high_cost_total)} in total" if e.high_cost_total is not None else "") if f)
+            text = f"A placement is high cost at {figures} or more, or when the person recording says so."
+        else:
+            text = ("A placement is high cost when the person recording it says so (emergency-decision --high-cost); "
+                    "the council may set a figure (high_cost_weekly / high_cost_total).")
+        out.append(Rule("emergency.high_cost", EMERGENCY, text, e.source, e.note))
+    out.append(Rule("emergency.record", EMERGENCY,
+                    "A decision outside panel is recorded with who made it and the day it was made (never a day in "
+                    "the future), signed by the chair or vice chair whenever it was made, and listed for ratification at "
+                    "the next sitting.", e.source, "" if high_cost else e.note))
+    return out
 
 
 # --------------------------------------------------------------------------- output
@@ -210,13 +336,21 @@ def markdown(tests: Mapping[tuple[str, str], Sequence[str]], names: Sequence[str
     out = ["# The panels' rules, traced to their policies", "",
            "Generated by `carepanel rules --markdown` (`scripts/rules_doc.py` writes this file); "
            "`tests/rules/test_rules_doc.py` fails when it is stale. Each rule is data in "
-           "`carepanel/profiles/NAME.toml`, with the policy's words in its `source` key and our reading, where "
-           "the policy is silent, in `note`. Tests are in `tests/rules/`.", ""]
+           "`carepanel/profiles/NAME.toml`, with the policy's words in its `source` key (`*_source` in "
+           "`[decisions]`) and our reading, where the policy is silent, in `note` (`*_note`). Tests are in "
+           "`tests/rules/`, each marked with the rules it proves (`@proves(profile, rule)`).", ""]
     for name in names:
         profile = load_profile(name)
-        out += [f"## {name}: {profile.council}, {profile.title}", "",
-                "| rule | what carepanel does | policy words | proved by |", "|---|---|---|---|"]
+        out += [f"## {name}: {profile.council}, {profile.title}", ""]
+        part = None
         for r in profile_rules(profile):
+            heading = r.section if r.section in (DECISIONS, EMERGENCY) else "Intake"
+            if heading != part:
+                if part is not None:
+                    out.append("")
+                part = heading
+                out += [f"### {heading}", "", "| rule | what carepanel does | policy words | proved by |",
+                        "|---|---|---|---|"]
             words = f"“{r.source}”" if r.source else "(silent)"
             if r.note:
                 words += f" — our reading: {r.note}"

@@ -16,6 +16,7 @@ from carepanel.clock import LONDON
 from carepanel.pipeline.decisions import DecisionRecord
 
 from decision_fixtures import cli, listed, ok, sat, service
+from rules_mail import proves
 
 pytestmark = pytest.mark.slow
 
@@ -24,6 +25,7 @@ def overdue(folder: Path, at: datetime) -> set[tuple[str, str]]:
     return {(w["code"], w["id"]) for w in ok(cli(folder, at, "decisions", "overdue", "--json"))}
 
 
+@proves("south-gloucestershire", "decisions.deadline.signed")
 def test_south_gloucestershire_actions_and_summary_to_the_tm_within_24_hours_of_the_panel(tmp_path: Path) -> None:
     with service(tmp_path, "south-gloucestershire") as svc:
         sub = listed(svc)
@@ -38,6 +40,7 @@ def test_south_gloucestershire_actions_and_summary_to_the_tm_within_24_hours_of_
     assert overdue(tmp_path, ends + timedelta(hours=60)) == set()
 
 
+@proves("care-planning-resources", "decisions.deadline.drafted", "care-planning-resources", "decisions.deadline.signed", "care-planning-resources", "decisions.deadline.uploaded")
 def test_care_planning_resources_5_2_and_5_3_draft_final_and_upload(tmp_path: Path) -> None:
     with service(tmp_path, "care-planning-resources") as svc:
         sub = listed(svc)
@@ -55,6 +58,7 @@ def test_care_planning_resources_5_2_and_5_3_draft_final_and_upload(tmp_path: Pa
     assert overdue(tmp_path, signed_at + timedelta(hours=25)) == {("upload_missed", d["decision_id"])}
 
 
+@proves("swindon", "decisions.deadline.uploaded")
 def test_swindon_8_uploaded_no_later_than_the_wednesday_following_panel(tmp_path: Path) -> None:
     with service(tmp_path, "swindon") as svc:
         sub = listed(svc)

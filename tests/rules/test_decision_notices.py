@@ -14,6 +14,7 @@ from carepanel.pipeline.decisions import DecisionRecord
 from carepanel.samples import SampleSignatory
 
 from decision_fixtures import listed, sat, service
+from rules_mail import proves
 
 pytestmark = pytest.mark.slow
 SM = SampleSignatory("Jordan Senior", "Children's Social Care", signed="typed")
@@ -31,6 +32,7 @@ def _decide(svc, sub: dict, **kw) -> None:
     decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=after)
 
 
+@proves("swindon", "decisions.notify")
 def test_swindon_notice_goes_to_the_social_worker_named_on_the_form_not_the_service_manager_who_sent_it(tmp_path: Path) -> None:
     with service(tmp_path, "swindon") as svc:
         sub = listed(svc, sender=(SM, "jordan.senior@example.gov.uk"))
@@ -42,6 +44,7 @@ def test_swindon_notice_goes_to_the_social_worker_named_on_the_form_not_the_serv
     assert "jordan.senior@example.gov.uk" not in notice["to"] + notice["cc"]
 
 
+@proves("north-somerset", "decisions.notify")
 def test_north_somerset_10_finance_representative_receives_outcome_decisions(tmp_path: Path) -> None:
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc)
@@ -51,6 +54,7 @@ def test_north_somerset_10_finance_representative_receives_outcome_decisions(tmp
     assert notice["cc"] == ["terry.manager@example.gov.uk", "fin.officer@example.gov.uk"]
 
 
+@proves("south-gloucestershire", "decisions.notify")
 def test_south_gloucestershire_summary_to_the_team_manager(tmp_path: Path) -> None:
     with service(tmp_path, "south-gloucestershire") as svc:
         sub = listed(svc)

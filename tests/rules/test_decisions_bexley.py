@@ -17,6 +17,7 @@ from carepanel import decisions, packs
 from carepanel.store import Store
 
 from decision_fixtures import cli, error, listed, ok, sat, service
+from rules_mail import proves
 
 pytestmark = pytest.mark.slow
 
@@ -26,6 +27,7 @@ def _sheet_text(path: str) -> str:
     return "\n".join([p.text for p in d.paragraphs] + [c.text for t in d.tables for r in t.rows for c in r.cells])
 
 
+@proves("bexley", "decisions.combinations", "bexley", "decisions.return_to_panel")
 def test_bexley_1_20_approved_and_return_to_panel_every_three_months(tmp_path: Path) -> None:
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
@@ -54,6 +56,7 @@ def test_bexley_1_20_approved_and_return_to_panel_every_three_months(tmp_path: P
     assert panel == date(2026, 12, 3)
 
 
+@proves("bexley", "decisions.outcomes", "bexley", "decisions.combinations")
 def test_bexley_i19_outcomes_the_form_does_not_combine_are_refused(tmp_path: Path) -> None:
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
@@ -63,6 +66,7 @@ def test_bexley_i19_outcomes_the_form_does_not_combine_are_refused(tmp_path: Pat
     assert "cannot be recorded together" in err["detail"]
 
 
+@proves("bexley", "decisions.defer")
 def test_bexley_i19c_a_deferral_names_the_panel_it_goes_to(tmp_path: Path) -> None:
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
@@ -82,6 +86,7 @@ def test_bexley_i19c_a_deferral_names_the_panel_it_goes_to(tmp_path: Path) -> No
         store.close()
 
 
+@proves("bexley", "decisions.approving")
 def test_bexley_1_20_spending_approved_under_return_to_panel_is_in_the_finance_log(tmp_path: Path) -> None:
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
@@ -96,6 +101,7 @@ def test_bexley_1_20_spending_approved_under_return_to_panel_is_in_the_finance_l
     assert [(r["resource"], r["total_cost"], r["outcome"]) for r in rows] == [("Family support worker", "3000.0", "return_to_panel")]
 
 
+@proves("bexley", "decisions.notify")
 def test_bexley_g_the_finance_officer_is_told_of_the_decision(tmp_path: Path) -> None:
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)

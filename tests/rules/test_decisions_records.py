@@ -18,6 +18,7 @@ from carepanel.pipeline.decisions import DecisionRecord
 from carepanel.samples import CASES
 
 from decision_fixtures import listed, sat, service
+from rules_mail import proves
 from test_intake_e2e import GOOD
 
 pytestmark = pytest.mark.slow
@@ -49,6 +50,7 @@ def test_sibling_group_one_decision_one_upload_folder_and_file_per_child(tmp_pat
         assert [s.case.child_ref for s in agenda.slots] == ["LCS900201, LCS900202"]
 
 
+@proves("north-somerset", "decisions.pre_proceedings")
 def test_north_somerset_sheet_shows_the_pre_proceedings_review_date(tmp_path: Path) -> None:
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc, case=PLO)

@@ -13,11 +13,13 @@ import pytest
 from carepanel.store import Store
 
 from decision_fixtures import cli, error, listed, ok, sat, service, starts
+from rules_mail import proves
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.mark.parametrize("profile", ["north-somerset", "swindon"])
+@proves("north-somerset", "decisions.signing", "swindon", "decisions.signing")
 def test_sign_only_a_chair_or_vice_chair_in_the_directory_signs(tmp_path: Path, profile: str) -> None:
     with service(tmp_path, profile) as svc:
         sub = listed(svc)
@@ -41,6 +43,7 @@ def test_sign_only_a_chair_or_vice_chair_in_the_directory_signs(tmp_path: Path, 
         store.close()
 
 
+@proves("north-somerset", "decisions.sitting")
 def test_decide_before_the_sitting_has_started_is_not_yet_sat(tmp_path: Path) -> None:
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc)
@@ -56,6 +59,7 @@ def test_decide_before_the_sitting_has_started_is_not_yet_sat(tmp_path: Path) ->
     ok(cli(tmp_path, begins + timedelta(minutes=10), "sign", drafted["decision_id"], "--chair", "Dana Chair", "--json"))
 
 
+@proves("north-somerset", "emergency.record")
 def test_an_emergency_decision_is_recorded_and_signed_whenever_it_is_made(tmp_path: Path) -> None:
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc)

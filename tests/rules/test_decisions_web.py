@@ -16,6 +16,7 @@ from carepanel.web.app import create_app
 from carepanel.web.auth import hash_password
 
 from decision_fixtures import listed, sat, service
+from rules_mail import proves
 
 pytestmark = pytest.mark.slow
 PASSWORD = "correct horse battery staple"
@@ -35,6 +36,7 @@ def _sign_in(client: TestClient, email: str) -> str:
     return csrf_of(client.get("/panels").text)
 
 
+@proves("bexley", "decisions.combinations", "bexley", "decisions.return_to_panel")
 def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the_agenda(tmp_path: Path) -> None:
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)

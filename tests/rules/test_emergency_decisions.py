@@ -14,6 +14,7 @@ import pytest
 from carepanel.store import Store
 
 from decision_fixtures import cli, error, ok, project
+from rules_mail import proves
 
 pytestmark = pytest.mark.slow
 # Thursday 26 November 2026, evening: between sittings everywhere.
@@ -33,6 +34,7 @@ def _decisions(folder: Path) -> list[dict]:
         store.close()
 
 
+@proves("north-somerset", "emergency.authority.1")
 def test_north_somerset_5_a_social_worker_may_not_decide_outside_panel(tmp_path: Path) -> None:
     project(tmp_path, "north-somerset")
     err = error(emergency(tmp_path, "--decided-by", "Sam Worker"))
@@ -40,6 +42,7 @@ def test_north_somerset_5_a_social_worker_may_not_decide_outside_panel(tmp_path:
     assert _decisions(tmp_path) == []
 
 
+@proves("north-somerset", "emergency.authority.1")
 def test_north_somerset_5_a_head_of_service_alone_is_not_enough(tmp_path: Path) -> None:
     project(tmp_path, "north-somerset")
     err = error(emergency(tmp_path, "--decided-by", "Hana Head"))
@@ -49,6 +52,7 @@ def test_north_somerset_5_a_head_of_service_alone_is_not_enough(tmp_path: Path) 
     assert _decisions(tmp_path) == []
 
 
+@proves("north-somerset", "emergency.authority.1", "north-somerset", "emergency.record")
 def test_north_somerset_5_head_of_service_and_assistant_director_and_a_slot_booked(tmp_path: Path) -> None:
     project(tmp_path, "north-somerset")
     drafted = ok(emergency(tmp_path, "--decided-by", "Hana Head", "--decided-by", "Ada Director",
@@ -65,6 +69,7 @@ def test_north_somerset_5_head_of_service_and_assistant_director_and_a_slot_book
         store.close()
 
 
+@proves("north-somerset", "emergency.record")
 def test_emergency_decision_dated_in_the_future_is_refused(tmp_path: Path) -> None:
     project(tmp_path, "north-somerset")
     err = error(emergency(tmp_path, "--decided-by", "Hana Head", "--decided-by", "Ada Director",
@@ -72,6 +77,7 @@ def test_emergency_decision_dated_in_the_future_is_refused(tmp_path: Path) -> No
     assert err["code"] == "not_authorised" and "future" in err["detail"]
 
 
+@proves("swindon", "emergency.authority.1")
 def test_swindon_9_a_service_manager_approves_outside_panel(tmp_path: Path) -> None:
     project(tmp_path, "swindon")
     ok(emergency(tmp_path, "--decided-by", "Jordan Senior"))
@@ -79,6 +85,7 @@ def test_swindon_9_a_service_manager_approves_outside_panel(tmp_path: Path) -> N
     assert err["code"] == "not_authorised"
 
 
+@proves("swindon", "emergency.authority.2", "swindon", "emergency.high_cost")
 def test_swindon_9_a_high_cost_placement_needs_the_director(tmp_path: Path) -> None:
     project(tmp_path, "swindon")
     err = error(emergency(tmp_path, "--decided-by", "Jordan Senior", "--high-cost"))
@@ -86,6 +93,7 @@ def test_swindon_9_a_high_cost_placement_needs_the_director(tmp_path: Path) -> N
     ok(emergency(tmp_path, "--decided-by", "Dee Director", "--high-cost"))
 
 
+@proves("south-gloucestershire", "emergency.window.1")
 def test_south_gloucestershire_homeless_no_more_than_10_days_in_retrospect(tmp_path: Path) -> None:
     project(tmp_path, "south-gloucestershire")
     homeless = "Young person presenting as homeless: supported lodgings"
@@ -98,6 +106,7 @@ def test_south_gloucestershire_homeless_no_more_than_10_days_in_retrospect(tmp_p
     ok(emergency(tmp_path, "--decided-by", "Jordan Senior", "--decided-on", eleven, request="Emergency foster placement"))
 
 
+@proves("north-somerset", "emergency.authority.2")
 def test_north_somerset_3_an_emergency_protection_order_plan_may_be_agreed_by_a_head_of_service(tmp_path: Path) -> None:
     project(tmp_path, "north-somerset")
     ok(emergency(tmp_path, "--decided-by", "Hana Head", request="Plan to apply for an Emergency Protection Order"))

@@ -59,6 +59,29 @@ def test_rules_command_prints_each_rule_with_its_policy_words(tmp_path: Path) ->
     assert "[threshold]" in text and "exceeds £1000 (£2000 for children with disability) per annum" in text
 
 
+def test_rules_command_prints_the_decision_and_emergency_rules_with_their_policy_words(tmp_path: Path) -> None:
+    run = subprocess.run([sys.executable, "-m", "carepanel.cli", "rules", "--profile", "north-somerset", "--json"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    rules = {r["id"]: r for r in json.loads(run.stdout)["rules"]}
+    assert rules["decisions.notify"]["section"] == "Decisions"
+    assert "finance officer" in rules["decisions.notify"]["rule"]
+    assert "Finance representative to receive outcome decisions" in rules["decisions.notify"]["source"]
+    assert "8–10 weeks" in rules["decisions.pre_proceedings"]["rule"]
+    both = rules["emergency.authority.1"]
+    assert both["section"] == "Emergency decisions outside panel"
+    assert "a Head of Service and an Assistant Director, each a different person" in both["rule"]
+    assert both["source"].startswith("Any emergency decisions outside panel should be agreed with the relevant Head")
+    text = subprocess.run([sys.executable, "-m", "carepanel.cli", "rules", "--profile", "south-gloucestershire"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120).stdout
+    decisions = text[text.index("\nDecisions\n"):text.index("\nEmergency decisions outside panel\n")]
+    assert "[decisions.deadline.signed]" in decisions and "within 24 hours of the end of the panel" in decisions
+    assert "circulated within twenty four hours of the panel to the Team Manager" in decisions
+    emergency = text[text.index("\nEmergency decisions outside panel\n"):]
+    assert "[emergency.window.1]" in emergency and "no more than 10 days after it was made" in emergency
+    assert "Our reading: The policy names no one who decides outside panel" in emergency
+
+
 def test_the_rules_page_shows_administrators_and_chairs_the_same_rules(tmp_path: Path) -> None:
     (tmp_path / "config.toml").write_text(CONFIG.format(profile="bexley"))
     (tmp_path / "staff.csv").write_text(STAFF)
@@ -66,11 +89,13 @@ def test_the_rules_page_shows_administrators_and_chairs_the_same_rules(tmp_path:
     store = Store(cfg.db_path)
     for email, name, role in (("pat.admin@example.gov.uk", "Pat Admin", "administrator"),
                               ("cleo.chair@example.gov.uk", "Cleo Chair", "chair"),
-                              ("auditor@example.gov.uk", "Audrey Auditor", "read_only")):
+                              # Roles come from the live directory: a read-only account is someone in it
+                              # (a team manager) whose account narrows them to read-only.
+                              ("terry.manager@example.gov.uk", "Terry Manager", "read_only")):
         store.upsert_user(email, name, role, hash_password(PASSWORD), actor="test")
     store.close()
     seen = {}
-    for email in ("pat.admin@example.gov.uk", "cleo.chair@example.gov.uk", "auditor@example.gov.uk"):
+    for email in ("pat.admin@example.gov.uk", "cleo.chair@example.gov.uk", "terry.manager@example.gov.uk"):
         with TestClient(create_app(cfg, clock=lambda: NOW), base_url="http://127.0.0.1:8000") as client:
             page = client.get("/login")
             token = re.search(r'name="csrf" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -82,6 +107,9 @@ def test_the_rules_page_shows_administrators_and_chairs_the_same_rules(tmp_path:
     for _, html in (admin, chair):
         assert "signoff.service_manager" in html
         assert "signed off as ready to proceed by the relevant service manager" in html
+        assert "decisions.combinations" in html and "emergency.authority.1" in html
+        assert "with a date and/or frequency specified" in html
+        assert "Authorisation of any expenditure will be made and signed off by the Chair" in html
 
 
 def test_the_readme_changing_a_rule_example_is_a_valid_config_and_shows_in_the_rules(tmp_path: Path) -> None:

@@ -35,13 +35,13 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .. import decisions, packs
+from ..jobs import decisions, packs
 from ..clock import LONDON, Clock, system_clock
 from ..config import Config
 from ..directory import Directory
 from ..directory_watch import LiveDirectory
 from ..errors import CarepanelError
-from ..health import status as health_status
+from ..jobs.health import status as health_status
 from ..jobs.review import Review
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
@@ -572,7 +572,7 @@ def create_app(cfg: Config, clock: Clock = system_clock) -> Starlette:
 
     async def healthz(request: Request) -> Response:
         """Mailbox, last sweep, queue, next papers-out, overdue items: figures only, no names."""
-        from ..health import healthz as health_check
+        from ..jobs.health import healthz as health_check
 
         code, data = health_check(cfg, clock)
         return JSONResponse(data, status_code=code)

@@ -19,22 +19,22 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .clock import LONDON, system_clock
-from .config import Config
-from .directory import Directory
-from .errors import CarepanelError, PackDeferred, PanelError
-from .logs import safe_fields
-from .mailbox.archive import Archive
-from .mailbox.durable import make_dirs, write_atomic
-from .office import Converter, OfficeError, OfficeUnavailable
-from .outputs.notices import environment
-from .outputs.pack import BuiltPack, PackCase, PackDocument, build_pack, split_pack
-from .formats.sniff import sniff_format
-from .pipeline import agenda as agenda_rules
-from .pipeline import calendar
-from .pipeline.agenda import Agenda, Case
-from .pipeline.identity import reference
-from .store import Store
+from ..clock import LONDON, system_clock
+from ..config import Config
+from ..directory import Directory
+from ..errors import CarepanelError, PackDeferred, PanelError
+from ..logs import safe_fields
+from ..mailbox.archive import Archive
+from ..mailbox.durable import make_dirs, write_atomic
+from ..office import Converter, OfficeError, OfficeUnavailable
+from ..outputs.notices import environment
+from ..outputs.pack import BuiltPack, PackCase, PackDocument, build_pack, split_pack
+from ..formats.sniff import sniff_format
+from ..pipeline import agenda as agenda_rules
+from ..pipeline import calendar
+from ..pipeline.agenda import Agenda, Case
+from ..pipeline.identity import reference
+from ..store import Store
 
 log = logging.getLogger("carepanel.packs")
 
@@ -318,7 +318,7 @@ def due_papers(cfg: Config, store: Store, now: datetime) -> list[date]:
 def agenda_warnings(cfg: Config, store: Store, directory: Directory, now: datetime) -> list[dict[str, Any]]:
     """Before papers go out: tell the administrators, once, when the next panel's cases do not fit
     the sitting (between the cut-off and papers-out, when the list is settled but can still change)."""
-    from .outputs.notices import environment
+    from ..outputs.notices import environment
 
     warnings: list[dict[str, Any]] = []
     today = now.astimezone(LONDON).date()

@@ -31,7 +31,7 @@ from email import policy
 from pathlib import Path
 
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email, supporting_document
-from carepanel.samples import CASES, SampleSignatory, north_somerset_form
+from carepanel.demo.samples import CASES, SampleSignatory, north_somerset_form
 
 
 def messages(count: int) -> list[bytes]:

@@ -30,7 +30,7 @@ from carepanel.config import default_config, load_profile  # noqa: E402
 from carepanel.errors import DocumentError  # noqa: E402
 from carepanel.office import Converter  # noqa: E402
 from carepanel.parsers.sandbox import SandboxedReader  # noqa: E402
-from carepanel.samples import CASES, north_somerset_form  # noqa: E402
+from carepanel.demo.samples import CASES, north_somerset_form  # noqa: E402
 
 PROFILE = load_profile("north-somerset")
 TODAY = date(2026, 11, 23)

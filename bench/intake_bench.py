@@ -40,7 +40,7 @@ from carepanel.config import default_config, load_profile  # noqa: E402
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email, supporting_document  # noqa: E402
 from carepanel.office import Converter, soffice_available  # noqa: E402
 from carepanel.parsers import read_request  # noqa: E402
-from carepanel.samples import CASES, SampleSignatory, sample_form  # noqa: E402
+from carepanel.demo.samples import CASES, SampleSignatory, sample_form  # noqa: E402
 
 
 def rate(fn, items: list[bytes], rounds: int) -> float:
@@ -97,7 +97,7 @@ def latency(messages: int, gap: float) -> None:
         base = CASES["ns-s20-single"]
         papers = [("assessment.docx", supporting_document("Child and Family Assessment", "X")),
                   ("care-plan.docx", supporting_document("Care Plan", "X")), ("genogram.docx", supporting_document("Genogram", "X"))]
-        from carepanel.samples import north_somerset_form
+        from carepanel.demo.samples import north_somerset_form
         for n in range(messages):
             case = replace(base, social_worker=sw, team_manager=tm,
                            children=(replace(base.children[0], name=f"Child Bench{n}", child_id=f"LCS8{n:05d}"),))

@@ -90,7 +90,7 @@ def main() -> None:
 
 def backup_and_restore(work: Path) -> None:
     """How long a verified backup, and a verified restore, of this store take."""
-    from carepanel.backup import backup, restore
+    from carepanel.jobs.backup import backup, restore
     from carepanel.config import load_config
 
     cfg = load_config(work / "config.toml")

@@ -29,12 +29,12 @@ import docx
 from pypdf import PdfReader, PdfWriter
 from reportlab.pdfgen import canvas
 
-from carepanel import packs
+from carepanel.jobs import packs
 from carepanel.config import load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
 from carepanel.office import naive_to_pdf, soffice_available
 from carepanel.formats.sniff import sniff_format
-from carepanel.samples import CASES, SampleSignatory, north_somerset_form
+from carepanel.demo.samples import CASES, SampleSignatory, north_somerset_form
 from carepanel.service import open_service
 
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)

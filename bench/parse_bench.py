@@ -36,7 +36,7 @@ sys.path.insert(0, str(ROOT))
 from carepanel.config import default_config, load_profile  # noqa: E402
 from carepanel.office import Converter, soffice_available  # noqa: E402
 from carepanel.parsers import read_request  # noqa: E402
-from carepanel.samples import CASES, sample_form  # noqa: E402
+from carepanel.demo.samples import CASES, sample_form  # noqa: E402
 
 
 def times(fn: Callable[[bytes], object], items: list[bytes], rounds: int) -> list[float]:

@@ -34,7 +34,7 @@ from carepanel.config import default_config, load_profile  # noqa: E402
 from carepanel.errors import DocumentError  # noqa: E402
 from carepanel.office import Converter  # noqa: E402
 from carepanel.parsers import read_request  # noqa: E402
-from carepanel.samples import CASES, sample_form  # noqa: E402
+from carepanel.demo.samples import CASES, sample_form  # noqa: E402
 
 
 def squash(text: str | None) -> str:

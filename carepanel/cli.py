@@ -156,7 +156,7 @@ def parse(state: State, file: str, as_json: bool) -> None:
     from .directory import Directory
     from .office import LazyConverter
     from .pipeline.intake import IntakeContext, read_request_file
-    from .pipeline.models import Attachment
+    from .models import Attachment
 
     cfg = state.config(project_only_logs=True)
     path = Path(file)
@@ -425,7 +425,7 @@ def pack_build(state: State, panel_date: str, as_json: bool) -> None:
 
     Example: carepanel pack build --panel-date 2026-12-02 --json
     """
-    from . import packs
+    from .jobs import packs
     from .service import open_service
 
     day = _date(panel_date, "--panel-date")
@@ -460,7 +460,7 @@ def pack_send(state: State, panel_date: str, rebuild: bool, as_json: bool) -> No
 
     Example: carepanel pack send --panel-date 2026-12-02
     """
-    from . import packs
+    from .jobs import packs
     from .service import open_service
 
     day = _date(panel_date, "--panel-date")
@@ -479,7 +479,7 @@ def agenda_group() -> None:
 
 
 def _agenda_json(state: State, day: date) -> dict[str, Any]:
-    from . import packs
+    from .jobs import packs
     from .store import Store
 
     cfg = state.config()
@@ -799,7 +799,7 @@ def decide(state: State, submission_id: str, **opts: Any) -> None:
 
     Example: carepanel decide sub-1b5f… --outcome approve --rationale "No safe adult at home" --review-date 2027-02-03 --json
     """
-    from . import decisions
+    from .jobs import decisions
     from .store import Store
 
     cfg = state.config()
@@ -830,7 +830,7 @@ def emergency_decision(state: State, child_id: str, child_name: str, decided_by:
     """
     from dataclasses import replace
 
-    from . import decisions
+    from .jobs import decisions
     from .directory import directory_for
     from .store import Store
 
@@ -857,7 +857,7 @@ def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
 
     Example: carepanel sign dec-1b5f…-v1 --chair "Dana Chair" --json
     """
-    from . import decisions
+    from .jobs import decisions
     from .directory import directory_for
     from .store import Store
 
@@ -900,7 +900,7 @@ def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
 @click.pass_obj
 def decisions_overdue(state: State, as_json: bool) -> None:
     """Uploads due soon or missed, reviews not brought back, decisions not drafted in time."""
-    from . import decisions
+    from .jobs import decisions
     from .directory import directory_for
     from .store import Store
 
@@ -936,7 +936,7 @@ def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
 @click.pass_obj
 def finance(state: State, out: str) -> None:
     """Export the log of approved expenditure for the finance officer."""
-    from . import decisions
+    from .jobs import decisions
     from .store import Store
 
     store = Store(state.config().db_path)
@@ -967,7 +967,7 @@ def unmet_need(state: State, as_json: bool) -> None:
 @click.pass_obj
 def meeting_record(state: State, panel_date: str) -> None:
     """The record of the whole meeting (every case, decision and action) for the chair to agree."""
-    from . import decisions
+    from .jobs import decisions
     from .store import Store
 
     cfg = state.config()
@@ -993,7 +993,7 @@ def backup_cmd(state: State, file: str, plain: bool, as_json: bool) -> None:
 
     Example: carepanel backup /backups/carepanel-2026-11-23.tar.age
     """
-    from .backup import backup
+    from .jobs.backup import backup
 
     if plain:
         click.echo("warning: --plain: this backup is NOT encrypted; anyone who can read the file can read every "
@@ -1014,7 +1014,7 @@ def restore_cmd(state: State, file: str, identity: str | None, as_json: bool) ->
 
     Example: carepanel --data-dir /srv/carepanel/data restore --identity /secure/backup-key.txt carepanel-2026-11-23.tar.age
     """
-    from .backup import restore
+    from .jobs.backup import restore
 
     result = restore(state.config(), Path(file), identity=Path(identity) if identity else None)
     _emit(result, as_json, f"restored {result['files']} files into {result['data_dir']}")
@@ -1216,7 +1216,7 @@ def retention(state: State, purge: bool, as_of: str | None, actor: str, as_json:
 
     Example: carepanel retention --json ; carepanel retention --purge --actor "J Smith (IG lead)"
     """
-    from . import governance
+    from .jobs import governance
     from .mailbox.archive import Archive
     from .store import Store
 
@@ -1253,7 +1253,7 @@ def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -
 
     Example: carepanel hold add LCS123456 --reason "IICSA request 2026/14"
     """
-    from .governance import normalise_key
+    from .jobs.governance import normalise_key
     from .store import Store
 
     key = normalise_key(child)
@@ -1273,7 +1273,7 @@ def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -
 @click.pass_obj
 def hold_remove(state: State, child: str, reason: str, actor: str, as_json: bool) -> None:
     """Lift a hold. Example: carepanel hold remove LCS123456 --reason "inquiry closed" """
-    from .governance import normalise_key
+    from .jobs.governance import normalise_key
     from .store import Store
 
     key = normalise_key(child)
@@ -1313,7 +1313,7 @@ def export_child_cmd(state: State, child: str, out: str, actor: str, as_json: bo
 
     Example: carepanel export-child LCS123456 --out sar-LCS123456.zip
     """
-    from .governance import export_child
+    from .jobs.governance import export_child
     from .mailbox.archive import Archive
     from .store import Store
 
@@ -1335,7 +1335,7 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
 
     Example: carepanel access-log --child LCS123456 --json
     """
-    from .governance import key_parts, normalise_key
+    from .jobs.governance import key_parts, normalise_key
     from .store import Store
 
     store = Store(state.config().db_path)
@@ -1357,11 +1357,11 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
 def health_cmd(state: State, as_json: bool) -> None:
     """Healthy or not, and why: mailbox, last sweep, queue depth, next papers-out, overdue. Exit 2 when unhealthy.
 
-    The same figures as the web app's /healthz (carepanel/health.py), for a monitoring agent.
+    The same figures as the web app's /healthz (carepanel/jobs/health.py), for a monitoring agent.
     Example: carepanel health --json
     """
-    from .health import status as get_status
-    from .health import status_text
+    from .jobs.health import status as get_status
+    from .jobs.health import status_text
 
     data = get_status(state.config())
     _emit(data, as_json, status_text(data))

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from .config import DIRECTORY_ROLES, SENIORITY, Config
 from .errors import ConfigError
-from .pipeline.models import StaffMember
+from .models import StaffMember
 
 
 def satisfying_roles(role: str, also: Iterable[str] = ()) -> frozenset[str]:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationEr
 
 from .config import COMPARISONS, EVIDENCE_KINDS, LATE_POLICIES, SIGNOFF_ROLES, WEEKDAYS
 from .errors import ConfigError
-from .pipeline.models import ATTACHMENT_ROLES, REQUEST_TYPES
+from .models import ATTACHMENT_ROLES, REQUEST_TYPES
 
 # The choices are the program's own tuples, so the model and the rules cannot drift apart.
 Weekday = Literal[WEEKDAYS]  # type: ignore[valid-type]

@@ -36,7 +36,7 @@ from .mailbox.outbox import FolderOutbox, build_email, outgoing_message_id
 from .office import Converter, LazyConverter
 from .parsers.sandbox import SandboxedReader
 from .pipeline.intake import IntakeContext
-from .pipeline.models import sha256_hex
+from .models import sha256_hex
 from .jobs.process import Outcome, Processor
 from .errors import CarepanelError, StoreError
 from .mailbox.registry import backend as mailbox_backend
@@ -186,7 +186,7 @@ class Service:
 
         A failure is logged and tried again on the next loop; it never stops intake.
         """
-        from . import packs
+        from .jobs import packs
 
         sent: list[date] = []
         if not self.cfg.pack.send_automatically:
@@ -213,13 +213,13 @@ class Service:
 
     def check_deadlines(self, every: timedelta = timedelta(minutes=10)) -> list[dict[str, object]]:
         """Warn the administrators of uploads due or missed and reviews not heard (each warning once)."""
-        from . import decisions
+        from .jobs import decisions
 
         now = self.clock()
         if self.deadlines_checked_at is not None and now - self.deadlines_checked_at < every:
             return []
         self.deadlines_checked_at = now
-        from . import packs
+        from .jobs import packs
 
         warnings = decisions.check_deadlines(self.cfg, self.store, self.processor.directory, now)
         warnings += packs.agenda_warnings(self.cfg, self.store, self.processor.directory, now)
@@ -404,7 +404,7 @@ def database_alarm(cfg: Config, directory: Directory, why: str) -> None:
     administrators are told by a message sent straight through the outbox, since the queue
     lives in the database that can no longer be trusted.
     """
-    from . import health
+    from .jobs import health
 
     log.critical("database file replaced under the service; intake stopped", extra=safe_fields(
         event="database_replaced"))
@@ -430,7 +430,7 @@ def _heartbeat(cfg: Config, mailbox: Mailbox[Any], error: str | None) -> None:
     (``mailbox_health``), whose wait between rounds may be far longer than ``poll_seconds``."""
     if mailbox.key is not None:
         return
-    from . import health
+    from .jobs import health
 
     health.note_sweep(cfg, mailbox_ok=mailbox.healthy(), error=error)
 

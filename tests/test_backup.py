@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from carepanel.cli import main
 from carepanel.config import load_config
 from carepanel.demo import compose_email
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 from carepanel.store import Store
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers

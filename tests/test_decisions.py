@@ -18,7 +18,7 @@ from click.testing import CliRunner
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from carepanel import decisions, packs
+from carepanel.jobs import decisions, packs
 from carepanel.cli import main
 from carepanel.config import PROFILE_NAMES, load_profile
 from carepanel.demo import compose_email
@@ -27,7 +27,7 @@ from carepanel.jobs.review import Review
 from carepanel.office import Converter
 from carepanel.pipeline import calendar
 from carepanel.pipeline.decisions import Action, DecisionRecord
-from carepanel.samples import CASES, north_somerset_form
+from carepanel.demo.samples import CASES, north_somerset_form
 from carepanel.service import Service, open_service
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 

@@ -11,7 +11,7 @@ import pytest
 
 from carepanel.config import Config, load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, backup_settings, compose_email, supporting_document
-from carepanel.samples import CASES, SampleCase, SampleSignatory, north_somerset_form
+from carepanel.demo.samples import CASES, SampleCase, SampleSignatory, north_somerset_form
 from carepanel.service import Service, open_service
 
 # Monday 23 November 2026, 10:00 London: before the Friday 27th cut-off for Wednesday 2 December.

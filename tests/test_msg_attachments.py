@@ -15,7 +15,7 @@ from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, TM, TM_ADDR, config_for, pap
 
 from carepanel.config import Config, load_config
 from carepanel.demo import compose_email
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 
 UNSIGNED = replace(GOOD, team_manager=replace(TM, signed=None))

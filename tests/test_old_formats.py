@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.office import Converter
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 from carepanel.demo import compose_email
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers

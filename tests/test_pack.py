@@ -14,10 +14,10 @@ import pytest
 from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 
-from carepanel import packs
+from carepanel.jobs import packs
 from carepanel.jobs.review import Review
 from carepanel.office import Converter
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import Service, open_service
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 from carepanel.demo import compose_email
@@ -192,7 +192,7 @@ def test_a_pack_too_large_to_email_can_be_split_between_cases(tmp_path: Path) ->
 
 
 def test_a_council_that_sends_its_packs_by_hand_gets_no_automatic_pack_and_is_told_when_it_is_late(tmp_path: Path) -> None:
-    from carepanel import health
+    from carepanel.jobs import health
 
     papers_out = datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)
     now = {"t": NOW}

@@ -19,7 +19,7 @@ from pathlib import Path
 import pikepdf
 import pytest
 
-from carepanel import decisions
+from carepanel.jobs import decisions
 from carepanel.config import load_config
 from carepanel.office import Converter
 from carepanel.outputs import seal

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.pipeline.models import Child, Flag, Request, Signoff, SourceFile, Submission
+from carepanel.models import Child, Flag, Request, Signoff, SourceFile, Submission
 from carepanel.store import SCHEMA_VERSION, Store
 from carepanel.errors import StoreError
 

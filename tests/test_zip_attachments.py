@@ -7,7 +7,7 @@ import zipfile
 from pathlib import Path
 
 from carepanel.demo import compose_email
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 

@@ -7,8 +7,11 @@ A job reads the store, applies the pipeline's rules, writes through the store, r
     process   one message, from raw bytes to a committed submission
     review    the administrator's review actions (accept, accept late, sign-off, correct,
               move, reject, ask the sender), for the web app and ``carepanel review`` alike
-
-TODO(layers): the top-level job modules (``decisions``, ``packs``, ``governance``, ``backup``,
-``health``) belong here too; they are listed as exceptions in ``tests/test_architecture.py``
-until the mechanical move.
+    decisions drafts, signs and sends the panel's decisions
+    packs     builds and sends the panel's papers
+    governance
+              holds, retention and exports
+    backup    backup and restore of the data directory
+    health    the service's health figures (``carepanel health``, /healthz)
+    verify    ``carepanel verify``: the database, the archive and the mail folders agree
 """

@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .. import datadir, health
+from .. import datadir
+from . import health
 from ..config import Config
 from ..mailbox.archive import Archive
 from ..store import Store

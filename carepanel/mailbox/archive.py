@@ -18,7 +18,7 @@ from typing import Literal
 
 from ..errors import StoreError
 from ..logs import safe_fields
-from ..pipeline.models import sha256_hex
+from ..models import sha256_hex
 from .durable import make_dirs, write_atomic
 
 log = logging.getLogger(__name__)

@@ -40,7 +40,7 @@ from typing import Protocol, cast
 from ..errors import DocumentError, MessageError
 from ..formats.htmltext import html_to_text
 from ..formats.sniff import sniff_format
-from ..pipeline.models import Attachment, AuthResults, Message, QuotedMessage, sha256_hex
+from ..models import Attachment, AuthResults, Message, QuotedMessage, sha256_hex
 from .encoding import decode_words, scrub
 from .filenames import safe_filename
 from .quotes import find_quotes, own_text

@@ -22,7 +22,7 @@ from ..clock import Clock, system_clock
 from ..config import OutboxConfig
 from ..errors import ConfigError
 from ..logs import safe_fields
-from ..pipeline.models import sha256_hex
+from ..models import sha256_hex
 from .base import Sender
 from .durable import make_dirs, write_atomic
 from .filenames import safe_filename

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..pipeline.models import QuotedMessage
+from ..models import QuotedMessage
 
 MAX_DEPTH = 12  # quote levels read; deeper text is kept as the enclosing sender's
 _ADDRESS = re.compile(r"[A-Za-z0-9._%+'=-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+")

@@ -23,7 +23,7 @@ from ..config import Config
 from ..directory import Directory
 from ..pipeline import calendar
 from ..pipeline.identity import reference
-from ..pipeline.models import Message, Request, Submission
+from ..models import Message, Request, Submission
 
 ACTIONS = {
     "late": "If the case cannot wait, ask your Team Manager to contact the panel chair, who may agree to hear it late.",

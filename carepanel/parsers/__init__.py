@@ -25,7 +25,7 @@ from datetime import date
 from ..config import FormSpec, Limits, Profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment
 from ..logs import safe_fields
-from ..pipeline.models import Request, SourceFile, sha256_hex
+from ..models import Request, SourceFile, sha256_hex
 from . import docx_reader, ocr, pdf_reader
 from .forms import read_form, recognise, specs_with_names, to_request
 from .generic import read_generic

@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
 
-from ..pipeline.models import Child
+from ..models import Child
 from .labels import label_matches, line_start_pattern, normalise
 from .layout import Cell, Layout, Table
 from .values import age_on, clean, is_blank, parse_age, parse_date

@@ -19,7 +19,7 @@ from datetime import date
 from typing import Any
 
 from ..config import FormSpec, Profile
-from ..pipeline.models import Costs, Request, Signatory, SourceFile, Worker
+from ..models import Costs, Request, Signatory, SourceFile, Worker
 from .children import Children, build_children, read_children
 from .fields import Fields, read_fields
 from .labels import make_labels, normalise

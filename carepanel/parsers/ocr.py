@@ -14,7 +14,7 @@ import time
 from dataclasses import replace
 
 from ..errors import UnreadableAttachment
-from ..pipeline.models import Request
+from ..models import Request
 from .layout import Block, Layout, Paragraph
 
 OCR_WARNING = "read by OCR from a scan or photo: an administrator should check every field against the original"

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from ..pipeline.models import REQUEST_TYPES
+from ..models import REQUEST_TYPES
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from ..pipeline.models import ATTACHMENT_ROLES
+from ..models import ATTACHMENT_ROLES
 
 TEXT_SAMPLE = 6000
 

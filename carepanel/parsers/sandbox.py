@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import FormSpec, Limits, Profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment, UnsafeAttachment
 from ..logs import safe_fields
-from ..pipeline.models import Request
+from ..models import Request
 
 if TYPE_CHECKING:
     from .outlook import OutlookItem

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ..pipeline.models import Costs
+from ..models import Costs
 
 MONTHS = {
     "jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from ..config import Profile
-from .models import Panel
+from ..models import Panel
 
 KIND_RANK = {"ratification": 0, "review": 1, "manual": 2, "request": 3}
 KIND_LABEL = {"ratification": "Ratification", "review": "Review", "manual": "Item", "request": "New request"}

@@ -28,7 +28,7 @@ import holidays
 from ..clock import LONDON
 from ..config import Deadline, PanelRules, Profile
 from ..errors import ConfigError
-from .models import Panel
+from ..models import Panel
 
 HORIZON = timedelta(days=3 * 366)
 """How far ahead any search for a sitting looks: two years of "asked ahead" and a year of

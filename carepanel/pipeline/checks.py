@@ -11,7 +11,7 @@ from datetime import date
 
 from ..config import Advice, Exclusion, Profile
 from ..parsers.request_types import mentions_any
-from .models import AttachmentInfo, Flag, Request
+from ..models import AttachmentInfo, Flag, Request
 
 FIELD_NAMES = {
     "children.name": "the child's name",

@@ -1,6 +1,6 @@
 """The rules of a panel decision: what a record must hold, what follows from it, and when it is due.
 
-Pure functions over frozen values; ``carepanel/decisions.py`` does the writing and signing.
+Pure functions over frozen values; ``carepanel/jobs/decisions.py`` does the writing and signing.
 The profile supplies the outcomes the panel may give, the deadlines, and the case system whose
 naming the upload folder follows; none of that is written here as a council's name.
 """
@@ -18,7 +18,7 @@ from ..clock import LONDON
 from ..config import DecisionDeadline, EmergencyAuthority, Profile
 from ..errors import PanelError
 from . import calendar
-from .models import StaffMember
+from ..models import StaffMember
 
 # File names as each case system's document upload expects them (from the councils' own
 # guidance on naming uploads: ID first, so the system files it, then date and document type).

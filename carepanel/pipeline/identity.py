@@ -11,7 +11,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .models import Request
+from ..models import Request
 
 
 def _id(value: str | None) -> str | None:

@@ -27,7 +27,7 @@ from .mentions import panel_date_mentioned
 from ..clock import LONDON
 from .identity import child_key
 from ..parsers.outlook import OutlookItem
-from .models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, SourceFile, Submission
+from ..models import Attachment, AttachmentInfo, Flag, Message, Panel, Request, SourceFile, Submission
 
 FLAG_ORDER = (
     "no_request_form", "unsafe_attachment", "unreadable_attachment", "late", "missing_fields",

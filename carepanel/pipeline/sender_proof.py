@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .models import Message
+from ..models import Message
 
 EXCHANGE_BACKENDS = ("exchange", "graph")
 UNPROVEN_NOTE = "sender not proven by the mail system"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from ..config import Profile, SignoffRequirement
 from ..directory import Directory, satisfying_roles
 from ..parsers.request_types import mentions_any
-from .models import Flag, Message, Request, Signoff
+from ..models import Flag, Message, Request, Signoff
 from .sender_proof import SenderProof
 
 # What a sender's address is worth as evidence (sender_proof.sender_proven, bound to the

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..pipeline.identity import same_children
-from ..pipeline.models import Submission
+from ..models import Submission
 from .ledger import LedgerMixin
 from .outgoing import OutgoingMixin
 from .rows import Watermark, submission_doc

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from . import sessions
 
 if TYPE_CHECKING:
-    from .app import WebApp
+    from .webapp import WebApp
 
 PATH = "/admin/sign-ins"
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
-from carepanel.samples import north_somerset_form, sample_form
+from carepanel.demo.samples import north_somerset_form, sample_form
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, papers
 
 REQUEST_KEYS = {"schema", "source", "form", "children", "request", "request_types", "summary", "costs",

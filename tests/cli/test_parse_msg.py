@@ -11,7 +11,7 @@ from msgfile import MsgAttachment, MsgItem, msg
 from test_contract import REQUEST_KEYS, run
 
 from carepanel.demo import CONFIG, PANEL, STAFF
-from carepanel.samples import CASES, north_somerset_form
+from carepanel.demo.samples import CASES, north_somerset_form
 
 
 @pytest.fixture

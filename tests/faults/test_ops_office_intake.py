@@ -17,7 +17,7 @@ from test_ops_pack_faults import office_processes, signal_all
 from carepanel.demo import compose_email
 from carepanel.office import Converter
 from carepanel.jobs.process import TRANSIENT_RETRIES
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import Service, open_service
 
 pytestmark = pytest.mark.slow

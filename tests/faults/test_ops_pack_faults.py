@@ -29,7 +29,7 @@ from pypdf import PdfReader
 from test_intake_e2e import NOW, config_for
 from test_pack import ingest_case
 
-from carepanel import health
+from carepanel.jobs import health
 from carepanel.office import Converter
 from carepanel.service import Service, open_service
 

@@ -20,7 +20,7 @@ from carepanel.errors import ConfigError
 from carepanel.directory import Directory
 from carepanel.office import Converter
 from carepanel.pipeline.intake import IntakeContext, read_request_file
-from carepanel.pipeline.models import Attachment
+from carepanel.models import Attachment
 
 pytestmark = pytest.mark.slow
 TODAY = date(2026, 11, 23)

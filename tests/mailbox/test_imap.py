@@ -251,7 +251,7 @@ def test_folders_are_named_with_the_separator_the_server_announces(tmp_path: Pat
 
 
 def test_a_mailbox_error_says_why_in_the_log_and_in_health(tmp_path: Path, dovecot: Dovecot) -> None:
-    from carepanel import health
+    from carepanel.jobs import health
 
     cfg = load_config(project(tmp_path / "p", dovecot))
     os.environ[PASSWORD_ENV] = "wrong-password"

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from carepanel.errors import MessageError
 from carepanel.mailbox import parse_message
 from carepanel.mailbox.filenames import safe_filename
-from carepanel.pipeline.models import Message
+from carepanel.models import Message
 from mailbox_samples import GMAIL_REPLY, OUTLOOK_FORWARD, attached_approval, email, raw, with_docx
 
 

@@ -6,7 +6,7 @@ from email.message import EmailMessage
 
 from carepanel.mailbox import parse_message
 from carepanel.mailbox.quotes import find_quotes, own_text
-from carepanel.pipeline.models import QuotedMessage
+from carepanel.models import QuotedMessage
 from mailbox_samples import GMAIL_REPLY, OUTLOOK_FORWARD, email, raw
 
 

@@ -14,7 +14,7 @@ from email.policy import SMTP
 from pathlib import Path
 
 from carepanel.demo import backup_settings
-from carepanel.samples import CASES, SampleChild, bexley_form, north_somerset_form
+from carepanel.demo.samples import CASES, SampleChild, bexley_form, north_somerset_form
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 FIRST = ("Amelia", "Oliver", "Isla", "Noah", "Freya", "Arlo", "Poppy", "Jude", "Ivy", "Reuben", "Esme", "Tobias")

@@ -20,7 +20,8 @@ import pytest
 from click.testing import CliRunner
 from starlette.testclient import TestClient
 
-from carepanel import datadir, dbfile, health
+from carepanel import datadir, dbfile
+from carepanel.jobs import health
 from carepanel.cli import main
 from carepanel.config import load_config
 from carepanel.errors import DatabaseReplaced

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from carepanel import health
+from carepanel.jobs import health
 from carepanel.cli import main
 from carepanel.clock import fixed_clock
 from carepanel.config import load_config
-from carepanel.samples import CASES
+from carepanel.demo.samples import CASES
 from carepanel.service import open_service
 
 sys.path.insert(0, str(Path(__file__).parent))

@@ -35,8 +35,8 @@ from docx.text.paragraph import Paragraph
 from carepanel import parsers
 from carepanel.config import Limits, Profile, builtin_forms, load_profile
 from carepanel.parsers.values import parse_yes_no
-from carepanel.pipeline.models import Request
-from carepanel.samples import signature_png
+from carepanel.models import Request
+from carepanel.demo.samples import signature_png
 
 FORMS = Path(__file__).resolve().parents[2].parent / "shared" / "forms"
 NS_TEMPLATE = FORMS / "north-somerset-request-form.docx"

@@ -22,8 +22,8 @@ from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 from carepanel import parsers
 from carepanel.demo import compose_email
 from carepanel.parsers.sandbox import SandboxedReader
-from carepanel.pipeline.models import ATTACHMENT_ROLES
-from carepanel.samples import north_somerset_form
+from carepanel.models import ATTACHMENT_ROLES
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import Service, open_service
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"

@@ -15,7 +15,7 @@ from tnefwrite import tnef
 
 from carepanel.cli import main
 from carepanel.demo import compose_email
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import Service, open_service
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"

@@ -62,7 +62,7 @@ from carepanel.mailbox.message import parse_message
 from carepanel.office import Converter
 from carepanel.formats.sniff import OLE_MAGIC
 from carepanel.pipeline.intake import IntakeContext, read_file
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 
 pytestmark = pytest.mark.slow

@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 from carepanel.config import default_config, load_profile
 from carepanel.errors import DocumentError
 from carepanel.parsers import read_request
-from carepanel.pipeline.models import Request
-from carepanel.samples import CASES, bexley_form, north_somerset_form
+from carepanel.models import Request
+from carepanel.demo.samples import CASES, bexley_form, north_somerset_form
 
 PROFILE = load_profile("north-somerset")
 

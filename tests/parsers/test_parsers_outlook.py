@@ -23,7 +23,7 @@ from carepanel.mailbox.message import parse_message
 from carepanel.parsers.outlook import MAX_DEPTH, read_outlook, walk
 from carepanel.parsers.sandbox import SandboxedReader
 from carepanel.formats.sniff import sniff_format
-from carepanel.samples import CASES, north_somerset_form
+from carepanel.demo.samples import CASES, north_somerset_form
 
 LIMITS = Limits(max_message_bytes=30 << 20, max_attachment_bytes=20 << 20, max_pages=50,
                 max_decompressed_bytes=100 << 20, parse_timeout_seconds=30)

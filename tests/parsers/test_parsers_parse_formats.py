@@ -17,7 +17,7 @@ from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for
 from carepanel.cli import main
 from carepanel.demo import compose_email
 from carepanel.office import Converter
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 
 pytestmark = pytest.mark.slow

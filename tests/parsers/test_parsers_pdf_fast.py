@@ -12,7 +12,7 @@ from reportlab.pdfgen import canvas
 
 from carepanel.office import Converter
 from carepanel.parsers import pdf_fast, pdf_reader
-from carepanel.samples import CASES, sample_form
+from carepanel.demo.samples import CASES, sample_form
 
 pytestmark = pytest.mark.slow
 

@@ -1,10 +1,10 @@
-"""carepanel/samples.py: the forms built from scratch read back as the cases they were made from."""
+"""carepanel/demo/samples.py: the forms built from scratch read back as the cases they were made from."""
 
 from __future__ import annotations
 
 import pytest
 
-from carepanel.samples import CASES, SampleCase, sample_form
+from carepanel.demo.samples import CASES, SampleCase, sample_form
 
 from formfill import Read
 from formfill import limits, profiles, read  # noqa: F401  (fixtures)

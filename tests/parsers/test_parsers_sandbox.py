@@ -12,7 +12,7 @@ import pytest
 from carepanel.config import default_config, load_profile
 from carepanel.errors import UnreadableAttachment
 from carepanel.parsers.sandbox import SandboxedReader
-from carepanel.samples import sample_form
+from carepanel.demo.samples import sample_form
 
 PROFILE = load_profile("north-somerset")
 

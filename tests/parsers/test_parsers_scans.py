@@ -17,7 +17,7 @@ from carepanel.config import default_config, load_profile
 from carepanel.office import Converter
 from carepanel.parsers import read_request
 from carepanel.parsers.ocr import OCR_WARNING
-from carepanel.samples import sample_form
+from carepanel.demo.samples import sample_form
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(shutil.which("tesseract") is None, reason="Tesseract is installed by scripts/setup.sh")]

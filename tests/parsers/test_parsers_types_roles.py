@@ -6,7 +6,7 @@ import pytest
 
 from carepanel import parsers
 from carepanel.parsers.request_types import classify_request
-from carepanel.samples import sample_form
+from carepanel.demo.samples import sample_form
 
 
 @pytest.mark.parametrize("text,types", [

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from carepanel.parsers.values import (
     age_on, clean, is_blank, parse_age, parse_costs, parse_date, parse_money, parse_yes_no, two_digit_year,
 )
-from carepanel.pipeline.models import Costs
+from carepanel.models import Costs
 
 TODAY = date(2026, 11, 20)
 

@@ -17,7 +17,7 @@ from carepanel.config import Limits
 from carepanel.errors import NotARequestForm, UnreadableAttachment, UnsafeAttachment
 from carepanel.formats.sniff import OLE_MAGIC, sniff_format
 from carepanel.parsers.vet import vet
-from carepanel.samples import sample_form
+from carepanel.demo.samples import sample_form
 
 from formfill import Read
 from formfill import limits, profiles, read  # noqa: F401  (fixtures)

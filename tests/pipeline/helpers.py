@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date, datetime, timezone
 
-from carepanel.pipeline.models import (
+from carepanel.models import (
     AuthResults, Child, Costs, Message, QuotedMessage, Request, Signatory, SourceFile, Worker,
 )
 

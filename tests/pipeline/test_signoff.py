@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from carepanel.config import load_profile
-from carepanel.pipeline.models import AuthResults, QuotedMessage, Signatory
+from carepanel.models import AuthResults, QuotedMessage, Signatory
 from carepanel.pipeline.signoff import agrees, check_signoff
 from helpers import a_message, a_request
 

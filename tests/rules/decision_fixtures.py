@@ -19,7 +19,7 @@ from carepanel.clock import fixed_clock
 from carepanel.config import Config, load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
 from carepanel.pipeline import calendar
-from carepanel.samples import SampleCase, north_somerset_form
+from carepanel.demo.samples import SampleCase, north_somerset_form
 from carepanel.service import Service, open_service
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, papers
 

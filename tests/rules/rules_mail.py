@@ -2,7 +2,7 @@
 
 Each test builds its email here, sends it through the service's own intake (archive, MIME,
 parsers, rules, store) and looks at the submission a panel administrator would see.  The
-forms are Word documents laid out like the councils' own (``carepanel.samples``); the three
+forms are Word documents laid out like the councils' own (``carepanel.demo.samples``); the three
 councils without a form of their own in ``shared/forms`` get North Somerset's layout, read by
 its form description, and are judged by their own profile's rules.
 
@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 
 from carepanel.config import load_config
 from carepanel.demo import PANEL, compose_email, supporting_document
-from carepanel.samples import CASES, SampleCase, SampleChild, SampleSignatory, bexley_form, north_somerset_form
+from carepanel.demo.samples import CASES, SampleCase, SampleChild, SampleSignatory, bexley_form, north_somerset_form
 from carepanel.service import Service, open_service
 
 # Monday 23 November 2026, 10:00 London: every profile's next cut-off is still ahead.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.config import PROFILE_NAMES
-from carepanel.samples import SamplePerson
+from carepanel.demo.samples import SamplePerson
 from rules_mail import CHILD, a_bexley_case, a_case, codes, email, forwarded, judge, proves
 
 LEAVER = replace(CHILD, name="Jordan Leaver", dob=date(2006, 2, 1), child_id="LCS900777", legal_status="Care leaver",

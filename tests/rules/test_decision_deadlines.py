@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from carepanel import decisions
+from carepanel.jobs import decisions
 from carepanel.clock import LONDON
 from carepanel.pipeline.decisions import DecisionRecord
 

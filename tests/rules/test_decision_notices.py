@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from carepanel import decisions
+from carepanel.jobs import decisions
 from carepanel.pipeline.decisions import DecisionRecord
-from carepanel.samples import SampleSignatory
+from carepanel.demo.samples import SampleSignatory
 
 from decision_fixtures import listed, sat, service
 from rules_mail import proves

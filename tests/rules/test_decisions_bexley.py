@@ -13,7 +13,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from carepanel import decisions, packs
+from carepanel.jobs import decisions, packs
 from carepanel.store import Store
 
 from decision_fixtures import cli, error, listed, ok, sat, service

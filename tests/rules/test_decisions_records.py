@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from carepanel import decisions, packs
+from carepanel.jobs import decisions, packs
 from carepanel.pipeline.decisions import DecisionRecord
-from carepanel.samples import CASES
+from carepanel.demo.samples import CASES
 
 from decision_fixtures import listed, sat, service
 from rules_mail import proves

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.samples import SampleChild
+from carepanel.demo.samples import SampleChild
 from rules_mail import CHILD, a_case, codes, detail, email, forwarded, judge, proves
 
 AGREE = "I agree this request should go to panel."

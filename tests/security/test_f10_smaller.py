@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from carepanel.cli import main
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from sechelpers import with_web
 from test_intake_e2e import GOOD
 from web.webhelpers import sign_in

@@ -126,12 +126,12 @@ class _FakeEntra:
 
 
 def test_f1_entra_sign_in_takes_the_role_from_the_directory_and_a_leaver_loses_it(project, make_client, monkeypatch) -> None:
-    from carepanel.web import app as web_app
+    from carepanel.web.routes import auth as web_auth
     from sechelpers import with_web
 
     cfg = with_web(project[0], oidc={"issuer": "http://127.0.0.1:9/tenant", "client_id": "carepanel",
                                      "client_secret_env": "CAREPANEL_TEST_OIDC_SECRET"})
-    monkeypatch.setattr(web_app, "_oidc_client", lambda cfg: _FakeEntra(ACCOUNTS["chair"][0]))
+    monkeypatch.setattr(web_auth, "_oidc_client", lambda cfg: _FakeEntra(ACCOUNTS["chair"][0]))
     client = make_client(cfg)
     assert client.get("/auth/callback", follow_redirects=False).status_code == 303
     assert client.get("/panels", follow_redirects=False).status_code == 200

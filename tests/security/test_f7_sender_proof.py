@@ -18,7 +18,7 @@ from carepanel.config import build_config, load_config
 from carepanel.demo import compose_email
 from carepanel.mailbox.message import parse_message
 from carepanel.pipeline.sender_proof import sender_proven
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 from test_intake_e2e import GOOD, NOW, TM, TM_ADDR, config_for, papers
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from carepanel.backup import new_identity
+from carepanel.jobs.backup import new_identity
 from carepanel.cli import main
 from carepanel.config import load_config
 from carepanel.service import open_service

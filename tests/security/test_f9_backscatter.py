@@ -10,7 +10,7 @@ from pathlib import Path
 
 from carepanel.config import load_config
 from carepanel.service import open_service
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from test_intake_e2e import GOOD, NOW, SW, config_for, papers
 from carepanel.demo import compose_email
 

@@ -12,7 +12,8 @@ import pytest
 from starlette.testclient import TestClient
 
 from carepanel.store import Store
-from carepanel.web.app import QUEUE_PAGE_SIZE, create_app
+from carepanel.web.app import create_app
+from carepanel.web.routes.queue import QUEUE_PAGE_SIZE
 from test_intake_e2e import NOW
 from webhelpers import seeded_project, sign_in
 

@@ -11,7 +11,7 @@ from starlette.testclient import TestClient
 
 from carepanel.config import Config, load_config
 from carepanel.demo import compose_email
-from carepanel.samples import north_somerset_form
+from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
 from carepanel.store import Store
 from carepanel.web.auth import hash_password

@@ -32,11 +32,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import datadir
-from .config import Config
-from .errors import CarepanelError
-from .mailbox.durable import make_dirs
-from .store import Store
+from .. import datadir
+from ..config import Config
+from ..errors import CarepanelError
+from ..mailbox.durable import make_dirs
+from ..store import Store
 
 FORMAT = "carepanel-backup@1"
 AGE_MAGIC = b"age-encryption.org/v1\n"

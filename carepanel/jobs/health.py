@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from . import dbfile
-from .clock import Clock, system_clock
-from .config import Config
-from .mailbox.durable import make_dirs, write_atomic
-from .pipeline import calendar
-from .store import Store
+from .. import dbfile
+from ..clock import Clock, system_clock
+from ..config import Config
+from ..mailbox.durable import make_dirs, write_atomic
+from ..pipeline import calendar
+from ..store import Store
 
 OVERDUE_AFTER = timedelta(hours=1)  # a message or email still not done after this is overdue
 STALE_INBOX = timedelta(minutes=5)  # a file still in the folder inbox after this needs a look

@@ -21,12 +21,12 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from .config import RetentionPolicy
-from .errors import CarepanelError
-from .logs import safe_fields
-from .mailbox.archive import Archive
-from .mailbox.durable import fsync_dir, make_dirs
-from .store import Store
+from ..config import RetentionPolicy
+from ..errors import CarepanelError
+from ..logs import safe_fields
+from ..mailbox.archive import Archive
+from ..mailbox.durable import fsync_dir, make_dirs
+from ..store import Store
 
 log = logging.getLogger("carepanel.governance")
 

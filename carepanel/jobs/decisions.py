@@ -27,24 +27,24 @@ from typing import Any
 
 from docxtpl import DocxTemplate, Listing
 
-from .clock import LONDON, system_clock
-from .config import Config
-from .directory import Directory
-from .errors import PanelError, StoreError
-from .logs import safe_fields
-from .mailbox.durable import make_dirs, write_atomic
-from .office import Converter, OfficeError, OfficeUnavailable
-from .outputs.cells import csv_text, xlsx_append
-from .outputs.notices import decision_notice, decision_recipients, environment
-from .outputs.seal import sealed_decision
-from .pipeline import calendar
-from .pipeline import decisions as rules
-from .pipeline.decisions import DecisionRecord
-from .pipeline.identity import reference
-from .store import Store
+from ..clock import LONDON, system_clock
+from ..config import Config
+from ..directory import Directory
+from ..errors import PanelError, StoreError
+from ..logs import safe_fields
+from ..mailbox.durable import make_dirs, write_atomic
+from ..office import Converter, OfficeError, OfficeUnavailable
+from ..outputs.cells import csv_text, xlsx_append
+from ..outputs.notices import decision_notice, decision_recipients, environment
+from ..outputs.seal import sealed_decision
+from ..pipeline import calendar
+from ..pipeline import decisions as rules
+from ..pipeline.decisions import DecisionRecord
+from ..pipeline.identity import reference
+from ..store import Store
 
 log = logging.getLogger("carepanel.decisions")
-TEMPLATES = Path(__file__).resolve().parent / "outputs" / "templates" / "decisions"
+TEMPLATES = Path(__file__).resolve().parents[1] / "outputs" / "templates" / "decisions"
 
 
 def template_path(cfg: Config) -> Path:

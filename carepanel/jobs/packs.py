@@ -19,22 +19,22 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .clock import LONDON, system_clock
-from .config import Config
-from .directory import Directory
-from .errors import CarepanelError, PackDeferred, PanelError
-from .logs import safe_fields
-from .mailbox.archive import Archive
-from .mailbox.durable import make_dirs, write_atomic
-from .office import Converter, OfficeError, OfficeUnavailable
-from .outputs.notices import environment
-from .outputs.pack import BuiltPack, PackCase, PackDocument, build_pack, split_pack
-from .formats.sniff import sniff_format
-from .pipeline import agenda as agenda_rules
-from .pipeline import calendar
-from .pipeline.agenda import Agenda, Case
-from .pipeline.identity import reference
-from .store import Store
+from ..clock import LONDON, system_clock
+from ..config import Config
+from ..directory import Directory
+from ..errors import CarepanelError, PackDeferred, PanelError
+from ..logs import safe_fields
+from ..mailbox.archive import Archive
+from ..mailbox.durable import make_dirs, write_atomic
+from ..office import Converter, OfficeError, OfficeUnavailable
+from ..outputs.notices import environment
+from ..outputs.pack import BuiltPack, PackCase, PackDocument, build_pack, split_pack
+from ..formats.sniff import sniff_format
+from ..pipeline import agenda as agenda_rules
+from ..pipeline import calendar
+from ..pipeline.agenda import Agenda, Case, Slot
+from ..pipeline.identity import reference
+from ..store import Store
 
 log = logging.getLogger("carepanel.packs")
 
@@ -118,6 +118,21 @@ def _documents(store: Store, archive: Archive, case: Case) -> list[tuple[str, by
     return docs
 
 
+Paper = tuple[str, bytes | None, str | None, str | None]  # (title, bytes, format, problem)
+
+
+class _Progress:
+    """Counts the steps of a build for the caller's progress bar (``carepanel pack build``)."""
+
+    def __init__(self, total: int, report: Callable[[int, int, str], None] | None) -> None:
+        self.total, self.done, self.report = total, 0, report
+
+    def tick(self, label: str) -> None:
+        self.done += 1
+        if self.report:
+            self.report(self.done, self.total, label)
+
+
 def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, converter: Converter | None = None,
           progress: Callable[[int, int, str], None] | None = None, previous: PreviousDecisions | None = None,
           now: datetime | None = None, settle_for_missing: bool = True) -> PackResult:
@@ -135,57 +150,79 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
         from .decisions import previous_decisions
 
         previous = previous_decisions(store, before=panel_date)
-    raw: list[list[tuple[str, bytes | None, str | None, str | None]]] = []
+    raw = _gather(store, archive, slots, previous)
+    jobs = [(i, j) for i, docs in enumerate(raw) for j, d in enumerate(docs) if d[1] is not None and d[2] in WORD]
+    steps = _Progress(len(jobs) + len(slots) + 1, progress)
+    converted, transient = _convert(cfg, raw, jobs, converter, steps)
+    if transient and not settle_for_missing:
+        raise PackDeferred(f"LibreOffice hung or stopped while converting {transient} of the papers; "
+                           "the pack will be built again")
+    cases = _lay_out(slots, raw, converted, steps)
+    revision = len(store.packs(panel_date)) + 1
+    built_at = (now or system_clock()).astimezone(LONDON)
+    pack: BuiltPack = build_pack(f"{cfg.profile.title} – {cfg.profile.council}", agenda, cases,
+                                 marking=cfg.pack.marking, revision=revision, built_at=built_at)
+    path = _write(cfg, panel_date, revision, pack.pdf)
+    steps.tick("written")
+    warnings = list(pack.warnings) + [
+        f"{s.case.child_ref or s.case.title} ({s.starts:%H:%M}) runs past the end of the sitting at {agenda.panel.ends_at:%H:%M}"
+        for s in agenda.overflow]
+    case_rows = [{"submission_id": s.case.submission_id, "ref_id": s.case.ref_id, "kind": s.case.kind,
+                  "slot": s.starts.strftime("%H:%M"), "pages": list(pack.ranges[i])} for i, s in enumerate(slots)]
+    store.record_pack(panel_date, cfg.stored_path(path), hashlib.sha256(pack.pdf).hexdigest(), pack.pages, case_rows, warnings)
+    log.info("pack built", extra=safe_fields(event="pack_built", panel_date=panel_date.isoformat(), pages=pack.pages,
+                                             cases=len(slots), revision=revision, warnings=len(warnings)))
+    return PackResult(panel_date, path, pack.pages, revision, tuple(case_rows), tuple(warnings),
+                      tuple(s.case.ref_id for s in agenda.overflow))
+
+
+def _gather(store: Store, archive: Archive, slots: Sequence[Slot], previous: PreviousDecisions | None) -> list[list[Paper]]:
+    """Each slot's papers, form first, then the child's previous decisions (already PDFs)."""
+    raw: list[list[Paper]] = []
     for slot in slots:
         docs = _documents(store, archive, slot.case)
         if previous is not None and slot.case.child_key:
             docs += [(title, pdf, "pdf", None) for title, pdf in previous(slot.case.child_key)]
         raw.append(docs)
+    return raw
 
-    jobs = [(i, j) for i, docs in enumerate(raw) for j, d in enumerate(docs) if d[1] is not None and d[2] in WORD]
-    total_steps = len(jobs) + len(slots) + 1
-    done = 0
 
-    def tick(label: str) -> None:
-        nonlocal done
-        done += 1
-        if progress:
-            progress(done, total_steps, label)
-
+def _convert(cfg: Config, raw: list[list[Paper]], jobs: list[tuple[int, int]], converter: Converter | None,
+             steps: _Progress) -> tuple[dict[tuple[int, int], bytes | str], int]:
+    """The Word papers as PDF (or why not), converted in parallel; and how many failed because
+    LibreOffice hung, died or could not start (the machine's fault, not the paper's)."""
     converted: dict[tuple[int, int], bytes | str] = {}
-    transient = 0  # papers that failed because LibreOffice hung or died, not because of the paper
-    if jobs:
-        own = converter is None
-        try:
-            conv = converter or Converter(workers=cfg.pack.office_workers, timeout=cfg.pack.office_timeout_seconds)
-        except OfficeUnavailable as exc:
-            conv = None
-            for key in jobs:
-                converted[key] = exc.detail
-            transient += len(jobs)  # LibreOffice cannot start here: the machine's fault, not the papers'
-        if conv is not None:
-            try:
-                with ThreadPoolExecutor(max_workers=cfg.pack.office_workers, thread_name_prefix="pack") as pool:
-                    futures = {pool.submit(conv.to_pdf, raw[i][j][1] or b"", "." + str(raw[i][j][2])): (i, j) for i, j in jobs}
-                    for fut in as_completed(futures):
-                        key = futures[fut]
-                        try:
-                            converted[key] = fut.result()
-                        except OfficeError as exc:
-                            converted[key] = f"LibreOffice could not convert it ({exc.detail})"
-                            transient += exc.transient
-                        except OfficeUnavailable as exc:  # it died while starting, or cannot start at all
-                            converted[key] = f"LibreOffice could not convert it ({exc.detail})"
-                            transient += 1
-                        tick("converting Word documents")
-            finally:
-                if own:
-                    conv.close()
+    transient = 0
+    if not jobs:
+        return converted, transient
+    own = converter is None
+    try:
+        conv = converter or Converter(workers=cfg.pack.office_workers, timeout=cfg.pack.office_timeout_seconds)
+    except OfficeUnavailable as exc:
+        return {key: exc.detail for key in jobs}, len(jobs)  # LibreOffice cannot start here
+    try:
+        with ThreadPoolExecutor(max_workers=cfg.pack.office_workers, thread_name_prefix="pack") as pool:
+            futures = {pool.submit(conv.to_pdf, raw[i][j][1] or b"", "." + str(raw[i][j][2])): (i, j) for i, j in jobs}
+            for fut in as_completed(futures):
+                key = futures[fut]
+                try:
+                    converted[key] = fut.result()
+                except OfficeError as exc:
+                    converted[key] = f"LibreOffice could not convert it ({exc.detail})"
+                    transient += exc.transient
+                except OfficeUnavailable as exc:  # it died while starting, or cannot start at all
+                    converted[key] = f"LibreOffice could not convert it ({exc.detail})"
+                    transient += 1
+                steps.tick("converting Word documents")
+    finally:
+        if own:
+            conv.close()
+    return converted, transient
 
-    if transient and not settle_for_missing:
-        raise PackDeferred(f"LibreOffice hung or stopped while converting {transient} of the papers; "
-                           "the pack will be built again")
 
+def _lay_out(slots: Sequence[Slot], raw: list[list[Paper]], converted: dict[tuple[int, int], bytes | str],
+             steps: _Progress) -> list[PackCase]:
+    """Each case with its papers as PDFs, or a page saying why one is missing."""
     cases: list[PackCase] = []
     for i, slot in enumerate(slots):
         documents = []
@@ -201,30 +238,20 @@ def build(cfg: Config, store: Store, archive: Archive, panel_date: date, *, conv
             else:
                 documents.append(PackDocument(title, None, f"a {fmt or 'unknown'} file cannot be put in a PDF pack"))
         cases.append(PackCase(slot, tuple(documents)))
-        tick("laying out")
+        steps.tick("laying out")
+    return cases
 
-    revision = len(store.packs(panel_date)) + 1
-    built_at = (now or system_clock()).astimezone(LONDON)
-    pack: BuiltPack = build_pack(f"{cfg.profile.title} – {cfg.profile.council}", agenda, cases,
-                                 marking=cfg.pack.marking, revision=revision, built_at=built_at)
+
+def _write(cfg: Config, panel_date: date, revision: int, pdf: bytes) -> Path:
+    """The pack's file, all of it or nothing (the temporary file goes on failure)."""
     folder = cfg.packs_dir / panel_date.isoformat()
     path = folder / f"pack-{panel_date.isoformat()}-r{revision}.pdf"
     try:
         make_dirs(folder)
-        write_atomic(path, pack.pdf)  # all of it or nothing: the temporary file goes on failure
+        write_atomic(path, pdf)
     except OSError as exc:
         raise PackDeferred(f"the pack could not be written to {folder.name}: {exc.strerror or exc}") from exc
-    tick("written")
-    warnings = list(pack.warnings) + [
-        f"{s.case.child_ref or s.case.title} ({s.starts:%H:%M}) runs past the end of the sitting at {agenda.panel.ends_at:%H:%M}"
-        for s in agenda.overflow]
-    case_rows = [{"submission_id": s.case.submission_id, "ref_id": s.case.ref_id, "kind": s.case.kind,
-                  "slot": s.starts.strftime("%H:%M"), "pages": list(pack.ranges[i])} for i, s in enumerate(slots)]
-    store.record_pack(panel_date, cfg.stored_path(path), hashlib.sha256(pack.pdf).hexdigest(), pack.pages, case_rows, warnings)
-    log.info("pack built", extra=safe_fields(event="pack_built", panel_date=panel_date.isoformat(), pages=pack.pages,
-                                             cases=len(slots), revision=revision, warnings=len(warnings)))
-    return PackResult(panel_date, path, pack.pages, revision, tuple(case_rows), tuple(warnings),
-                      tuple(s.case.ref_id for s in agenda.overflow))
+    return path
 
 
 # --------------------------------------------------------------------------- sending
@@ -318,7 +345,7 @@ def due_papers(cfg: Config, store: Store, now: datetime) -> list[date]:
 def agenda_warnings(cfg: Config, store: Store, directory: Directory, now: datetime) -> list[dict[str, Any]]:
     """Before papers go out: tell the administrators, once, when the next panel's cases do not fit
     the sitting (between the cut-off and papers-out, when the list is settled but can still change)."""
-    from .outputs.notices import environment
+    from ..outputs.notices import environment
 
     warnings: list[dict[str, Any]] = []
     today = now.astimezone(LONDON).date()

@@ -4,7 +4,7 @@ Builds a self-contained folder (config, fictional staff directory, mailbox), dro
 panel mailbox really gets in a week -- a good request, a late one, one without the manager's
 sign-off, an incomplete one and its corrected resubmission, an email with no form, and the same
 email delivered twice -- then runs the service over it and shows what it decided and what it
-would have sent.  Every person and child in it is invented (see ``samples.py``).
+would have sent.  Every person and child in it is invented (see ``demo/samples.py``).
 
 Dates are worked out from today, so the demo shows the same story whenever it is run.
 """
@@ -25,20 +25,20 @@ from typing import Any
 
 from docx import Document
 
-from . import decisions, packs
-from .clock import LONDON, Clock, system_clock
-from .config import Profile, load_config, load_profile
-from .errors import CarepanelError, ConfigError
-from .mailbox.durable import make_dirs, write_atomic
-from .mailbox.folder import FolderInbox
-from .office import Converter, OfficeUnavailable
-from .outputs.seal import make_self_signed
-from .pipeline.decisions import Action, DecisionRecord
-from .pipeline import calendar
+from ..jobs import decisions, packs
+from ..clock import LONDON, Clock, system_clock
+from ..config import Profile, load_config, load_profile
+from ..errors import CarepanelError, ConfigError
+from ..mailbox.durable import make_dirs, write_atomic
+from ..mailbox.folder import FolderInbox
+from ..office import Converter, OfficeUnavailable
+from ..outputs.seal import make_self_signed
+from ..pipeline.decisions import Action, DecisionRecord
+from ..pipeline import calendar
 from .samples import CASES, SampleCase, SampleSignatory, north_somerset_form
-from .service import Service, open_service, run_forever
-from .store import Store
-from .web.auth import hash_password
+from ..service import Service, open_service, run_forever
+from ..store import Store
+from ..web.auth import hash_password
 
 MARKER = ".carepanel-demo"
 PANEL = "panel@example.gov.uk"
@@ -92,7 +92,7 @@ def backup_settings(folder: Path) -> str:
     """The ``[backup]`` section of a demo (or test) config: backups encrypted to an age key made
     for this folder.  The demo keeps the private key beside its config so ``restore`` works
     without ``--identity``; a council keeps its key off the machine and the backup store."""
-    from .backup import new_identity, public_key
+    from ..jobs.backup import new_identity, public_key
 
     key = folder / BACKUP_KEY
     recipient = public_key(key) if key.exists() else new_identity(key)

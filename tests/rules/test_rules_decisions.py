@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.config import PROFILE_NAMES, Profile, load_config, load_profile
-from carepanel.decisions import chair_in_directory
+from carepanel.jobs.decisions import chair_in_directory
 from carepanel.directory import parse_directory
 from carepanel.errors import PanelError
 from carepanel.outputs.notices import decision_recipients

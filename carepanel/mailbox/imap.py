@@ -80,10 +80,15 @@ class ImapInbox:
         self.client: IMAPClient | None = None
         self.uidvalidity: int | None = None
         self.separator = "/"  # as the server announces it, once connected
+        # After each (re)connect, look once for messages at or below the committed UID that are
+        # still in the folder: committed, then the service died (or the link dropped) before the
+        # move.  Offered again, each is found already stored and is only moved (no second answer).
+        self._leftovers_due = True
 
     # -------------------------------------------------------------- connection
 
     def connect(self) -> None:
+        self._leftovers_due = True
         cfg = self.cfg
         password = read_secret(cfg.password_env, cfg.password_file, what="mailbox password")
         port = cfg.port or (993 if cfg.tls == "ssl" else 143)
@@ -141,13 +146,16 @@ class ImapInbox:
 
     # -------------------------------------------------------------- reading
 
-    def new_messages(self, after_uid: int, limit: int = 50) -> list[ServerMessage]:
-        """Messages with a UID above ``after_uid``, oldest first, at most ``limit`` at a time."""
+    def new_messages(self, after_uid: int, limit: int = 50, up_to: int | None = None) -> list[ServerMessage]:
+        """Messages with a UID above ``after_uid`` (and at most ``up_to``), oldest first, at most
+        ``limit`` at a time; never one already flagged as processed."""
         c = self._c()
         try:
             info = c.select_folder(self.folder)
             self.uidvalidity = int(info[b"UIDVALIDITY"])
-            uids = sorted(u for u in c.search(["UID", f"{after_uid + 1}:*"]) if u > after_uid)[:limit]
+            top = "*" if up_to is None else str(up_to)
+            found = c.search(["UID", f"{after_uid + 1}:{top}", "UNKEYWORD", PROCESSED_FLAG.decode()])
+            uids = sorted(u for u in found if u > after_uid and (up_to is None or u <= up_to))[:limit]
             if not uids:
                 return []
             fetched = c.fetch(uids, ["BODY.PEEK[]", "INTERNALDATE"])
@@ -212,6 +220,11 @@ class ImapInbox:
         """One batch of at most ``batch`` messages past the committed UID (the service has
         already started again from 0 if the folder was renumbered)."""
         after = since.position if since is not None and since.epoch == self.uidvalidity else 0
+        if self._leftovers_due and after > 0:
+            self._leftovers_due = False
+            left = self.new_messages(0, limit=self.batch, up_to=after)
+            if left:
+                yield Batch(left)
         yield Batch(self.new_messages(after, limit=self.batch))
 
     def fetch(self, item: ServerMessage) -> Fetched:

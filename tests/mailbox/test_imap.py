@@ -102,6 +102,28 @@ def test_two_hundred_messages_with_a_restart_in_the_middle_are_each_processed_on
     assert state is not None and state.last_uid == 200 and state.connected
 
 
+def test_a_committed_message_left_in_the_inbox_by_a_crash_is_moved_after_reconnecting(tmp_path: Path,
+                                                                                     dovecot: Dovecot) -> None:
+    """Killed between the commit and the move, the watermark is already past the message; after
+    reconnecting it is found again, seen to be stored, and only moved (not answered twice)."""
+    cfg = load_config(project(tmp_path / "p", dovecot))
+    for n in range(3):
+        dovecot.deliver(message(n))
+    inbox = ImapInbox(cfg.mailbox)
+    moved = inbox.mark_processed
+    inbox.mark_processed = lambda item: None  # type: ignore[method-assign]  # "dies" before each move
+    with open_service(cfg) as svc:
+        assert svc.sweep(inbox) == 3
+        assert folder_count(dovecot, "INBOX") == 3
+        inbox.mark_processed = moved  # type: ignore[method-assign]
+        inbox.close()  # the service restarts, or the link drops: a new connection
+        svc.sweep(inbox)
+        assert len(svc.store.submissions()) == 3
+    inbox.close()
+    assert folder_count(dovecot, "INBOX") == 0 and folder_count(dovecot, "carepanel/processed") == 3
+    assert len(answered(cfg)) == 3  # each sender answered once
+
+
 def test_a_renumbered_folder_is_read_again_without_repeating_anything(tmp_path: Path, dovecot: Dovecot) -> None:
     cfg = load_config(project(tmp_path / "p", dovecot, on_processed="flag"))
     for n in range(5):

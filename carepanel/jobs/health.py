@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from .. import dbfile
+from .. import datadir, dbfile
 from ..clock import Clock, system_clock
 from ..config import Config
 from ..mailbox.durable import make_dirs, write_atomic
@@ -118,28 +118,21 @@ def _inbox_waiting(cfg: Config) -> tuple[int, int]:
 
 
 def _service_state(cfg: Config, now: datetime) -> dict[str, Any]:
+    """Whether a service runs comes from its lock on the data directory, which the kernel drops
+    the moment the process dies: a heartbeat's pid, once recycled by some other process, would
+    pass for a running service.  The heartbeat says only how the sweeps go."""
+    pid = datadir.holder(cfg.data_dir)
+    running = pid is not None
     try:
-        beat = json.loads(heartbeat_path(cfg).read_text(encoding="utf-8"))
+        beat: dict[str, Any] = json.loads(heartbeat_path(cfg).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return {"running": False, "last_sweep_at": None, "stale": False}
-    last = datetime.fromisoformat(beat["last_sweep_at"])
-    alive = _pid_alive(int(beat.get("pid", 0)))
+        beat = {}
+    last = beat.get("last_sweep_at")
     limit = timedelta(seconds=max(60.0, 5 * float(beat.get("poll_seconds") or 10)))
-    return {"running": alive, "pid": beat.get("pid") if alive else None, "last_sweep_at": beat["last_sweep_at"],
-            "stale": alive and now - last > limit, "mailbox_ok_at_last_sweep": beat.get("mailbox_ok"),
-            "last_error": beat.get("error")}
-
-
-def _pid_alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
+    stale = running and last is not None and now - datetime.fromisoformat(last) > limit
+    return {"running": running, "pid": pid if pid and pid > 0 else None, "last_sweep_at": last,
+            "stale": stale, "mailbox_ok_at_last_sweep": beat.get("mailbox_ok") if running else None,
+            "last_error": beat.get("error") if running else None}
 
 
 def _overdue(cfg: Config, store: Store, now: datetime) -> dict[str, int]:

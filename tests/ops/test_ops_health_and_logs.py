@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
 from click.testing import CliRunner
 
+from carepanel import datadir
 from carepanel.jobs import health
 from carepanel.cli import main
 from carepanel.clock import fixed_clock
@@ -79,7 +81,6 @@ def test_status_counts_queue_and_next_papers_out(tmp_path: Path) -> None:
             service.ingest_bytes(request_email(1, name, form), source="test")
     finally:
         (tmp_path / "data" / "outbox").chmod(0o700)
-    import os
 
     if os.geteuid() != 0:  # root writes anyway; the failing-outbox fault test covers it
         data = health.status(cfg, fixed_clock(datetime(2026, 12, 31, tzinfo=UTC)))
@@ -93,9 +94,28 @@ def test_a_stale_heartbeat_from_a_live_service_is_a_problem(tmp_path: Path) -> N
     cfg = load_config(config)
     (tmp_path / "data" / "inbox").mkdir(parents=True)
     then = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
-    health.note_sweep(cfg, mailbox_ok=True, clock=fixed_clock(then))  # this process is "the service"
-    assert health.status(cfg, fixed_clock(then))["healthy"]
-    late = health.status(cfg, fixed_clock(datetime(2026, 11, 18, 12, 10, tzinfo=UTC)))
-    assert not late["healthy"] and late["service"]["stale"]
-    code, out = cli(config, "health", "--json")
-    assert code == 2 and json.loads(out)["healthy"] is False
+    lock = datadir.acquire(cfg.data_dir)  # this process is "the service": it holds the lock, as run does
+    try:
+        health.note_sweep(cfg, mailbox_ok=True, clock=fixed_clock(then))
+        now = health.status(cfg, fixed_clock(then))
+        assert now["healthy"] and now["service"]["running"] and now["service"]["pid"] == os.getpid()
+        late = health.status(cfg, fixed_clock(datetime(2026, 11, 18, 12, 10, tzinfo=UTC)))
+        assert not late["healthy"] and late["service"]["stale"]
+        code, out = cli(config, "health", "--json")
+        assert code == 2 and json.loads(out)["healthy"] is False
+    finally:
+        lock.release()
+
+
+def test_a_heartbeat_whose_pid_lives_on_in_another_process_is_not_a_running_service(tmp_path: Path) -> None:
+    """The service died; its pid now belongs to some other process (here: this one).  Only the
+    lock on the data directory says a service runs, so health neither claims one nor calls it stale."""
+    config = write_project(tmp_path)
+    cfg = load_config(config)
+    (tmp_path / "data" / "inbox").mkdir(parents=True)
+    then = datetime(2026, 11, 18, 12, 0, tzinfo=UTC)
+    health.note_sweep(cfg, mailbox_ok=True, clock=fixed_clock(then))  # heartbeat with a live pid, no lock
+    data = health.status(cfg, fixed_clock(datetime(2026, 11, 18, 12, 10, tzinfo=UTC)))
+    assert data["service"]["running"] is False and data["service"]["pid"] is None
+    assert not data["service"]["stale"] and data["service"]["last_sweep_at"] == then.isoformat()
+    assert "running (pid" not in health.status_text(data)

@@ -5,7 +5,6 @@ reflow at 320 CSS pixels with no horizontal scrolling.  Debian's Chromium throug
 from __future__ import annotations
 
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,28 +12,20 @@ import pytest
 
 import test_browser
 from test_browser import server  # noqa: F401 - the real app served by uvicorn
+from chromium import chromium
 from webhelpers import ACCOUNTS, PASSWORD
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 PANEL = "2026-12-02"
 
 
 @pytest.fixture
 def browser():
-    if not Path(CHROMIUM).exists() or not AXE.exists():
-        pytest.fail("Chromium or axe-core is not installed: run scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+    with chromium(AXE) as b:
         yield b
-        b.close()
 
 
 def new_page(browser: Any, width: int = 1280) -> Any:

@@ -4,7 +4,6 @@ tests/web/screenshots/ for people to look at."""
 
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timezone
 import socket
 import threading
@@ -16,10 +15,10 @@ import pytest
 from carepanel.store import Store
 from carepanel.web.app import create_app
 from test_intake_e2e import NOW
+from chromium import chromium
 from webhelpers import ACCOUNTS, PASSWORD, seeded_project
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 # The app's "now": before the panel for intake, moved past the sitting for its decisions.
 CLOCK = [NOW]
 AFTER_PANEL = datetime(2026, 12, 2, 17, 0, tzinfo=timezone.utc)
@@ -53,17 +52,8 @@ def server(tmp_path: Path):
 
 @pytest.fixture
 def page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
-        context = browser.new_context(viewport={"width": 1360, "height": 900})
-        yield context.new_page()
-        browser.close()
+    with chromium() as browser:
+        yield browser.new_context(viewport={"width": 1360, "height": 900}).new_page()
 
 
 def sign_in(page, base: str, role: str) -> None:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -14,26 +13,18 @@ import pytest
 from PIL import Image
 
 import test_browser
+from chromium import chromium
 from test_browser import server  # noqa: F401 - the real app served by uvicorn
 from webhelpers import ACCOUNTS, PASSWORD
 
 pytestmark = pytest.mark.slow
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
 @pytest.fixture
 def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Chromium is not installed: run scripts/setup.sh")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--disable-sync", "--no-first-run", "--disable-quic"])
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def signed_in(browser: Any, base: str, role: str) -> Any:

@@ -18,20 +18,18 @@ for ``settle_seconds``.
 from __future__ import annotations
 
 import argparse
-import email
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
-from email import policy
 from pathlib import Path
 
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email, supporting_document
 from carepanel.demo.samples import CASES, SampleSignatory, north_somerset_form
+from paced import message_key, paced_waits
 
 
 def messages(count: int) -> list[bytes]:
@@ -48,7 +46,7 @@ def messages(count: int) -> list[bytes]:
                        children=(replace(base.children[0], name=f"Child Bench{n}", child_id=f"LCS8{n:05d}"),))
         out.append(compose_email(sw, "sam.worker@example.gov.uk", f"CRP request {n}", "Attached.",
                                  now - timedelta(minutes=5), [("CRP request form.docx", north_somerset_form(case))] + papers,
-                                 f"<bench-{n}@example.gov.uk>"))
+                                 message_key(n)))
     return out
 
 
@@ -76,30 +74,12 @@ def run(count: int, gap: float, how: str) -> list[float]:
         mails = messages(count)
         proc = subprocess.Popen([sys.executable, "-m", "carepanel.cli", "--config", str(folder / "config.toml"),
                                  "run", "--no-web"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        landed: dict[str, float] = {}
-        answered: dict[str, float] = {}
         try:
-            time.sleep(4.0)  # start-up is not part of the figure
-            seen: set[Path] = set()
-            next_drop = time.monotonic()
-            n = 0
-            deadline = time.monotonic() + count * gap + 120
-            while len(answered) < count and time.monotonic() < deadline:
-                if n < count and time.monotonic() >= next_drop:
-                    deliver(mails[n], inbox, staging, f"{n:04d}.eml", how)
-                    landed[f"<bench-{n}@example.gov.uk>"] = time.monotonic()
-                    n += 1
-                    next_drop += gap
-                for path in outbox.glob("*.eml"):
-                    if path not in seen:
-                        seen.add(path)
-                        msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
-                        answered[str(msg["In-Reply-To"])] = time.monotonic()
-                time.sleep(0.005)
+            return paced_waits(count, gap, lambda n: deliver(mails[n], inbox, staging, f"{n:04d}.eml", how),
+                               outbox, settle=4.0)
         finally:
             proc.terminate()
             proc.wait(timeout=30)
-    return sorted(answered[k] - landed[k] for k in answered if k in landed)
 
 
 def main() -> None:

@@ -10,8 +10,8 @@
 2. Latency: the real service (``carepanel run --no-web``, its own process, default settings
    apart from the folders) watching an inbox; messages are renamed into the inbox one every
    ``--gap`` seconds and the time until the acknowledgement file appears in the outbox is taken
-   for each.  The inbox's settle time (1 s by default: a file must stop changing before it is
-   read, so a half-copied file is never read) is part of the figure, and printed.
+   for each.  On Linux the inbox reads a file as soon as its writer closes it (inotify's
+   close-after-write); a rename lands whole, so no settle wait is in the figure.
 """
 
 from __future__ import annotations

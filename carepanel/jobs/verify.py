@@ -19,6 +19,7 @@ from pathlib import Path
 from .. import datadir
 from . import health
 from ..config import Config
+from ..mailbox import registry
 from ..mailbox.archive import Archive
 from ..store import Store
 
@@ -55,7 +56,7 @@ def verify(cfg: Config, *, now: float | None = None) -> Report:
     report.counts = {"ledger": len(ledger), "submissions": len(submissions)}
     _check_ledger(ledger, submissions, report)
     _check_archive(Archive(cfg.archive_dir), ledger, now, report)
-    processed = getattr(cfg.mailbox.settings, "processed_path", None)  # the folder backend's own folders
+    processed = registry.backend(cfg.mailbox.backend).local_processed(cfg)
     if processed is not None:
         _check_processed_folder(processed, ledger, report)
     return report

@@ -510,3 +510,8 @@ def _check_extras(cfg: Config, box: ExchangeMailbox) -> str:
             out += (f"; {role} list {address}: {counted} members" if isinstance(counted, int)
                     else f"; {role} list {address} NOT readable: {counted}")
     return out
+
+
+def local_processed(cfg: Config) -> None:
+    """Processed messages stay in a folder on the server, not on this machine."""
+    return None

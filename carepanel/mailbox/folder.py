@@ -297,3 +297,8 @@ def open_inbox(cfg: Config, clock: Clock = system_clock) -> FolderInbox:
 def check(cfg: Config) -> str:
     inbox = FolderInbox(cfg.mailbox)
     return f"can read {inbox.path} ({len(inbox.pending())} waiting)"
+
+
+def local_processed(cfg: Config) -> Path:
+    """Where processed messages are moved: verify checks each one is on the ledger."""
+    return _required(folder_settings(cfg.mailbox).processed_path, "processed_path")

@@ -340,3 +340,8 @@ def check(cfg: Config) -> str:
         box.close()
     return (f"signed in to Microsoft Graph; can read {m.address}'s {folder} ({count} messages in it) "
             f"and file into {m.processed_folder.replace('/', '-')}")
+
+
+def local_processed(cfg: Config) -> None:
+    """Processed messages stay in a folder on the server, not on this machine."""
+    return None

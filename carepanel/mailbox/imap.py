@@ -334,3 +334,8 @@ def check(cfg: Config) -> str:
         inbox.close()
     return (f"signed in to {m.host} as {m.username}; can read {inbox.folder} ({waiting} messages in it) "
             f"and file into {inbox.processed_folder}")
+
+
+def local_processed(cfg: Config) -> None:
+    """Processed messages stay in a folder on the server, not on this machine."""
+    return None

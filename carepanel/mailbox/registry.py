@@ -5,7 +5,9 @@ this package offering:
 
 - ``open_inbox(cfg, clock)``: the running service's ``base.Mailbox`` for it;
 - ``check(cfg)``: for ``carepanel mailbox check``: connect, sign in, open the folders as the
-  service would, and say in words what it can read; ``MailboxUnavailable`` says why not.
+  service would, and say in words what it can read; ``MailboxUnavailable`` says why not;
+- ``local_processed(cfg)``: the folder on this machine where processed messages are kept, for
+  ``carepanel verify`` to hold against the ledger, or ``None`` when they stay on a server.
 
 The module is imported only when its backend is configured, so a council on IMAP never loads
 the Exchange libraries.  Adding a backend: README, "Adding a mailbox backend".
@@ -16,6 +18,7 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
@@ -43,6 +46,10 @@ class Backend:
     @property
     def check(self) -> Callable[[Config], str]:
         return self._load().check  # type: ignore[no-any-return]
+
+    @property
+    def local_processed(self) -> Callable[[Config], Path | None]:
+        return self._load().local_processed  # type: ignore[no-any-return]
 
 
 BACKENDS: dict[str, Backend] = {

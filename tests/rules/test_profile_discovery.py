@@ -48,8 +48,9 @@ def test_the_builtin_profiles_are_found_in_the_contracts_order() -> None:
     which equally matching built-in forms are tried."""
     listed = re.search(r"Built-in profile names.*?:\n(.*?)\n\n", CONTRACT.read_text(encoding="utf-8"), re.S)
     assert listed, "the contract's list of built-in profile names"
-    assert PROFILE_NAMES == tuple(re.findall(r"`([a-z-]+)`", listed.group(1)))
-    assert PROFILE_NAMES == profile_names()
+    contract = tuple(re.findall(r"`([a-z-]+)`", listed.group(1)))
+    assert tuple(n for n in PROFILE_NAMES if n in contract) == contract  # a council added later may sit between
+    assert PROFILE_NAMES[0] == contract[0] == "north-somerset" and PROFILE_NAMES == profile_names()
 
 
 def test_the_command_lines_profile_choice_is_the_profiles_found() -> None:

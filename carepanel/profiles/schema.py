@@ -347,6 +347,11 @@ def _where(loc: tuple[int | str, ...], where: str = "") -> str:
     return out
 
 
+# A value of the wrong kind, in the words the service settings use (``config/table.py``).
+_EXPECTED = {"int_type": "a whole number", "float_type": "a number", "string_type": "a string", "bool_type":
+             "true or false", "list_type": "a list", "dict_type": "a table", "model_type": "a table"}
+
+
 def _message(err: Any, prefix: str = "") -> str:
     where, kind, value, ctx = _where(err["loc"], prefix), err["type"], err.get("input"), err.get("ctx", {})
     if kind == "extra_forbidden":
@@ -362,6 +367,8 @@ def _message(err: Any, prefix: str = "") -> str:
         return f"{where}: must be {ctx['ge']} or more" if ctx["ge"] == 0 else f"{where}: must be at least {ctx['ge']}"
     if kind == "less_than_equal":
         return f"{where}: must be at most {ctx['le']}"
+    if kind in _EXPECTED:
+        return f"{where}: expected {_EXPECTED[kind]}, got {value!r}"
     return f"{where}: {err['msg'].lower()}, got {value!r}"
 
 

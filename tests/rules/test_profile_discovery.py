@@ -59,12 +59,14 @@ def test_the_command_lines_profile_choice_is_the_profiles_found() -> None:
 
 
 @pytest.mark.parametrize(("override", "message"), [
-    ({"decisions": {"pre_proceedings_review_weeks": ["soon"]}}, "decisions.pre_proceedings_review_weeks[0]: "),
-    ({"decisions": {"labels": {"approve": 3}}}, "decisions.labels.approve: "),
+    ({"decisions": {"pre_proceedings_review_weeks": ["soon"]}},
+     "decisions.pre_proceedings_review_weeks[0]: expected a whole number, got 'soon'"),
+    ({"decisions": {"labels": {"approve": 3}}}, "decisions.labels.approve: expected a string, got 3"),
+    ({"decisions": {"upload_within_hours": "two days"}}, "decisions.upload_within_hours: expected a whole number, got 'two days'"),
     ({"decisions": {"labels": {"return_to_panel": "Back to panel"}}},
      "decisions.labels: 'return_to_panel' is not one of this profile's outcomes"),
-    ({"emergency": {"window": [{"max_days": 10, "keywords": ["respite", 7]}]}}, "emergency.window[0].keywords[1]: "),
-    ({"emergency": {"authority": [{"roles": ["director"], "source": ["the policy"]}]}}, "emergency.authority[0].source: "),
+    ({"emergency": {"window": [{"max_days": 10, "keywords": ["respite", 7]}]}}, "emergency.window[0].keywords[1]: expected a string, got 7"),
+    ({"emergency": {"authority": [{"roles": ["director"], "source": ["the policy"]}]}}, "emergency.authority[0].source: expected a string, got ['the policy']"),
 ])
 def test_a_mistake_in_decisions_or_emergency_names_its_key(override: dict, message: str) -> None:
     """The first two were let through before one model checked these tables (a review week

@@ -41,10 +41,6 @@ class Table:
     def table(self, key: str) -> Table:
         return Table(self.take(key, dict, {}), self._name(key))
 
-    def tables(self, key: str) -> list[Table]:
-        items = self.take(key, list, [])
-        return [Table(item, f"{self._name(key)}[{i}]") for i, item in enumerate(items)]
-
     def choice(self, key: str, options: tuple[str, ...], default: Any = ...) -> Any:
         value = self.take(key, str, default)
         if value is not None and value not in options:

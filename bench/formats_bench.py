@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests" / "parsers"))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from carepanel.config import default_config, load_profile  # noqa: E402
+from carepanel.config import default_config  # noqa: E402
+from carepanel.profiles import load_profile  # noqa: E402
 from carepanel.errors import DocumentError  # noqa: E402
 from carepanel.office import Converter  # noqa: E402
 from carepanel.parsers.sandbox import SandboxedReader  # noqa: E402

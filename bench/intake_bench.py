@@ -34,7 +34,8 @@ import pdfplumber
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from carepanel.config import default_config, load_profile  # noqa: E402
+from carepanel.config import default_config  # noqa: E402
+from carepanel.profiles import load_profile  # noqa: E402
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email, supporting_document  # noqa: E402
 from carepanel.office import Converter, soffice_available  # noqa: E402
 from carepanel.parsers import read_request  # noqa: E402

@@ -33,7 +33,8 @@ import pypdfium2
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from carepanel.config import default_config, load_profile  # noqa: E402
+from carepanel.config import default_config  # noqa: E402
+from carepanel.profiles import load_profile  # noqa: E402
 from carepanel.office import Converter, soffice_available  # noqa: E402
 from carepanel.parsers import read_request  # noqa: E402
 from carepanel.demo.samples import CASES, sample_form  # noqa: E402

@@ -30,7 +30,8 @@ from dataclasses import replace  # noqa: E402
 
 import scans  # noqa: E402
 
-from carepanel.config import default_config, load_profile  # noqa: E402
+from carepanel.config import default_config  # noqa: E402
+from carepanel.profiles import load_profile  # noqa: E402
 from carepanel.errors import DocumentError  # noqa: E402
 from carepanel.office import Converter  # noqa: E402
 from carepanel.parsers import read_request  # noqa: E402

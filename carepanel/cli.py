@@ -20,7 +20,8 @@ from typing import Any, NoReturn
 import click
 
 from .clock import Clock, system_clock
-from .config import PROFILE_NAMES, Config, builtin_forms, forms_for, load_config
+from .config import Config, load_config
+from .profiles import PROFILE_NAMES, builtin_forms, forms_for
 from .errors import CarepanelError, ConfigError
 
 log = logging.getLogger("carepanel.cli")

@@ -21,7 +21,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import DIRECTORY_ROLES, SENIORITY, Config
+from .config import Config
+from .profiles import DIRECTORY_ROLES, SENIORITY
 from .errors import ConfigError
 from .models import StaffMember
 

@@ -16,8 +16,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import (PROFILE_NAMES, WEEKDAYS, Deadline, DecisionDeadline, Exclusion, Profile, SignoffRequirement,
-                     load_profile)
+from .profiles import (PROFILE_NAMES, WEEKDAYS, Deadline, DecisionDeadline, Exclusion, Profile, SignoffRequirement,
+                       load_profile)
 
 ROLE_TITLES = {
     "assistant_team_manager": "Assistant Team Manager", "team_manager": "Team Manager",

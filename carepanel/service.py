@@ -25,7 +25,8 @@ from typing import Any
 
 from . import datadir
 from .clock import Clock, system_clock
-from .config import Config, forms_for
+from .config import Config
+from .profiles import forms_for
 from .directory import Directory, directory_for
 from .directory_watch import LiveDirectory
 from .logs import safe_fields, setup_logging

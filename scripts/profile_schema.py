@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Write carepanel/profiles/profile.schema.json, the JSON Schema of a panel profile (from the
-pydantic model in carepanel/profile_model.py).  tests/rules/test_profile_schema.py fails when
+pydantic model in carepanel/profiles/schema.py).  tests/rules/test_profile_schema.py fails when
 it is stale.  An editor with a TOML language server (Taplo, Even Better TOML) uses it when a
 profile or config starts with: #:schema ./profile.schema.json
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from carepanel.profile_model import json_schema
+from carepanel.profiles import json_schema
 
 PATH = Path(__file__).resolve().parents[1] / "carepanel" / "profiles" / "profile.schema.json"
 

@@ -5,7 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import PROFILE_NAMES, build_config, load_config, load_profile
+from carepanel.config import build_config, load_config
+from carepanel.profiles import PROFILE_NAMES, load_profile
 from carepanel.errors import ConfigError
 
 

@@ -20,7 +20,7 @@ from pypdf import PdfReader
 
 from carepanel.jobs import decisions, packs
 from carepanel.cli import main
-from carepanel.config import PROFILE_NAMES, load_profile
+from carepanel.profiles import PROFILE_NAMES, load_profile
 from carepanel.demo import compose_email
 from carepanel.errors import PanelError
 from carepanel.jobs.review import Review

@@ -27,7 +27,8 @@ from docx import Document
 
 from ..jobs import decisions, packs
 from ..clock import LONDON, Clock, system_clock
-from ..config import Profile, load_config, load_profile
+from ..config import load_config
+from ..profiles import Profile, load_profile
 from ..errors import CarepanelError, ConfigError
 from ..mailbox.durable import make_dirs, write_atomic
 from ..mailbox.folder import FolderInbox

@@ -1,6 +1,6 @@
 """The mailbox backends, by the name ``[mailbox] backend`` gives: one line each.
 
-Each backend is a settings dataclass (``config.py``, read from ``[mailbox]``) and one module of
+Each backend is a settings dataclass (``config/settings.py``, read from ``[mailbox]``) and one module of
 this package offering:
 
 - ``open_inbox(cfg, clock)``: the running service's ``base.Mailbox`` for it;

@@ -22,7 +22,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import date
 
-from ..config import FormSpec, Limits, Profile
+from ..config import Limits
+from ..profiles import FormSpec, Profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment
 from ..logs import safe_fields
 from ..models import Request, SourceFile, sha256_hex

@@ -18,7 +18,7 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
-from ..config import FormSpec, Profile
+from ..profiles import FormSpec, Profile
 from ..models import Costs, Request, Signatory, SourceFile, Worker
 from .children import Children, build_children, read_children
 from .fields import Fields, read_fields

@@ -13,7 +13,7 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-from ..config import FormSpec
+from ..profiles import FormSpec
 from ..errors import NotARequestForm
 from .forms import Reading, read_form
 from .layout import Layout

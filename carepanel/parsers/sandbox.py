@@ -23,7 +23,8 @@ from datetime import date
 from multiprocessing.connection import Connection
 from typing import TYPE_CHECKING, Any
 
-from ..config import FormSpec, Limits, Profile
+from ..config import Limits
+from ..profiles import FormSpec, Profile
 from ..errors import DocumentError, NotARequestForm, UnreadableAttachment, UnsafeAttachment
 from ..logs import safe_fields
 from ..models import Request

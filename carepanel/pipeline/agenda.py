@@ -16,7 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ..config import Profile
+from ..profiles import Profile
 from ..models import Panel
 
 KIND_RANK = {"ratification": 0, "review": 1, "manual": 2, "request": 3}

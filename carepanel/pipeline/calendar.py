@@ -26,7 +26,7 @@ from functools import lru_cache
 import holidays
 
 from ..clock import LONDON
-from ..config import Deadline, PanelRules, Profile
+from ..profiles import Deadline, PanelRules, Profile
 from ..errors import ConfigError
 from ..models import Panel
 

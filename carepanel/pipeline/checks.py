@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from ..config import Advice, Exclusion, Profile
+from ..profiles import Advice, Exclusion, Profile
 from ..parsers.request_types import mentions_any
 from ..models import AttachmentInfo, Flag, Request
 

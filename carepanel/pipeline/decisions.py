@@ -15,7 +15,7 @@ from typing import Any
 from dateutil.relativedelta import relativedelta
 
 from ..clock import LONDON
-from ..config import DecisionDeadline, EmergencyAuthority, Profile
+from ..profiles import DecisionDeadline, EmergencyAuthority, Profile
 from ..errors import PanelError
 from . import calendar
 from ..models import StaffMember

@@ -19,7 +19,8 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from .. import parsers
-from ..config import FormSpec, Limits, Profile
+from ..config import Limits
+from ..profiles import FormSpec, Profile
 from ..directory import Directory
 from ..errors import DocumentError, RetryLater, UnreadableAttachment
 from . import calendar, checks, signoff

@@ -8,7 +8,7 @@ will be considered"): it is held for the next panel and cannot be accepted for t
 
 from __future__ import annotations
 
-from ..config import Profile
+from ..profiles import Profile
 from ..directory import Directory
 
 

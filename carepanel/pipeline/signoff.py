@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ..config import Profile, SignoffRequirement
+from ..profiles import Profile, SignoffRequirement
 from ..directory import Directory, satisfying_roles
 from ..parsers.request_types import mentions_any
 from ..models import Flag, Message, Request, Signoff

@@ -15,7 +15,8 @@ from test_intake_e2e import config_for
 
 from carepanel import parsers
 from carepanel.cli import main
-from carepanel.config import forms_for, load_config
+from carepanel.config import load_config
+from carepanel.profiles import forms_for
 from carepanel.errors import ConfigError
 from carepanel.directory import Directory
 from carepanel.office import Converter

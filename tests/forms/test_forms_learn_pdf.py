@@ -10,10 +10,10 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from carepanel.config import default_config, load_form_file, load_profile
-from carepanel.config import forms_for
+from carepanel.config import default_config
 from carepanel.parsers import read_request
 from carepanel.parsers.learn import learn_file, to_toml
+from carepanel.profiles import forms_for, load_form_file, load_profile
 
 FIELDS = [("Name of social worker", "Sam Worker"), ("Date of panel", "2/12/2026"),
           ("Decision sought from the panel", "Funding for respite care"),

@@ -33,7 +33,8 @@ from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
 from carepanel import parsers
-from carepanel.config import Limits, Profile, builtin_forms, load_profile
+from carepanel.config import Limits
+from carepanel.profiles import Profile, builtin_forms, load_profile
 from carepanel.parsers.values import parse_yes_no
 from carepanel.models import Request
 from carepanel.demo.samples import signature_png

@@ -9,7 +9,8 @@ from pathlib import Path
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 
-from carepanel.config import default_config, load_profile
+from carepanel.config import default_config
+from carepanel.profiles import load_profile
 from carepanel.parsers import read_request
 
 PROFILE = load_profile("north-somerset")

@@ -10,7 +10,8 @@ from datetime import date
 import pytest
 from reportlab.pdfgen import canvas
 
-from carepanel.config import Limits, Profile
+from carepanel.config import Limits
+from carepanel.profiles import Profile
 from carepanel.errors import UnreadableAttachment
 from carepanel.parsers import pdf_reader, read_request
 from carepanel.parsers.children import build_children, normalise_id, read_children

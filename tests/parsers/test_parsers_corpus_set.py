@@ -55,7 +55,7 @@ from wordxml import (
 )
 
 from carepanel import parsers
-from carepanel.config import builtin_forms
+from carepanel.profiles import builtin_forms
 from carepanel.demo import compose_email
 from carepanel.directory import parse_directory
 from carepanel.mailbox.message import parse_message

@@ -13,7 +13,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from carepanel.config import default_config, load_profile
+from carepanel.config import default_config
+from carepanel.profiles import load_profile
 from carepanel.errors import DocumentError
 from carepanel.parsers import read_request
 from carepanel.models import Request

@@ -13,7 +13,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas
 
-from carepanel.config import default_config, load_profile
+from carepanel.config import default_config
+from carepanel.profiles import load_profile
 from carepanel.parsers import read_request
 from carepanel.parsers.ocr import OCR_WARNING
 

@@ -12,7 +12,8 @@ import pytest
 from msgfile import MsgAttachment, MsgItem, msg
 
 from carepanel import parsers
-from carepanel.config import Limits, load_profile
+from carepanel.config import Limits
+from carepanel.profiles import load_profile
 from carepanel.errors import (
     DocumentError,
     NotARequestForm,

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import default_config, load_profile
+from carepanel.config import default_config
+from carepanel.profiles import load_profile
 from carepanel.errors import UnreadableAttachment
 from carepanel.parsers.sandbox import SandboxedReader
 from carepanel.demo.samples import sample_form

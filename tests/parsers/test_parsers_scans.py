@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 from scans import PHOTO, ScanKind, scan
 
-from carepanel.config import default_config, load_profile
+from carepanel.config import default_config
+from carepanel.profiles import load_profile
 from carepanel.office import Converter
 from carepanel.parsers import read_request
 from carepanel.parsers.ocr import OCR_WARNING

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from carepanel.config import load_profile
+from carepanel.profiles import load_profile
 from carepanel.pipeline import agenda, calendar
 from carepanel.pipeline.agenda import Case
 

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from carepanel.clock import LONDON
-from carepanel.config import PROFILE_NAMES, WEEKDAYS, Profile, build_profile, load_profile, load_profile_data
+from carepanel.profiles import PROFILE_NAMES, WEEKDAYS, Profile, build_profile, load_profile, load_profile_data
 from carepanel.errors import ConfigError
 from carepanel.pipeline import calendar
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from carepanel.config import load_profile
+from carepanel.profiles import load_profile
 from carepanel.pipeline.checks import below_threshold, missing_documents, missing_fields, out_of_scope
 from carepanel.models import AttachmentInfo, Child
 from helpers import a_request, costs

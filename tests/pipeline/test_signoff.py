@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from carepanel.config import load_profile
+from carepanel.profiles import load_profile
 from carepanel.models import AuthResults, QuotedMessage, Signatory
 from carepanel.pipeline.signoff import agrees, check_signoff
 from helpers import a_message, a_request

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import PROFILE_NAMES, load_profile
+from carepanel.profiles import PROFILE_NAMES, load_profile
 from carepanel.directory import parse_directory
 from carepanel.pipeline import calendar
 from carepanel.pipeline.late import late_refusal

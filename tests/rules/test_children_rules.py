@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import PROFILE_NAMES
+from carepanel.profiles import PROFILE_NAMES
 from carepanel.demo.samples import SamplePerson
 from rules_mail import CHILD, a_bexley_case, a_case, codes, email, forwarded, judge, proves
 

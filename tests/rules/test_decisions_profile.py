@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from carepanel.config import PROFILE_NAMES, load_profile
+from carepanel.profiles import PROFILE_NAMES, load_profile
 from carepanel.errors import ConfigError
 
 
@@ -23,8 +23,8 @@ def test_every_decision_and_emergency_rule_carries_its_policy_words(name: str) -
     ({"decisions": {"deadlines": [{"event": "filed", "from": "panel", "hours": 4}]}},
      "decisions.deadlines[0].event: 'filed' is not one of drafted, signed, uploaded"),
     ({"decisions": {"combinations": [["approve", "return_to_panel"]]}}, "decisions.combinations[0]: a list of two or more"),
-    ({"decisions": {"notify": ["the_press"]}}, "decisions.notify: 'the_press' is not one of"),
-    ({"emergency": {"authority": [{"roles": ["deputy_director"]}]}}, "emergency.authority[0].roles: 'deputy_director' is not one of"),
+    ({"decisions": {"notify": ["the_press"]}}, "decisions.notify[0]: 'the_press' is not one of"),
+    ({"emergency": {"authority": [{"roles": ["deputy_director"]}]}}, "emergency.authority[0].roles[0]: 'deputy_director' is not one of"),
     ({"emergency": {"authority": [{"roles": ["director"], "when": "sometimes"}]}},
      "emergency.authority[0].when: 'sometimes' is not one of always, high_cost, not_high_cost"),
     ({"emergency": {"window": [{"max_days": 10, "days": 3}]}}, "unknown key: emergency.window[0].days"),

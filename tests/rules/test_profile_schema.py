@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import PROFILE_NAMES, build_config
+from carepanel.config import build_config
 from carepanel.errors import ConfigError
-from carepanel.profile_model import json_schema
+from carepanel.profiles import PROFILE_NAMES, json_schema
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 from starlette.testclient import TestClient
 
-from carepanel.config import PROFILE_NAMES, load_config, load_profile
+from carepanel.config import load_config
+from carepanel.profiles import PROFILE_NAMES, load_profile
 from carepanel.rules import profile_rules
 from carepanel.store import Store
 from carepanel.web.app import create_app

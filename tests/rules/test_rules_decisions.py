@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.config import PROFILE_NAMES, Profile, load_config, load_profile
+from carepanel.config import load_config
+from carepanel.profiles import PROFILE_NAMES, Profile, load_profile
 from carepanel.jobs.decisions import chair_in_directory
 from carepanel.directory import parse_directory
 from carepanel.errors import PanelError

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from carepanel import rules
-from carepanel.config import PROFILE_NAMES, load_profile
+from carepanel.profiles import PROFILE_NAMES, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -149,8 +149,9 @@ def test_a_database_file_replaced_under_the_store_is_noticed(tmp_path: Path) -> 
 def test_the_service_whose_database_was_replaced_takes_nothing_in_and_tells_the_administrators(tmp_path: Path) -> None:
     cfg = config_for(tmp_path)
     inbox = cfg.mailbox.path
+    lock = datadir.acquire(cfg.data_dir)  # this process is "the running service": it holds the lock, as run does
     with open_service(cfg, clock=lambda: NOW) as svc:
-        health.note_sweep(cfg, mailbox_ok=True)  # this process is "the running service"
+        health.note_sweep(cfg, mailbox_ok=True)
         from carepanel.mailbox.folder import FolderInbox
 
         folder = FolderInbox(replace(cfg.mailbox, settings=replace(cfg.mailbox.settings, settle_seconds=0)))
@@ -167,6 +168,7 @@ def test_the_service_whose_database_was_replaced_takes_nothing_in_and_tells_the_
         status = health.status(cfg, clock=lambda: NOW)
         assert not status["healthy"]
         assert any("replaced" in p and "stopped taking mail in" in p for p in status["problems"]), status["problems"]
+    lock.release()
 
 
 def test_a_second_service_on_one_data_dir_refuses_to_start(tmp_path: Path) -> None:

@@ -69,11 +69,16 @@ def main() -> None:
         seconds.append(time.perf_counter() - start)
         found = {squash(c.name): c for c in got}
         right = {"name": 0, "dob": 0, "child_id": 0}
+        misses: list[str] = []
         for child in want.children:
             mine = found.get(squash(child.name))
             right["name"] += mine is not None
             right["dob"] += mine is not None and mine.dob == child.dob
             right["child_id"] += mine is not None and squash(mine.child_id) == squash(child.child_id)
+            if mine is None or mine.dob != child.dob or squash(mine.child_id) != squash(child.child_id):
+                misses.append(f"    miss: want {child.name!r} {child.dob} {child.child_id!r}; read "
+                              + (f"{mine.name!r} {mine.dob} {mine.child_id!r}" if mine else
+                                 repr([(c.name, str(c.dob), c.child_id) for c in got])))
         for k in totals:
             totals[k][0] += right[k]
             totals[k][1] += len(want.children)
@@ -81,6 +86,8 @@ def main() -> None:
             (" photo" if kind.photo else "") + f" {kind.container}"
         print(f"  {label:<44} {key:<22} names {right['name']}/{len(want.children)}  dob {right['dob']}  ids {right['child_id']}"
               f"  {seconds[-1]:5.1f} s")
+        for miss in misses:  # what was read against what the form says, to see why
+            print(miss)
     all_right = sum(v[0] for v in totals.values())
     all_count = sum(v[1] for v in totals.values())
     print("right: " + ", ".join(f"{k} {v[0]}/{v[1]} ({100 * v[0] / max(1, v[1]):.0f}%)" for k, v in totals.items())

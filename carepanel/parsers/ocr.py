@@ -8,6 +8,7 @@ and OCR runs inside the sandboxed reader with the same deadline as any other rea
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import time
@@ -16,6 +17,11 @@ from dataclasses import replace
 from ..errors import UnreadableAttachment
 from ..models import Request
 from .layout import Block, Layout, Paragraph
+
+# Tesseract's OpenMP threads fight each other and every other process on a small shared machine:
+# one thread reads a page about five times faster here (and see tesseract-ocr/tesseract#898,
+# #3109).  Set for the Tesseract processes pytesseract starts; an operator's own setting wins.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 OCR_WARNING = "read by OCR from a scan or photo: an administrator should check every field against the original"
 MAX_OCR_PAGES = 6

@@ -21,6 +21,7 @@ from typing import Any
 
 from ..errors import UnreadableAttachment
 from .layout import Block
+from .ocr_cells import reread_cells
 from .pdf_fast import FastPage
 
 POINTS = 72.0
@@ -51,7 +52,30 @@ def page_blocks(image: Any, dpi: float, deadline: float | None) -> list[tuple[bo
     chars = _words(clean, scale, deadline)
     height, width = gray.shape
     page = FastPage(width * scale, height * scale, chars, edges, [])
-    return _page_blocks(page)
+
+    def read_cell(box: tuple[float, float, float, float], allowed: str, enlarged: bool) -> list[dict[str, Any]]:
+        return _cell_words(clean, box, scale, allowed, enlarged, deadline, cv2)
+
+    return _page_blocks(reread_cells(page, read_cell))
+
+
+def _cell_words(clean: Any, box: tuple[float, float, float, float], scale: float, allowed: str, enlarged: bool,
+                deadline: float | None, cv2: Any) -> list[dict[str, Any]]:
+    """One table cell read on its own with only ``allowed`` characters (``ocr_cells``), its words
+    placed on the page.  ``enlarged``: twice the size and black and white by Otsu's threshold,
+    a second opinion that sees the strokes differently."""
+    x0, top, x1, bottom = (round(v / scale) for v in box)
+    crop = clean[max(0, top):bottom, max(0, x0):x1]
+    factor = 1.0
+    if enlarged:
+        factor = 2.0
+        crop = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        crop = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[1]
+    pad = int(10 * factor)  # Tesseract finds text lines best with a margin round them
+    crop = cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_CONSTANT, value=255)
+    step = scale / factor
+    return _words(crop, step, deadline, config=f"--psm 6 -c tessedit_char_whitelist={allowed}",
+                  origin=(max(0, x0) * scale - pad * step, max(0, top) * scale - pad * step))
 
 
 def _unwarp(gray: Any, cv2: Any, np: Any) -> Any:
@@ -139,13 +163,15 @@ def _edges(mask: Any, orientation: str, scale: float, cv2: Any) -> list[dict[str
     return out
 
 
-def _words(gray: Any, scale: float, deadline: float | None) -> list[dict[str, Any]]:
-    """Tesseract's words as pdfplumber characters, a space between words of one line."""
+def _words(gray: Any, scale: float, deadline: float | None, config: str = "--psm 6",
+           origin: tuple[float, float] = (0.0, 0.0)) -> list[dict[str, Any]]:
+    """Tesseract's words as pdfplumber characters, a space between words of one line;
+    ``origin``: where the image's top left corner sits on the page, in points."""
     import pytesseract  # type: ignore[import-untyped]
 
     remaining = None if deadline is None else max(1.0, deadline - time.monotonic())
     try:
-        data = pytesseract.image_to_data(gray, lang="eng", config="--psm 6", output_type=pytesseract.Output.DICT,
+        data = pytesseract.image_to_data(gray, lang="eng", config=config, output_type=pytesseract.Output.DICT,
                                          timeout=remaining or 0)
     except RuntimeError as exc:
         raise UnreadableAttachment("reading the scan took too long") from exc
@@ -157,6 +183,7 @@ def _words(gray: Any, scale: float, deadline: float | None) -> list[dict[str, An
         if not text or float(data["conf"][i]) < 0:
             continue
         x, y, w, h = (data[k][i] * scale for k in ("left", "top", "width", "height"))
+        x, y = x + origin[0], y + origin[1]
         key = (data["block_num"][i], data["par_num"][i], data["line_num"][i])
         lines.setdefault(key, []).append((x, x + w, y, y + h, text))
     out: list[dict[str, Any]] = []

@@ -107,3 +107,22 @@ def test_a_crooked_pages_skew_is_measured(angle: float) -> None:
             cv2.rectangle(img, (x, y + 30), (x + 60, y + 50), 0, -1)
     turned = cv2.warpAffine(img, cv2.getRotationMatrix2D((637, 825), angle, 1.0), (1275, 1650), borderValue=255)
     assert _skew(turned, cv2, np) == pytest.approx(-angle, abs=0.06)
+
+
+def test_a_hairline_rule_cut_by_a_speck_is_found_whole_and_text_is_no_rule() -> None:
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    from carepanel.parsers.ocr_layout import _rules
+
+    binary = np.zeros((600, 1200), np.uint8)
+    binary[300, 100:1100] = 255  # a rule a pixel high, a step down a pixel from x=600 (put level again)
+    binary[301, 600:1100] = 255
+    binary[299:302, 170:173] = 0  # a speck of white cuts it 70 pixels from the table's edge
+    binary[100:500, 100] = binary[100:500, 1100] = 255
+    for x in range(200, 1000, 9):  # a line of text's serifs along its baseline, 3 pixels apart
+        binary[450, x:x + 6] = 255
+    horizontal, _ = _rules(binary, 300.0, cv2, np)
+    found = [cv2.boundingRect(c) for c in cv2.findContours(horizontal, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)[0]]
+    [(x, y, w, h)] = found  # one rule, and the baseline is none
+    assert x <= 102 and x + w >= 1098 and 298 <= y <= 302

@@ -63,11 +63,15 @@ NOISY = [
     # a speck before the ID: "_LCS900202"
     ("ns-siblings-plo", ScanKind(300, "L", 0.8, 0.002), 42,
      [("alfiesample", date(2016, 9, 2), "LCS900201"), ("daisysample", date(2019, 1, 30), "LCS900202")]),
+    # a speck cut the hairline rule under Daisy's name: her row and her mother's read as one
+    ("ns-siblings-plo", ScanKind(200, "1", 0.6, 0.002), 15,
+     [("alfiesample", date(2016, 9, 2), "LCS900201"), ("daisysample", date(2019, 1, 30), "LCS900202")]),
 ]
 
 
 @pytest.mark.parametrize(("key", "kind", "seed", "want"), NOISY, ids=["grey-300dpi-skew-1-speckled-pdf",
-                                                                      "bw-200dpi-speckled-tiff", "grey-300dpi-speckled-tiff"])
+                                                                      "bw-200dpi-speckled-tiff", "grey-300dpi-speckled-tiff",
+                                                                      "bw-200dpi-rule-cut-by-a-speck"])
 def test_dates_of_birth_and_ids_in_a_noisy_scan_are_read_right(tmp_path: Path, typed_pdfs: dict[str, bytes], key: str,
                                                               kind: ScanKind, seed: int,
                                                               want: list[tuple[str, date, str | None]]) -> None:

@@ -1,10 +1,14 @@
 """A scanned or photographed page read field by field: OCR words with their positions
 (Tesseract's TSV) placed in the table cells the page's ruling lines draw.
 
-    straighten  a phone photo's page found and its perspective undone; skew (a page fed
-                crooked, up to a few degrees) measured from the long ruled lines and undone
-    rules       horizontal and vertical ruling lines, by morphology (OpenCV)
+    straighten  a phone photo's page found and its perspective undone; a page under 270 dpi
+                enlarged to 300; skew (a page fed crooked, up to a few degrees) measured by
+                the page's row sums (projection profile) and undone
+    rules       horizontal and vertical ruling lines, by morphology (OpenCV), bridged over
+                the breaks a speck makes
+    clean       a 3x3 median takes out speckle, which Tesseract reads as punctuation
     words       Tesseract's words and boxes, read with the rules whited out
+    cells       a table cell that reads like a date or an ID made right (``ocr_cells``)
     layout      the words as characters and the rules as edges of a ``pdf_fast.FastPage``:
                 pdfplumber's own table finder and line grouping make the tables and lines,
                 so ``forms.py`` reads a scan as it reads a PDF
@@ -68,6 +72,8 @@ def _cell_words(clean: Any, box: tuple[float, float, float, float], scale: float
     a second opinion that sees the strokes differently."""
     x0, top, x1, bottom = (round(v / scale) for v in box)
     crop = clean[max(0, top):bottom, max(0, x0):x1]
+    if crop.shape[0] < 4 or crop.shape[1] < 4:
+        return []
     factor = 1.0
     if enlarged:
         factor = 2.0

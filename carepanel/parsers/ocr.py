@@ -158,8 +158,7 @@ def tidy_names(request: Request) -> Request:
     """A speck on a scan reads as a full stop or a quote mark inside a name ("Daisy.Sample’"),
     and an l or a capital I as "!", "|" or "1" ("Examp!e", "|sla"): in a child's name read by
     OCR, a tall stroke starting a word of letters is an I, one among or after letters an l,
-    and anything else but letters, spaces and inner apostrophes
-    and hyphens is a space."""
+    and anything else but letters, spaces and inner apostrophes and hyphens is a space."""
     def tidy(name: str) -> str:
         return " ".join(_NAME_NOISE.sub(" ", _INNER_STROKE.sub("l", _FIRST_STROKE.sub("I", name))).split()) or name
 

@@ -8,6 +8,7 @@ and OCR runs inside the sandboxed reader with the same deadline as any other rea
 from __future__ import annotations
 
 import io
+import os
 import re
 import shutil
 import time
@@ -16,6 +17,11 @@ from dataclasses import replace
 from ..errors import UnreadableAttachment
 from ..models import Request
 from .layout import Block, Layout, Paragraph
+
+# Tesseract's OpenMP threads fight each other and every other process on a small shared machine:
+# one thread reads a page about five times faster here (and see tesseract-ocr/tesseract#898,
+# #3109).  Set for the Tesseract processes pytesseract starts; an operator's own setting wins.
+os.environ.setdefault("OMP_THREAD_LIMIT", "1")
 
 OCR_WARNING = "read by OCR from a scan or photo: an administrator should check every field against the original"
 MAX_OCR_PAGES = 6
@@ -144,12 +150,17 @@ def values_read(request: Request) -> tuple[str, ...]:
 
 
 _NAME_NOISE = re.compile(r"[^\w\s'’\-]|(?<!\w)['’\-]|['’\-](?!\w)")
+_INNER_STROKE = re.compile(r"(?<=[^\W\d_])[!|1](?=[^\W\d_])|(?<=[^\W\d_]{2})[!|1](?![\w!|])")  # "Examp!e", "Nei|"
+_FIRST_STROKE = re.compile(r"(?<![\w!|])[!|1](?=[^\W\d_]{2})")  # "|sla"
 
 
 def tidy_names(request: Request) -> Request:
-    """A speck on a scan reads as a full stop or a quote mark inside a name ("Daisy.Sample’"):
-    in a child's name read by OCR, anything but letters, spaces and inner apostrophes and
-    hyphens is a space."""
-    children = tuple(replace(c, name=" ".join(_NAME_NOISE.sub(" ", c.name).split()) or c.name) if c.name else c
-                     for c in request.children)
+    """A speck on a scan reads as a full stop or a quote mark inside a name ("Daisy.Sample’"),
+    and an l or a capital I as "!", "|" or "1" ("Examp!e", "|sla"): in a child's name read by
+    OCR, a tall stroke starting a word of letters is an I, one among or after letters an l,
+    and anything else but letters, spaces and inner apostrophes and hyphens is a space."""
+    def tidy(name: str) -> str:
+        return " ".join(_NAME_NOISE.sub(" ", _INNER_STROKE.sub("l", _FIRST_STROKE.sub("I", name))).split()) or name
+
+    children = tuple(replace(c, name=tidy(c.name)) if c.name else c for c in request.children)
     return replace(request, children=children)

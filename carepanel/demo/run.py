@@ -245,14 +245,11 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         echo(f"Originals kept byte for byte under {cfg.archive_dir}; the database is {cfg.db_path}.")
         _panel_day(service, rows, echo)
     password = secrets.token_urlsafe(9)
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         for email, name, role in (("pat.admin@example.gov.uk", "Pat Admin", "administrator"),
                                   ("dana.chair@example.gov.uk", "Dana Chair", "chair"),
                                   ("chris.member@example.gov.uk", "Chris Member", "panel_member")):
             store.upsert_user(email, name, role, hash_password(password + "-demo"), actor="demo")
-    finally:
-        store.close()
     echo("")
     echo(f"Web sign-in (demo accounts): pat.admin@example.gov.uk, dana.chair@example.gov.uk or "
          f"chris.member@example.gov.uk, password {password}-demo")

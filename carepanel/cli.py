@@ -856,10 +856,10 @@ def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
         rows = store.decisions(panel_date=_date(panel_date, "--panel-date") if panel_date else None)
     keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
             "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
-    rows = [{**{k: r[k] for k in keep}, "outcomes": json.loads(r["record"])["decision"].get("outcomes") or [r["outcome"]]}
-            for r in rows]
-    _emit(rows, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
-                                    f" {'uploaded' if r['uploaded_at'] else ''}" for r in rows) or "no decisions")
+    listed = [{**{k: getattr(r, k) for k in keep}, "outcomes": r.details()["decision"].get("outcomes") or [r.outcome]}
+              for r in rows]
+    _emit(listed, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
+                                    f" {'uploaded' if r['uploaded_at'] else ''}" for r in listed) or "no decisions")
 
 
 @decisions_group.command("overdue")
@@ -914,7 +914,8 @@ def unmet_need(state: State, as_json: bool) -> None:
 
     with Store(state.config().db_path) as store:
         rows = store.unmet_needs()
-    _emit(rows, as_json, "\n".join(f"{r['panel_date']} {r['child_id'] or '-':<12} {r['need']}" for r in rows) or "none recorded")
+    _emit([r.to_json() for r in rows], as_json,
+          "\n".join(f"{r.panel_date} {r.child_id or '-':<12} {r.need}" for r in rows) or "none recorded")
 
 
 @main.command("meeting-record")
@@ -1107,8 +1108,8 @@ def status(state: State, as_json: bool) -> None:
         failed = len(store.failed_messages())
         now = datetime.now().astimezone()
         overdue = sum(1 for d in store.decisions(status="signed")
-                      if not d["uploaded_at"] and not d["superseded_by"] and d["upload_due"]
-                      and datetime.fromisoformat(d["upload_due"]) < now)
+                      if not d.uploaded_at and not d.superseded_by and d.upload_due
+                      and datetime.fromisoformat(d.upload_due) < now)
         nxt = calendar.next_open_panel(cfg.profile, now)
         result = {"profile": cfg.profile.name, "backend": cfg.mailbox.backend, "mailbox": mailbox,
                   "last_message_at": last, "failed_messages": failed, "outgoing_queue": pending_out,

@@ -115,12 +115,12 @@ def test_a_signed_decision_is_never_changed_and_a_change_is_a_new_version(tmp_pa
         s1 = decisions.sign(svc.cfg, svc.store, svc.processor.directory, v1["decision_id"], chair="Dana Chair",
                             converter=converter, now=SIGNED_AT)
         row = svc.store.decision(v1["decision_id"])
-        before = svc.cfg.data_path(row["pdf_path"]).read_bytes()
+        before = svc.cfg.data_path(row.pdf_path).read_bytes()
         with pytest.raises(sqlite3.IntegrityError, match="never altered"):
             svc.store.conn.execute("UPDATE decisions SET record = '{}' WHERE id = ?", (v1["decision_id"],))
         with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
             svc.store.conn.execute("DELETE FROM decisions WHERE id = ?", (v1["decision_id"],))
-        assert oct(svc.cfg.data_path(row["pdf_path"]).stat().st_mode & 0o777) == "0o440"
+        assert oct(svc.cfg.data_path(row.pdf_path).stat().st_mode & 0o777) == "0o440"
         with pytest.raises(PanelError, match="already signed"):
             decisions.sign(svc.cfg, svc.store, svc.processor.directory, v1["decision_id"], chair="Someone Else",
                            converter=converter)
@@ -131,9 +131,9 @@ def test_a_signed_decision_is_never_changed_and_a_change_is_a_new_version(tmp_pa
         s2 = decisions.sign(svc.cfg, svc.store, svc.processor.directory, v2["decision_id"], chair="Dana Chair",
                             converter=converter, now=SIGNED_AT + timedelta(hours=1))
         assert s2["sha256"] != s1["sha256"]
-        assert svc.cfg.data_path(row["pdf_path"]).read_bytes() == before
+        assert svc.cfg.data_path(row.pdf_path).read_bytes() == before
         assert hashlib.sha256(before).hexdigest() == s1["sha256"]
-        assert svc.store.decision(v1["decision_id"])["superseded_by"] == v2["decision_id"]
+        assert svc.store.decision(v1["decision_id"]).superseded_by == v2["decision_id"]
 
 
 def test_a_draft_changed_on_disk_cannot_be_signed(tmp_path: Path, converter) -> None:
@@ -157,7 +157,7 @@ def test_review_dates_put_the_child_on_the_right_later_agenda(tmp_path: Path, co
         assert svc.store.reviews_for(date(2027, 1, 27)) == []  # only a signed decision brings the child back
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", converter=converter)
         [review] = svc.store.reviews_for(date(2027, 1, 27))
-        assert (review["child_id"], review["kind"]) == ("LCS800001", "review")
+        assert (review.child_id, review.kind) == ("LCS800001", "review")
         agenda = packs.agenda_for(svc.cfg, svc.store, date(2027, 1, 27))
         assert [(s.case.kind, s.case.child_ref) for s in agenda.slots] == [("review", "LCS800001")]
 
@@ -225,7 +225,7 @@ def test_finance_and_unmet_need_logs_and_the_meeting_record(tmp_path: Path, conv
         decisions.export_finance(svc.store, tmp_path / "f.xlsx")
         sheet = load_workbook(tmp_path / "f.xlsx").active
         assert [c.value for c in sheet[2]][:5] == [rows[0]["decision_id"], "LCS800001", "Residential", 850.0, 8500.0]
-        assert [u["need"] for u in svc.store.unmet_needs()] == ["No local residential bed"]
+        assert [u.need for u in svc.store.unmet_needs()] == ["No local residential bed"]
         _, pdf = decisions.meeting_record(svc.cfg, svc.store, date(2026, 12, 2), converter=converter)
         text = pdf_text(pdf)
         assert "LCS800001" in text and "LCS800002" in text and "Declined" in text

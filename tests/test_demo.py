@@ -28,7 +28,7 @@ def test_demo_processes_its_sample_week_and_can_be_run_again(tmp_path: Path) -> 
     store.close()
     assert statuses == {"accepted": 2, "flagged": 3, "superseded": 1}
     assert flags == {"late", "no_manager_signoff", "missing_fields", "missing_documents", "no_request_form"}
-    assert len(signed) == 2 and all((cfg.data_path(d["upload_dir"]) / "manifest.csv").exists() for d in signed)
+    assert len(signed) == 2 and all((cfg.data_path(d.upload_dir) / "manifest.csv").exists() for d in signed)
     assert len(list(cfg.packs_dir.rglob("*.pdf"))) == 1
     assert "pack:" in result.output and "signed; upload folder" in result.output
     # Sealed out of the box with the demo's self-signed certificate: valid for whoever trusts it.

@@ -56,7 +56,7 @@ def sealed(tmp_path: Path, converter, monkeypatch):
         signed = decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair",
                                 converter=converter, now=SIGNED_AT)
         row = svc.store.decision(d["decision_id"])
-    pdf = cfg.data_path(row["pdf_path"]).read_bytes()
+    pdf = cfg.data_path(row.pdf_path).read_bytes()
     return cfg, signed, pdf, seal.certificate_of(key, b"test seal password")
 
 

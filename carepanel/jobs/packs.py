@@ -34,7 +34,7 @@ from ..pipeline import agenda as agenda_rules
 from ..pipeline import calendar
 from ..pipeline.agenda import Agenda, Case, Slot
 from ..pipeline.identity import reference
-from ..store import Store
+from ..store import Review, Store
 
 log = logging.getLogger("carepanel.packs")
 
@@ -77,11 +77,11 @@ def case_from_submission(cfg: Config, sub: dict[str, Any]) -> Case:
     )
 
 
-def case_from_review(review: dict[str, Any]) -> Case:
-    kind = "ratification" if review["kind"] == "ratification" else "review"
-    return Case(ref_id=review["id"], kind=kind, title=review["reason"], child_ref=review.get("child_id") or "-",
-                team=None, received_at=review["created_at"], child_key=review["child_key"],
-                submission_id=review.get("submission_id"))
+def case_from_review(review: Review) -> Case:
+    kind = "ratification" if review.kind == "ratification" else "review"
+    return Case(ref_id=review.id, kind=kind, title=review.reason, child_ref=review.child_id or "-",
+                team=None, received_at=review.created_at, child_key=review.child_key,
+                submission_id=review.submission_id)
 
 
 def agenda_for(cfg: Config, store: Store, panel_date: date) -> Agenda:

@@ -40,21 +40,26 @@ from .mailboxes import MailboxesMixin
 from .outgoing import OutgoingMixin
 from .rows import (
     Account,
+    AgendaItem,
     AuditEntry,
     Correction,
+    Decision,
+    FinanceEntry,
     Hold,
     LedgerEntry,
     MailboxState,
     Outgoing,
     Pack,
+    Review,
+    UnmetNeed,
     Watermark,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION, SchemaMixin, _statements
 from .submissions import SubmissionsMixin
 from .users import UsersMixin
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AuditEntry", "Correction", "Hold", "LedgerEntry", "MailboxState", "Outgoing", "Pack",
-           "Store", "Watermark", "_statements"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AgendaItem", "AuditEntry", "Correction", "Decision", "FinanceEntry",
+           "Hold", "LedgerEntry", "MailboxState", "Outgoing", "Pack", "Review", "Store", "UnmetNeed", "Watermark", "_statements"]
 
 
 class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin,

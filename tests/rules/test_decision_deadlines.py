@@ -67,7 +67,7 @@ def test_swindon_8_uploaded_no_later_than_the_wednesday_following_panel(tmp_path
         d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="Agreed."),
                              actor="test", now=ends)
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=signed_at)
-        due = datetime.fromisoformat(svc.store.decision(d["decision_id"])["upload_due"]).astimezone(LONDON)
+        due = datetime.fromisoformat(svc.store.decision(d["decision_id"]).upload_due).astimezone(LONDON)
     assert (due.date().isoformat(), due.strftime("%A")) == ("2026-12-09", "Wednesday")
     listed_rows = json.loads(cli(tmp_path, signed_at, "decisions", "list", "--json").stdout)
     assert listed_rows[0]["upload_due"].startswith("2026-12-09")

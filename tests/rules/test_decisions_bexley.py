@@ -50,7 +50,7 @@ def test_bexley_1_20_approved_and_return_to_panel_every_three_months(tmp_path: P
             agenda = packs.agenda_for(svc.cfg, svc.store, date(2027, 3, 4))
         assert [(s.case.kind, s.case.child_ref) for s in agenda.slots] == [("review", "LCS700001")]
         [row] = store.finance_log()
-        assert (row["child_id"], row["weekly_cost"], row["total_cost"]) == ("LCS700001", 4200.0, 50400.0)
+        assert (row.child_id, row.weekly_cost, row.total_cost) == ("LCS700001", 4200.0, 50400.0)
     finally:
         store.close()
     assert panel == date(2026, 12, 3)

@@ -60,7 +60,7 @@ def test_north_somerset_sheet_shows_the_pre_proceedings_review_date(tmp_path: Pa
         signed = decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=after)
         [review] = svc.store.db.query("SELECT panel_date FROM reviews")
         row = svc.store.decision(signed["decision_id"])
-        text = "\n".join(p.extract_text() for p in PdfReader(str(svc.cfg.data_path(row["pdf_path"]))).pages)
+        text = "\n".join(p.extract_text() for p in PdfReader(str(svc.cfg.data_path(row.pdf_path))).pages)
     booked = date.fromisoformat(review["panel_date"]).strftime("%d/%m/%Y")  # 8-10 weeks on: 27/01/2027
     assert booked == "27/01/2027"
     assert f"Date of next Panel Review {booked}" in " ".join(text.split()) or booked in text

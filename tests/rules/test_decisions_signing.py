@@ -31,14 +31,14 @@ def test_sign_only_a_chair_or_vice_chair_in_the_directory_signs(tmp_path: Path, 
     store = Store(tmp_path / "data" / "carepanel.db")
     try:
         row = store.decision(drafted["decision_id"])
-        assert (row["status"], row["signed_by"]) == ("draft", None)
+        assert (row.status, row.signed_by) == ("draft", None)
         assert not (tmp_path / "data" / "uploads").exists() or not any((tmp_path / "data" / "uploads").rglob("*.pdf"))
     finally:
         store.close()
     signed = ok(cli(tmp_path, after, "sign", drafted["decision_id"], "--chair", "val vice", "--json"))
     store = Store(tmp_path / "data" / "carepanel.db")
     try:
-        assert store.decision(signed["decision_id"])["signed_by"] == "Val Vice"  # the directory's spelling
+        assert store.decision(signed["decision_id"]).signed_by == "Val Vice"  # the directory's spelling
     finally:
         store.close()
 

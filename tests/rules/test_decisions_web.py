@@ -88,6 +88,6 @@ def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the
     store = Store(cfg.db_path)
     try:
         [d] = store.decisions(status="signed")
-        assert d["signed_by"] == "Val Vice"
+        assert d.signed_by == "Val Vice"
     finally:
         store.close()

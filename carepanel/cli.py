@@ -1265,7 +1265,7 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
         ids = None
         if child:
             key = normalise_key(child)
-            ids = [key] + [r["id"] for r in store.submission_rows() if key in key_parts(r["child_key"])]
+            ids = [key] + [r.id for r in store.submission_rows() if key in key_parts(r.child_key)]
         rows = store.access_log(ids)
     _emit([r.to_json() for r in rows], as_json, "\n".join(f"{r.at}  {r.actor:<30} {r.action:<15} {r.entity} {r.entity_id}"
                                                          f"  {r.reason or ''}" for r in rows) or "no views recorded")

@@ -35,7 +35,7 @@ def test_demo_processes_its_sample_week_and_can_be_run_again(tmp_path: Path) -> 
     from carepanel.outputs import seal
 
     cert = seal.certificate_of(folder / "data" / "demo-seal.p12")
-    assert all(seal.check(cfg.data_path(d["pdf_path"]).read_bytes(), [cert]).ok for d in signed)
+    assert all(seal.check(cfg.data_path(d.pdf_path).read_bytes(), [cert]).ok for d in signed)
 
 
 def test_demo_refuses_a_folder_that_is_not_its_own(tmp_path: Path) -> None:

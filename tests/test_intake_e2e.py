@@ -70,7 +70,7 @@ def test_a_good_request_is_accepted_and_acknowledged(service: Service) -> None:
     assert [a["role"] for a in sub["attachments"]] == ["request_form", "assessment", "care_plan", "genogram"]
     assert sub["request"]["children"][0]["child_id"] == "LCS900101"
     [ack] = service.store.outgoing_for(sub["id"])
-    assert ack["status"] == "sent"
+    assert ack.status == "sent"
 
 
 @pytest.mark.parametrize("code, raw", [
@@ -90,7 +90,7 @@ def test_each_flag_fires_on_the_email_that_earns_it(service: Service, code: str,
     detail = next(f["detail"] for f in sub["flags"] if f["code"] == code)
     assert detail and "Traceback" not in detail
     [ack] = service.store.outgoing_for(sub["id"])
-    assert ack["subject"].startswith("Re: ")
+    assert ack.subject.startswith("Re: ")
 
 
 def test_below_threshold_fires_under_the_panels_limit(tmp_path: Path) -> None:

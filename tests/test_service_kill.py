@@ -91,5 +91,5 @@ def test_sigkill_while_ingesting_loses_and_duplicates_nothing(tmp_path: Path) ->
         answered.append(str(msg["In-Reply-To"]))
     assert sorted(answered) == sorted(sent), "each sender answered exactly once"
     for sub in subs:
-        assert [o["status"] for o in store.outgoing_for(sub["id"])] == ["sent"]
+        assert [o.status for o in store.outgoing_for(sub["id"])] == ["sent"]
     store.close()

@@ -119,7 +119,7 @@ def test_outgoing_is_queued_with_the_submission_and_sent_once(store: Store) -> N
     [due] = store.due_outgoing(T0)
     store.mark_sent(due.id, "<sent@x>")
     assert store.due_outgoing(T0) == []
-    assert store.outgoing_for("sub-1")[0]["status"] == "sent"
+    assert store.outgoing_for("sub-1")[0].status == "sent"
 
 
 def test_a_resubmission_that_adds_the_missing_child_id_still_supersedes(store: Store) -> None:

@@ -184,7 +184,7 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
     with Store(cfg.db_path) as store:
         figures = store.ops_figures()
         overdue = _overdue(cfg, store, now)
-    ledger, out = figures["ledger"], figures["outgoing"]
+    ledger, out = figures.ledger, figures.outgoing
     queue = {"inbox_files": waiting, "inbox_stale_files": stale_files, "messages_received": ledger.get("received", 0),
              "messages_failed": ledger.get("failed", 0), "messages_refused": ledger.get("refused", 0),
              "outgoing_pending": out.get("pending", 0) + out.get("failed", 0)}
@@ -200,12 +200,12 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
         "mailbox": {"backend": cfg.mailbox.backend, "reachable": reachable, "detail": why},
         "service": service,
         "queue": queue,
-        "last_message_at": figures["last_message_seen_at"],
-        "last_received_at": figures["last_received_at"],
+        "last_message_at": figures.last_message_seen_at,
+        "last_received_at": figures.last_received_at,
         "next_papers_out": _next_papers_out(cfg, now),
         "overdue": overdue,
-        "submissions": figures["submissions"],
-        "schema_version": figures["schema_version"],
+        "submissions": figures.submissions,
+        "schema_version": figures.schema_version,
     }
 
 

@@ -48,9 +48,13 @@ from .rows import (
     Hold,
     LedgerEntry,
     MailboxState,
+    MailSent,
+    OpsFigures,
     Outgoing,
     Pack,
+    ReceivedSummary,
     Review,
+    SubmissionKeys,
     UnmetNeed,
     Watermark,
 )
@@ -59,7 +63,8 @@ from .submissions import SubmissionsMixin
 from .users import UsersMixin
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AgendaItem", "AuditEntry", "Correction", "Decision", "FinanceEntry",
-           "Hold", "LedgerEntry", "MailboxState", "Outgoing", "Pack", "Review", "Store", "UnmetNeed", "Watermark", "_statements"]
+           "Hold", "LedgerEntry", "MailSent", "MailboxState", "OpsFigures", "Outgoing", "Pack", "ReceivedSummary", "Review",
+           "Store", "SubmissionKeys", "UnmetNeed", "Watermark", "_statements"]
 
 
 class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin,

@@ -259,3 +259,50 @@ class UnmetNeed:
 
 def agenda_item_row(r: dict[str, Any]) -> AgendaItem:
     return AgendaItem(**{**r, "complex": bool(r["complex"])})
+
+
+@dataclass(frozen=True)
+class MailSent:
+    """What became of one mail queued for a submission (its page and the tests read it)."""
+
+    id: str
+    kind: str
+    status: str  # pending | failed | sent
+    recipients: dict[str, list[str]]
+    subject: str
+
+
+@dataclass(frozen=True)
+class SubmissionKeys:
+    """A submission as governance sees it: ids, hashes, the child key, receipt, and the stored
+    document as its JSON text (read for the children's dates of birth)."""
+
+    id: str
+    message_sha256: str
+    message_id: str
+    child_key: str | None
+    received_at: str
+    status: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class ReceivedSummary:
+    """The dashboard's counts of what arrived since a day."""
+
+    by_status: dict[str, int]
+    total: int
+    late: int
+    flagged: int
+
+
+@dataclass(frozen=True)
+class OpsFigures:
+    """The counts ``carepanel status`` and the health check show, read at once."""
+
+    ledger: dict[str, int]  # messages by status
+    outgoing: dict[str, int]  # mail by status
+    last_message_seen_at: str | None
+    last_received_at: str | None
+    submissions: dict[str, int]  # submissions by status
+    schema_version: int

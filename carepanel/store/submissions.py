@@ -13,7 +13,7 @@ from ..pipeline.identity import same_children
 from ..models import Submission
 from .ledger import LedgerMixin
 from .outgoing import OutgoingMixin
-from .rows import Watermark, submission_doc
+from .rows import ReceivedSummary, Watermark, submission_doc
 
 
 class SubmissionsMixin(LedgerMixin, OutgoingMixin):
@@ -132,7 +132,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         rows = self.conn.execute("SELECT status, n FROM status_counts WHERE tbl = ? AND n > 0", (table,)).fetchall()
         return {r[0]: r[1] for r in rows}
 
-    def received_summary(self, since: datetime) -> dict[str, Any]:
+    def received_summary(self, since: datetime) -> ReceivedSummary:
         """Counts for the dashboard, by SQL (a dashboard must not read every submission)."""
         since_iso = since.isoformat()
         by_status = dict(self.conn.execute(
@@ -140,7 +140,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         late, flagged = self.conn.execute(
             "SELECT COUNT(DISTINCT CASE WHEN f.code = 'late' THEN s.id END), COUNT(DISTINCT f.submission_id)"
             " FROM submissions s JOIN flags f ON f.submission_id = s.id WHERE s.received_at >= ?", (since_iso,)).fetchone()
-        return {"by_status": by_status, "total": sum(by_status.values()), "late": late or 0, "flagged": flagged or 0}
+        return ReceivedSummary(by_status=by_status, total=sum(by_status.values()), late=late or 0, flagged=flagged or 0)
 
     QUEUE_ORDERS = {
         # The administrator's queue: flagged first, oldest cut-off first (index submissions_queue).

@@ -15,13 +15,16 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
 from .clock import Clock, system_clock
 from .config import PROFILE_NAMES, Config, builtin_forms, forms_for, load_config
 from .errors import CarepanelError, ConfigError
+
+if TYPE_CHECKING:  # the store is imported by the commands that open it, so `--help` stays quick
+    from .store import StoredSubmission
 
 log = logging.getLogger("carepanel.cli")
 
@@ -258,7 +261,7 @@ def ingest(state: State, file: str, received_at: str | None, as_json: bool) -> N
     if outcome.submission is None:
         assert outcome.error is not None
         raise outcome.error
-    _emit(outcome.submission, as_json, _submission_line(outcome.submission))
+    _emit(outcome.submission.to_json(), as_json, _submission_line(outcome.submission))
 
 
 def _aware(text: str, option: str) -> datetime:
@@ -271,9 +274,9 @@ def _aware(text: str, option: str) -> datetime:
     return value
 
 
-def _submission_line(s: dict[str, Any]) -> str:
-    flags = ", ".join(f["code"] for f in s["flags"]) or "-"
-    return f"{s['id']}  {s['status']:<10} panel {s['panel_date']}  flags: {flags}"
+def _submission_line(s: StoredSubmission) -> str:
+    flags = ", ".join(s.flag_codes) or "-"
+    return f"{s.id}  {s.status:<10} panel {s.panel_date}  flags: {flags}"
 
 
 @main.command()
@@ -292,7 +295,7 @@ def submissions(state: State, status: str | None, panel_date: str | None, as_jso
     cfg = state.config()
     with Store(cfg.db_path) as store:
         rows = store.submissions(status=status, panel_date=day)
-    _emit(rows, as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
+    _emit([r.to_json() for r in rows], as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
 
 
 @main.command()
@@ -609,8 +612,8 @@ def _review_command(name: str) -> Callable[[Callable[..., Any]], Any]:
     return wrap
 
 
-def _reviewed(sub: dict[str, Any], as_json: bool) -> None:
-    _emit(sub, as_json, _submission_line(sub))
+def _reviewed(sub: StoredSubmission, as_json: bool) -> None:
+    _emit(sub.to_json(), as_json, _submission_line(sub))
 
 
 @_review_command("accept")

@@ -16,12 +16,11 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from docx import Document
 
@@ -37,7 +36,7 @@ from ..pipeline.decisions import Action, DecisionRecord
 from ..pipeline import calendar
 from .samples import CASES, SampleCase, SampleSignatory, north_somerset_form
 from ..service import Service, open_service, run_forever
-from ..store import Store
+from ..store import Store, StoredSubmission
 from ..web.auth import hash_password
 
 MARKER = ".carepanel-demo"
@@ -236,9 +235,9 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         rows = service.store.submissions()
         echo("")
         echo("What carepanel decided:")
-        for row in sorted(rows, key=lambda r: r["received_at"]):
-            flags = ", ".join(f["code"] for f in row["flags"]) or "-"
-            echo(f"  {row['status']:<10} panel {row['panel_date']}  flags: {flags:<40} {row['subject']}")
+        for row in sorted(rows, key=lambda r: r.received_at):
+            flags = ", ".join(row.flag_codes) or "-"
+            echo(f"  {row.status:<10} panel {row.panel_date}  flags: {flags:<40} {row.subject}")
         sent = sorted(cfg.outbox.path.glob("*.eml")) if cfg.outbox.path else []
         echo("")
         echo(f"Acknowledgements written to {cfg.outbox.path} ({len(sent)} emails); open any .eml to read one.")
@@ -258,13 +257,13 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         run_forever(cfg, web=True, host="127.0.0.1", port=8000, echo=echo, clock=clock)
 
 
-def _panel_day(service: Service, rows: list[dict[str, Any]], echo: Callable[[str], None]) -> None:
+def _panel_day(service: Service, rows: list[StoredSubmission], echo: Callable[[str], None]) -> None:
     """The rest of the week: the pack goes out, the panel decides, the chair signs."""
-    accepted = [r for r in rows if r["status"] == "accepted"]
-    if not accepted:
+    accepted = [r for r in rows if r.status == "accepted"]
+    day = accepted[0].panel_day if accepted else None
+    if day is None:
         return
     cfg = service.cfg
-    day = date.fromisoformat(accepted[0]["panel_date"])
     echo("")
     echo(f"Papers out for the panel on {day:%A %-d %B %Y} (normally sent at the papers-out time):")
     try:
@@ -285,7 +284,7 @@ def _panel_day(service: Service, rows: list[dict[str, Any]], echo: Callable[[str
                     actions=(Action(1, "Tell the family the decision", "Sam Worker", day + timedelta(days=2)),))
                 # The demo's week runs ahead of the clock: the panel is taken to have sat.
                 sat = calendar.panel(cfg.profile, day).ends_at
-                drafted = decisions.record(cfg, service.store, sub["id"], record, actor="demo", converter=conv, now=sat)
+                drafted = decisions.record(cfg, service.store, sub.id, record, actor="demo", converter=conv, now=sat)
                 signed = decisions.sign(cfg, service.store, service.processor.directory, drafted["decision_id"],
                                         chair="Dana Chair", converter=conv, now=sat)
                 echo(f"  decision {drafted['decision_id']}: {cfg.profile.decisions.labels[outcome]}, signed; "

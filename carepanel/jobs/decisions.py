@@ -41,7 +41,7 @@ from ..pipeline import calendar
 from ..pipeline import decisions as rules
 from ..pipeline.decisions import DecisionRecord
 from ..pipeline.identity import reference
-from ..store import Decision, Store
+from ..store import Decision, Store, StoredSubmission
 
 log = logging.getLogger("carepanel.decisions")
 TEMPLATES = Path(__file__).resolve().parents[1] / "outputs" / "templates" / "decisions"
@@ -135,18 +135,20 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
         sub = store.submission(submission_id)
         if sub is None:
             raise PanelError(f"no submission {submission_id}")
-        if sub["status"] != "accepted" or not sub.get("panel_date"):
-            raise PanelError(f"submission {submission_id} is {sub['status']}, not listed for a panel: "
+        listed_for = sub.panel_day
+        if sub.status != "accepted" or listed_for is None:
+            raise PanelError(f"submission {submission_id} is {sub.status}, not listed for a panel: "
                              "accept it (or list it) before recording a decision")
-        request = sub.get("request") or {}
-        children = request.get("children") or []
-        worker = (request.get("social_worker") or {}).get("name")
-        team = (request.get("social_worker") or {}).get("team")
-        summary = request.get("request")
-        panel_date = date.fromisoformat(sub["panel_date"])
+        request = sub.request
+        children = [c.to_json() for c in request.children] if request else []
+        worker = request.social_worker.name if request else None
+        team = request.social_worker.team if request else None
+        summary = request.request if request else None
+        panel_date = listed_for
         series = "dser-" + submission_id.removeprefix("sub-")
-        child_key = sub.get("child_key")
-        request_types = tuple(request.get("request_types") or ())
+        # As before the rows were typed: the stored submission object has no child key.
+        child_key: str | None = None
+        request_types = request.request_types if request else ()
         if not rules.sitting_started(cfg.profile, panel_date, now):
             raise PanelError(f"the panel of {panel_date:%d/%m/%Y} has not sat yet: a decision is recorded once the "
                              f"sitting has started ({calendar.panel(cfg.profile, panel_date).starts_at:%H:%M})",
@@ -269,7 +271,7 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     request_types: tuple[str, ...] = ()
     sub = store.submission(row.submission_id) if row.submission_id else None
     if sub:
-        request_types = tuple((sub.get("request") or {}).get("request_types") or ())
+        request_types = sub.request.request_types if sub.request else ()
     booked = rules.follow_ups(cfg.profile, decision, panel_date, request_types) if row.kind != "emergency" else []
     review = rules.next_review(booked)
     ctx = _context(cfg, decision, children=stored["children"], worker=stored["worker"], team=stored["team"],
@@ -353,14 +355,14 @@ def _drafted_at(store: Store, row: Decision) -> datetime | None:
         return None
 
 
-def _notices(cfg: Config, directory: Directory, row: Decision, sub: dict[str, Any] | None, decision: DecisionRecord,
+def _notices(cfg: Config, directory: Directory, row: Decision, sub: StoredSubmission | None, decision: DecisionRecord,
              child_ref: str, panel_date: date, review: date | None) -> list[dict[str, Any]]:
     if sub is None:
         return []
-    to, cc = decision_recipients(cfg, directory, sub.get("request") or {}, sub.get("sender"))
+    to, cc = decision_recipients(cfg, directory, sub.request, sub.sender)
     if not to:
         return []
-    return [decision_notice(cfg, decision_id=row.id, submission_id=sub["id"], in_reply_to=sub.get("message_id"),
+    return [decision_notice(cfg, decision_id=row.id, submission_id=sub.id, in_reply_to=sub.message_id,
                             to=to, cc=cc, child_ref=child_ref, panel_day=f"{panel_date:%A %-d %B %Y}",
                             outcome=rules.outcome_label(cfg.profile, decision), rationale=decision.rationale,
                             actions=[a.to_json() for a in decision.actions], review=review or decision.review_date)]
@@ -418,14 +420,14 @@ def check_deadlines(cfg: Config, store: Store, directory: Directory, now: dateti
                                    "review it may end: list it for the next panel"})
     from_panel = [d for d in cfg.profile.decisions.deadlines if d.base == "panel" and d.event in ("drafted", "signed")]
     for sub in store.submissions(status="accepted") if from_panel else []:
-        day = date.fromisoformat(sub["panel_date"]) if sub.get("panel_date") else None
-        if day is None or day >= today or store.decisions_for_submission(sub["id"]):
+        day = sub.panel_day
+        if day is None or day >= today or store.decisions_for_submission(sub.id):
             continue
         for d in from_panel:
             at = rules.due(d, calendar.panel(cfg.profile, day).ends_at)
             if now > at:
-                warnings.append({"code": _MISSED[d.event], "id": sub["id"], "due": at.isoformat(),
-                                 "detail": f"no decision drafted for {sub['id']} heard on {day:%d/%m/%Y}: "
+                warnings.append({"code": _MISSED[d.event], "id": sub.id, "due": at.isoformat(),
+                                 "detail": f"no decision drafted for {sub.id} heard on {day:%d/%m/%Y}: "
                                            f"{_WHAT[d.event].format(system=system)} by {at.astimezone(LONDON):%d/%m/%Y %H:%M}"})
                 break
     admins = [m.email for m in directory.members if rules.has_role(m, "administrator")]

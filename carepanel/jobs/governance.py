@@ -126,16 +126,16 @@ def export_child(store: Store, archive: Archive, key: str, dest: Path, actor: st
         for row in rows:
             doc = store.submission(row.id)
             assert doc is not None
-            docs.append(doc)
+            docs.append(doc.to_json())
             ids.append(row.id)
             for sha in store.message_shas_for(row.id, row.message_sha256):
                 ids.append(sha)
                 if archive.exists(sha):
                     zf.writestr(f"messages/{sha}.eml", archive.get(sha))
-            for n, att in enumerate(doc.get("attachments") or []):
-                if archive.exists(att["sha256"], "blob"):
-                    name = re.sub(r"[^\w.\- ]", "_", att["filename"]) or "file"
-                    zf.writestr(f"attachments/{row.id}/{n + 1}-{name}", archive.get(att["sha256"], "blob"))
+            for n, att in enumerate(doc.attachments):
+                if archive.exists(att.sha256, "blob"):
+                    name = re.sub(r"[^\w.\- ]", "_", att.filename) or "file"
+                    zf.writestr(f"attachments/{row.id}/{n + 1}-{name}", archive.get(att.sha256, "blob"))
         zf.writestr("submissions.json", json.dumps(docs, indent=2, ensure_ascii=False))
         zf.writestr("audit.json", json.dumps([a.to_json() for a in store.audit_for(ids)], indent=2, ensure_ascii=False))
     os.chmod(part, 0o600)

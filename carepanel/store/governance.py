@@ -4,7 +4,6 @@ the counts ``carepanel status`` and the health check show.
 
 from __future__ import annotations
 
-from typing import Any
 
 from .rows import Hold, OpsFigures, SubmissionKeys
 from .schema import SchemaMixin

@@ -1,5 +1,6 @@
 """The store's rows: frozen values, so what the store returns cannot be changed by accident and
-says what it holds.  (Submissions and decisions are still returned as dicts; to convert.)"""
+says what it holds.  Every read of the store returns one of these (or a list of them); a
+submission, read from its stored contract JSON, is ``stored.StoredSubmission``."""
 
 from __future__ import annotations
 
@@ -44,15 +45,6 @@ class Outgoing:
     in_reply_to: str | None
     attempts: int
     attachments: tuple[dict[str, str], ...] = ()  # {"path", "filename", "mime"}
-
-
-def submission_doc(row: tuple[str, ...]) -> dict[str, Any]:
-    """The stored submission object, with the columns an administrator can change laid over it."""
-    doc: dict[str, Any] = json.loads(row[1])
-    doc["status"] = row[0]
-    if len(row) > 2:
-        doc["panel_date"] = row[2]
-    return doc
 
 
 # Dates and times are kept as the ISO text the database holds (what pages and logs print); JSON

@@ -9,6 +9,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from carepanel.config import load_config
+from carepanel.models import Signoff
+from carepanel.store import StoredSubmission
 from carepanel.service import open_service
 from carepanel.demo.samples import north_somerset_form
 from test_intake_e2e import GOOD, NOW, SW, config_for, papers
@@ -61,8 +63,10 @@ def test_f9_internal_domains_in_the_config_decide_who_is_answered(tmp_path: Path
 def test_f9_an_administrators_reply_quotes_the_subject_to_200_characters_too() -> None:
     from carepanel.outputs.notices import MAX_QUOTED_SUBJECT, administrator_reply
 
-    sub = {"id": "sub-1", "sender": "sam.worker@example.gov.uk", "subject": "CRP request\r\n" + "x" * 100_000,
-           "message_id": "<1@example.gov.uk>"}
+    sub = StoredSubmission(id="sub-1", message_id="<1@example.gov.uk>", received_at="2026-11-20T09:00:00+00:00",
+                           sender="sam.worker@example.gov.uk", subject="CRP request\r\n" + "x" * 100_000,
+                           status="flagged", panel_date=None, cutoff=None, flags=(), signoff=Signoff(None),
+                           request=None, attachments=())
     notice = administrator_reply(sub, "reject-sub-1", "Not accepted.")
     assert notice.subject.startswith("Re: CRP request x")
     assert len(notice.subject) <= len("Re: ") + MAX_QUOTED_SUBJECT and "\n" not in notice.subject

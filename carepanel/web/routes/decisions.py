@@ -50,10 +50,10 @@ async def decision_save(web: WebApp, request: Request) -> Response:
     sub = web.submission(request.path_params["sub_id"])
     try:
         record = _record_from_form(form)
-        drafted = decisions.record(web.cfg, web.store, sub["id"], record, actor=user.email, converter=web.converter(),
+        drafted = decisions.record(web.cfg, web.store, sub.id, record, actor=user.email, converter=web.converter(),
                                    now=web.now())
     except (CarepanelError, ValueError) as exc:
-        return back(f"/submissions/{sub['id']}/decision", getattr(exc, "detail", str(exc)))
+        return back(f"/submissions/{sub.id}/decision", getattr(exc, "detail", str(exc)))
     return back(f"/decisions/{drafted['decision_id']}", "Draft saved for the chair.")
 
 

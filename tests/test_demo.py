@@ -22,8 +22,8 @@ def test_demo_processes_its_sample_week_and_can_be_run_again(tmp_path: Path) -> 
         assert result.exit_code == 0, result.output
     cfg = load_config(folder / "config.toml")
     store = Store(cfg.db_path)
-    statuses = Counter(s["status"] for s in store.submissions())
-    flags = {f["code"] for s in store.submissions() for f in s["flags"]}
+    statuses = Counter(s.status for s in store.submissions())
+    flags = {f.code for s in store.submissions() for f in s.flags}
     signed = store.decisions(status="signed")
     store.close()
     assert statuses == {"accepted": 2, "flagged": 3, "superseded": 1}

@@ -68,7 +68,7 @@ def test_a_database_from_the_first_release_migrates_on_open_and_keeps_its_data(t
     store = Store(db)
     try:
         assert store.schema_version == SCHEMA_VERSION > 1
-        assert [s["id"] for s in store.submissions()] == ["sub-1"]
+        assert [s.id for s in store.submissions()] == ["sub-1"]
         store.add_hold("id:LCS1", "test", "tester")  # a table a later release added
         assert store.holds()[0].key == "id:LCS1"
     finally:

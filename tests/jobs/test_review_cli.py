@@ -66,7 +66,7 @@ def test_correct_keeps_the_original_and_records_the_new_value(project) -> None:
     before, _, _ = stored(cfg, ids["accepted"])
     code, sub, _ = review(folder, "correct", ids["accepted"], "--field", "children.child_id", "--value", "LCS123999",
                           "--reason", "ID from the case record")
-    assert code == 0 and sub == before  # the request as read is untouched
+    assert code == 0 and sub == before.to_json()  # the request as read is untouched
     _, audit, _ = stored(cfg, ids["accepted"])
     assert audit[-1].action == "field_corrected" and audit[-1].actor.startswith("cli:")
     code, out, _ = review(folder, "correct", ids["accepted"], "--value", "x", "--reason", "r")

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -23,6 +23,9 @@ from .clock import Clock, system_clock
 from .config import Config, load_config
 from .profiles import PROFILE_NAMES, builtin_forms, forms_for
 from .errors import CarepanelError, ConfigError
+
+if TYPE_CHECKING:  # the store is imported by the commands that open it, so `--help` stays quick
+    from .store import StoredSubmission
 
 log = logging.getLogger("carepanel.cli")
 
@@ -259,7 +262,7 @@ def ingest(state: State, file: str, received_at: str | None, as_json: bool) -> N
     if outcome.submission is None:
         assert outcome.error is not None
         raise outcome.error
-    _emit(outcome.submission, as_json, _submission_line(outcome.submission))
+    _emit(outcome.submission.to_json(), as_json, _submission_line(outcome.submission))
 
 
 def _aware(text: str, option: str) -> datetime:
@@ -272,9 +275,9 @@ def _aware(text: str, option: str) -> datetime:
     return value
 
 
-def _submission_line(s: dict[str, Any]) -> str:
-    flags = ", ".join(f["code"] for f in s["flags"]) or "-"
-    return f"{s['id']}  {s['status']:<10} panel {s['panel_date']}  flags: {flags}"
+def _submission_line(s: StoredSubmission) -> str:
+    flags = ", ".join(s.flag_codes) or "-"
+    return f"{s.id}  {s.status:<10} panel {s.panel_date}  flags: {flags}"
 
 
 @main.command()
@@ -291,12 +294,9 @@ def submissions(state: State, status: str | None, panel_date: str | None, as_jso
 
     day = _date(panel_date, "--panel-date") if panel_date else None
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         rows = store.submissions(status=status, panel_date=day)
-    finally:
-        store.close()
-    _emit(rows, as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
+    _emit([r.to_json() for r in rows], as_json, "\n".join(_submission_line(r) for r in rows) or "no submissions")
 
 
 @main.command()
@@ -310,13 +310,10 @@ def failures(state: State, as_json: bool) -> None:
     """
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         rows = [{"sha256": e.sha256, "message_id": e.message_id, "source": e.source, "status": e.status,
                  "attempts": e.attempts, "next_attempt_at": e.next_attempt_at.isoformat() if e.next_attempt_at else None,
                  "code": e.error_code, "reason": e.error} for e in store.failed_messages()]
-    finally:
-        store.close()
     human = "\n".join(f"{r['status']:<8} {r['attempts']} tries  next {r['next_attempt_at'] or '-':<25} {r['code']}: {r['reason']}"
                       f"  ({r['message_id']})" for r in rows)
     _emit(rows, as_json, human or "no failed messages")
@@ -484,11 +481,8 @@ def _agenda_json(state: State, day: date) -> dict[str, Any]:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         return packs.agenda_for(cfg, store, day).to_json()
-    finally:
-        store.close()
 
 
 @agenda_group.command("show")
@@ -527,11 +521,8 @@ def agenda_order(state: State, panel_date: str, refs: tuple[str, ...], by: str |
 
     day = _date(panel_date, "--panel-date")
     kinds = [(ref, _kind_of(state, day, ref)) for ref in refs]
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         store.set_agenda_order(day, kinds, actor=_actor(by))
-    finally:
-        store.close()
     click.echo(f"agenda for {day}: {', '.join(refs)} first")
 
 
@@ -547,11 +538,8 @@ def agenda_withdraw(state: State, panel_date: str, ref: str, reason: str, by: st
 
     day = _date(panel_date, "--panel-date")
     kind = _kind_of(state, day, ref)
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         store.withdraw_from_agenda(day, ref, kind, actor=_actor(by), reason=reason)
-    finally:
-        store.close()
     click.echo(f"{ref} withdrawn from {day}")
 
 
@@ -583,11 +571,8 @@ def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str |
     from .store import Store
 
     day = _date(panel_date, "--panel-date")
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         item = store.add_agenda_item(day, title, kind=kind, team=team, complex_case=complex_case, actor=_actor(by))
-    finally:
-        store.close()
     click.echo(item)
 
 
@@ -614,11 +599,8 @@ def _reviewing(state: State, by: str | None) -> Iterator[Any]:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         yield Review(cfg, store, directory_for(cfg), actor=_actor(by))
-    finally:
-        store.close()
 
 
 def _review_command(name: str) -> Callable[[Callable[..., Any]], Any]:
@@ -631,8 +613,8 @@ def _review_command(name: str) -> Callable[[Callable[..., Any]], Any]:
     return wrap
 
 
-def _reviewed(sub: dict[str, Any], as_json: bool) -> None:
-    _emit(sub, as_json, _submission_line(sub))
+def _reviewed(sub: StoredSubmission, as_json: bool) -> None:
+    _emit(sub.to_json(), as_json, _submission_line(sub))
 
 
 @_review_command("accept")
@@ -804,11 +786,8 @@ def decide(state: State, submission_id: str, **opts: Any) -> None:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         result = decisions.record(cfg, store, submission_id, _record_from(opts), actor=_actor(opts["by"]), now=state.clock())
-    finally:
-        store.close()
     _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}")
 
 
@@ -838,13 +817,10 @@ def emergency_decision(state: State, child_id: str, child_name: str, decided_by:
     cfg = state.config()
     record = replace(_record_from(opts, emergency=True), high_cost=high_cost,
                      decided_on=_date(decided_on, "--decided-on") if decided_on else None)
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         result = decisions.record_emergency(cfg, store, directory_for(cfg), record, decided_by=list(decided_by),
                                             child={"name": child_name, "child_id": child_id, "request": request_text},
                                             actor=_actor(opts["by"]), now=state.clock())
-    finally:
-        store.close()
     _emit(result, opts["as_json"], f"{result['decision_id']}: draft written to {result['pdf']}; listed for ratification")
 
 
@@ -863,11 +839,8 @@ def sign(state: State, decision_id: str, chair: str, as_json: bool) -> None:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         result = decisions.sign(cfg, store, directory_for(cfg), decision_id, chair=chair, now=state.clock())
-    finally:
-        store.close()
     _emit(result, as_json, f"{decision_id} signed; upload folder {result['upload_dir']}")
 
 
@@ -883,17 +856,14 @@ def decisions_group() -> None:
 def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         rows = store.decisions(panel_date=_date(panel_date, "--panel-date") if panel_date else None)
-    finally:
-        store.close()
     keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
             "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
-    rows = [{**{k: r[k] for k in keep}, "outcomes": json.loads(r["record"])["decision"].get("outcomes") or [r["outcome"]]}
-            for r in rows]
-    _emit(rows, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
-                                    f" {'uploaded' if r['uploaded_at'] else ''}" for r in rows) or "no decisions")
+    listed = [{**{k: getattr(r, k) for k in keep}, "outcomes": r.details()["decision"].get("outcomes") or [r.outcome]}
+              for r in rows]
+    _emit(listed, as_json, "\n".join(f"{r['id']:<32} {r['panel_date']} {r['outcome']:<20} {r['status']:<7}"
+                                    f" {'uploaded' if r['uploaded_at'] else ''}" for r in listed) or "no decisions")
 
 
 @decisions_group.command("overdue")
@@ -906,11 +876,8 @@ def decisions_overdue(state: State, as_json: bool) -> None:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         warnings = decisions.check_deadlines(cfg, store, directory_for(cfg), state.clock())
-    finally:
-        store.close()
     _emit(warnings, as_json, "\n".join(f"{w['code']:<22} {w['detail']}" for w in warnings) or "nothing overdue")
 
 
@@ -922,13 +889,10 @@ def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
     """Record that the signed sheet is on the child's record."""
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         if not store.decision(decision_id):
             raise CarepanelError(f"no decision {decision_id}", code="panel_error")
         store.mark_uploaded(decision_id, actor=_actor(by), at=state.clock())
-    finally:
-        store.close()
     click.echo(f"{decision_id}: upload recorded")
 
 
@@ -940,11 +904,8 @@ def finance(state: State, out: str) -> None:
     from .jobs import decisions
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         n = decisions.export_finance(store, Path(out))
-    finally:
-        store.close()
     click.echo(f"{n} approved items written to {out}")
 
 
@@ -955,12 +916,10 @@ def unmet_need(state: State, as_json: bool) -> None:
     """What panels needed and could not find, for the sufficiency report."""
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         rows = store.unmet_needs()
-    finally:
-        store.close()
-    _emit(rows, as_json, "\n".join(f"{r['panel_date']} {r['child_id'] or '-':<12} {r['need']}" for r in rows) or "none recorded")
+    _emit([r.to_json() for r in rows], as_json,
+          "\n".join(f"{r.panel_date} {r.child_id or '-':<12} {r.need}" for r in rows) or "none recorded")
 
 
 @main.command("meeting-record")
@@ -972,11 +931,8 @@ def meeting_record(state: State, panel_date: str) -> None:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         docx_path, pdf_path = decisions.meeting_record(cfg, store, _date(panel_date, "--panel-date"))
-    finally:
-        store.close()
     click.echo(f"{docx_path}\n{pdf_path}")
 
 
@@ -1061,12 +1017,9 @@ def user_add(state: State, email: str, name: str | None, role: str | None, passw
         hashed = hash_password(password)
     except ValueError as exc:
         raise CarepanelError(str(exc), code="config_error") from exc
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         store.upsert_user(email, name or member.name, role, hashed, actor=_actor(None))
         ended = end_sessions_of(store, email, time.time(), "password_changed")
-    finally:
-        store.close()
     click.echo(f"{email}: account saved" + (f"; {ended} session(s) ended" if ended else ""))
 
 
@@ -1083,12 +1036,9 @@ def user_signout(state: State, email: str) -> None:
     from .store import Store
     from .web.sessions import end_sessions_of
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         ended = end_sessions_of(store, email, time.time(), "ended_by_administrator")
         store.audit(_actor(None), "sessions_ended", "user", email.lower(), "signed out everywhere", {"sessions": ended})
-    finally:
-        store.close()
     click.echo(f"{email}: {ended} session(s) ended")
 
 
@@ -1102,11 +1052,8 @@ def user_throttles(state: State, as_json: bool) -> None:
     from .store import Store
     from .web.sessions import throttles
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         rows = throttles(store, time.time())
-    finally:
-        store.close()
     _emit(rows, as_json, "\n".join(f"{r['key']}  {r['failures']} failures  wait {r['wait_seconds']} s" for r in rows) or "none")
 
 
@@ -1121,13 +1068,10 @@ def user_unthrottle(state: State, key: str) -> None:
     from .store import Store
     from .web.sessions import clear_throttle
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         cleared = clear_throttle(store, key)
         if cleared:
             store.audit(_actor(None), "throttle_cleared", "sign_in", key, None)
-    finally:
-        store.close()
     click.echo(f"{key}: {'cleared' if cleared else 'no such throttle'}")
 
 
@@ -1161,23 +1105,20 @@ def status(state: State, as_json: bool) -> None:
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         mailbox = list(store.db.query("SELECT key, connected, last_ok_at, last_error, last_error_at FROM mailbox_state"))
         last = store.conn.execute("SELECT MAX(first_seen_at) FROM messages").fetchone()[0]
         pending_out = store.conn.execute("SELECT COUNT(*) FROM outgoing WHERE status != 'sent'").fetchone()[0]
         failed = len(store.failed_messages())
         now = datetime.now().astimezone()
         overdue = sum(1 for d in store.decisions(status="signed")
-                      if not d["uploaded_at"] and not d["superseded_by"] and d["upload_due"]
-                      and datetime.fromisoformat(d["upload_due"]) < now)
+                      if not d.uploaded_at and not d.superseded_by and d.upload_due
+                      and datetime.fromisoformat(d.upload_due) < now)
         nxt = calendar.next_open_panel(cfg.profile, now)
         result = {"profile": cfg.profile.name, "backend": cfg.mailbox.backend, "mailbox": mailbox,
                   "last_message_at": last, "failed_messages": failed, "outgoing_queue": pending_out,
                   "submissions": store.counts(), "overdue_uploads": overdue, "next_panel": nxt.date.isoformat(),
                   "next_papers_out": nxt.papers_out.isoformat()}
-    finally:
-        store.close()
     human = (f"{cfg.profile.title} ({cfg.mailbox.backend}); last message {last or 'none'}; "
              f"{failed} failed, {pending_out} mails waiting to go; {overdue} overdue uploads; "
              f"next panel {result['next_panel']}, papers out {result['next_papers_out']}")
@@ -1223,12 +1164,9 @@ def retention(state: State, purge: bool, as_of: str | None, actor: str, as_json:
 
     cfg = state.config()
     today = _date(as_of, "--as-of") if as_of else date.today()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         due = governance.due_for_purge(store, cfg.retention, today)
         purged = governance.purge(store, Archive(cfg.archive_dir), cfg.retention, today, actor) if purge else []
-    finally:
-        store.close()
     data = {"as_of": today.isoformat(), "policy": {"years_after_birth": cfg.retention.years_after_birth,
                                                    "years_after_receipt": cfg.retention.years_after_receipt},
             "due": [d.to_json() for d in due], "purged": [d.submission_id for d in purged]}
@@ -1258,11 +1196,8 @@ def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -
     from .store import Store
 
     key = normalise_key(child)
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         store.add_hold(key, reason, actor)
-    finally:
-        store.close()
     _emit({"key": key, "held": True}, as_json, f"on hold: {key}")
 
 
@@ -1278,11 +1213,8 @@ def hold_remove(state: State, child: str, reason: str, actor: str, as_json: bool
     from .store import Store
 
     key = normalise_key(child)
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         removed = store.remove_hold(key, reason, actor)
-    finally:
-        store.close()
     _emit({"key": key, "held": False, "removed": removed}, as_json,
           f"hold lifted: {key}" if removed else f"there was no hold on {key}")
 
@@ -1294,11 +1226,8 @@ def hold_list(state: State, as_json: bool) -> None:
     """List the holds. Example: carepanel hold list --json"""
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         rows = store.holds()
-    finally:
-        store.close()
     _emit([asdict(h) for h in rows], as_json, "\n".join(f"{h.key}  since {h.placed_at} by {h.placed_by}: {h.reason}"
                                     for h in rows) or "no holds")
 
@@ -1319,11 +1248,8 @@ def export_child_cmd(state: State, child: str, out: str, actor: str, as_json: bo
     from .store import Store
 
     cfg = state.config()
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         result = export_child(store, Archive(cfg.archive_dir), child, Path(out), actor)
-    finally:
-        store.close()
     _emit(result, as_json, f"{len(result['submissions'])} submission(s) exported to {result['path']}")
 
 
@@ -1339,15 +1265,12 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
     from .jobs.governance import key_parts, normalise_key
     from .store import Store
 
-    store = Store(state.config().db_path)
-    try:
+    with Store(state.config().db_path) as store:
         ids = None
         if child:
             key = normalise_key(child)
-            ids = [key] + [r["id"] for r in store.submission_rows() if key in key_parts(r["child_key"])]
+            ids = [key] + [r.id for r in store.submission_rows() if key in key_parts(r.child_key)]
         rows = store.access_log(ids)
-    finally:
-        store.close()
     _emit([r.to_json() for r in rows], as_json, "\n".join(f"{r.at}  {r.actor:<30} {r.action:<15} {r.entity} {r.entity_id}"
                                                          f"  {r.reason or ''}" for r in rows) or "no views recorded")
 

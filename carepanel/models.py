@@ -10,7 +10,8 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from collections.abc import Mapping
+from typing import Any, Literal, cast
 
 REQUEST_SCHEMA = "carepanel/request@1"
 SUBMISSION_SCHEMA = "carepanel/submission@1"
@@ -56,6 +57,14 @@ def sha256_hex(data: bytes) -> str:
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _day(value: Any) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+# The ``from_json`` constructors read back what ``to_json`` wrote (the store keeps a submission as
+# its contract JSON): ``X.from_json(x.to_json()).to_json() == x.to_json()``.
 
 
 # --------------------------------------------------------------------------- messages
@@ -141,6 +150,10 @@ class SourceFile:
     def to_json(self) -> dict[str, Any]:
         return {"filename": self.filename, "sha256": self.sha256, "format": self.format}
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> SourceFile:
+        return cls(filename=d["filename"], sha256=d["sha256"], format=d["format"])
+
 
 @dataclass(frozen=True)
 class Child:
@@ -166,6 +179,12 @@ class Child:
             "plan": self.plan,
         }
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Child:
+        return cls(name=d.get("name"), dob=_day(d.get("dob")), age=d.get("age"), gender=d.get("gender"),
+                   child_id=d.get("child_id"), legal_status=d.get("legal_status"), ethnicity=d.get("ethnicity"),
+                   plan=d.get("plan"))
+
 
 @dataclass(frozen=True)
 class Costs:
@@ -174,6 +193,10 @@ class Costs:
 
     def to_json(self) -> dict[str, Any]:
         return {"weekly": self.weekly, "total": self.total}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any] | None) -> Costs:
+        return cls(weekly=(d or {}).get("weekly"), total=(d or {}).get("total"))
 
 
 @dataclass(frozen=True)
@@ -185,6 +208,11 @@ class Worker:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "team": self.team, "email": self.email}
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any] | None) -> Worker:
+        d = d or {}
+        return cls(name=d.get("name"), team=d.get("team"), email=d.get("email"))
+
 
 @dataclass(frozen=True)
 class Signatory:
@@ -194,6 +222,11 @@ class Signatory:
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "signed": self.signed, "signed_on": _iso(self.signed_on)}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any] | None) -> Signatory:
+        d = d or {}
+        return cls(name=d.get("name"), signed=bool(d.get("signed")), signed_on=_day(d.get("signed_on")))
 
 
 @dataclass(frozen=True)
@@ -247,6 +280,19 @@ class Request:
             "warnings": list(self.warnings),
         }
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Request:
+        """What ``to_json`` wrote; the parts kept out of it (the date the form asks for, the
+        duration, the words behind each type) are not in the contract and come back empty."""
+        return cls(
+            source=SourceFile.from_json(d["source"]), form=d.get("form"),
+            children=tuple(Child.from_json(c) for c in d.get("children") or ()), request=d.get("request"),
+            request_types=tuple(d.get("request_types") or ()), summary=d.get("summary"), costs=Costs.from_json(d.get("costs")),
+            social_worker=Worker.from_json(d.get("social_worker")), team_manager=Signatory.from_json(d.get("team_manager")),
+            service_manager=Signatory.from_json(d.get("service_manager")), fields=tuple((d.get("fields") or {}).items()),
+            missing=tuple(d.get("missing") or ()), warnings=tuple(d.get("warnings") or ()),
+        )
+
 
 # --------------------------------------------------------------------------- judging
 
@@ -259,6 +305,10 @@ class Flag:
     def to_json(self) -> dict[str, str]:
         return {"code": self.code, "detail": self.detail}
 
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> Flag:
+        return cls(code=d["code"], detail=d["detail"])
+
 
 @dataclass(frozen=True)
 class Signoff:
@@ -267,6 +317,11 @@ class Signoff:
 
     def to_json(self) -> dict[str, Any]:
         return {"source": self.source, "by": self.by}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any] | None) -> Signoff:
+        d = d or {}
+        return cls(source=cast("SignoffSource | None", d.get("source")), by=d.get("by"))
 
 
 @dataclass(frozen=True)
@@ -282,6 +337,11 @@ class AttachmentInfo:
 
     def to_json(self) -> dict[str, Any]:
         return {"filename": self.filename, "sha256": self.sha256, "role": self.role, "readable": self.readable}
+
+    @classmethod
+    def from_json(cls, d: Mapping[str, Any]) -> AttachmentInfo:
+        """Format and problem are not in the contract JSON (the flags say what was wrong)."""
+        return cls(filename=d["filename"], sha256=d["sha256"], role=d["role"], readable=bool(d["readable"]))
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ def test_an_over_full_agenda_is_reported_between_cut_off_and_papers_out(tmp_path
             case = replace(GOOD, children=(replace(GOOD.children[0], child_id=f"LCS30000{n}"),))
             raw = compose_email(SW, SW_ADDR, f"CRP {n}", "x", NOW - timedelta(hours=10 - n),
                                 [("CRP request form.docx", north_somerset_form(case))] + papers(), f"<full-{n}@x.gov.uk>")
-            assert svc.ingest_bytes(raw, source="test").submission["status"] == "accepted"
+            assert svc.ingest_bytes(raw, source="test").submission.status == "accepted"
         directory = svc.processor.directory
         before_cutoff = datetime(2026, 11, 27, 11, 0, tzinfo=timezone.utc)
         after_cutoff = datetime(2026, 11, 27, 13, 0, tzinfo=timezone.utc)

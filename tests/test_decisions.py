@@ -29,6 +29,7 @@ from carepanel.pipeline import calendar
 from carepanel.pipeline.decisions import Action, DecisionRecord
 from carepanel.demo.samples import CASES, north_somerset_form
 from carepanel.service import Service, open_service
+from carepanel.store import StoredSubmission
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 
 pytestmark = pytest.mark.slow
@@ -41,7 +42,7 @@ def converter():
         yield conv
 
 
-def listed(svc: Service, n: int = 1, case=GOOD) -> dict:
+def listed(svc: Service, n: int = 1, case=GOOD) -> StoredSubmission:
     """A submission listed for panel: ingested through the real pipeline, then (for profiles whose
     sign-off rules the North Somerset sample form does not meet) accepted as an administrator would."""
     child = replace(case.children[0], child_id=f"LCS80000{n}")
@@ -49,10 +50,13 @@ def listed(svc: Service, n: int = 1, case=GOOD) -> dict:
                         [("CRP request form.docx", north_somerset_form(replace(case, children=(child,) + case.children[1:])))] + papers(),
                         f"<dec-{n}@example.gov.uk>")
     sub = svc.ingest_bytes(raw, source="test").submission
-    if sub["status"] != "accepted":
+    assert sub is not None
+    if sub.status != "accepted":
         Review(svc.cfg, svc.store, svc.processor.directory, actor="pat.admin@example.gov.uk").accept(
-            sub["id"], reason="sign-off seen on the case record")
-    return svc.store.submission(sub["id"])
+            sub.id, reason="sign-off seen on the case record")
+    listed = svc.store.submission(sub.id)
+    assert listed is not None
+    return listed
 
 
 def pdf_text(path: str | Path) -> str:
@@ -79,8 +83,8 @@ def test_every_outcome_of_every_profile_renders_signs_and_lands_in_an_upload_fol
                              decisions=("Placement agreed for eight weeks",), resource="Foster placement",
                              weekly_cost=450.0, period_weeks=8, members=("Dana Chair", "Chris Member"),
                              actions=(Action(1, "Arrange the placement", "Sam Worker", date(2026, 12, 9)),), **extra)
-        sat = calendar.panel(svc.cfg.profile, date.fromisoformat(sub["panel_date"])).ends_at + timedelta(hours=1)
-        drafted = decisions.record(svc.cfg, svc.store, sub["id"], rec, actor="test", converter=converter, now=sat)
+        sat = calendar.panel(svc.cfg.profile, sub.panel_day).ends_at + timedelta(hours=1)
+        drafted = decisions.record(svc.cfg, svc.store, sub.id, rec, actor="test", converter=converter, now=sat)
         label = svc.cfg.profile.decisions.labels[outcome]
         words = docx_text(drafted["docx"])
         assert f"☒ {label}" in words and "DRAFT" in words and "Arrange the placement" in words
@@ -111,35 +115,35 @@ def test_a_signed_decision_is_never_changed_and_a_change_is_a_new_version(tmp_pa
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         sub = listed(svc)
         rec = DecisionRecord(outcome="approve", rationale="Safe at home with support.")
-        v1 = decisions.record(svc.cfg, svc.store, sub["id"], rec, actor="test", converter=converter, now=SIGNED_AT)
+        v1 = decisions.record(svc.cfg, svc.store, sub.id, rec, actor="test", converter=converter, now=SIGNED_AT)
         s1 = decisions.sign(svc.cfg, svc.store, svc.processor.directory, v1["decision_id"], chair="Dana Chair",
                             converter=converter, now=SIGNED_AT)
         row = svc.store.decision(v1["decision_id"])
-        before = svc.cfg.data_path(row["pdf_path"]).read_bytes()
+        before = svc.cfg.data_path(row.pdf_path).read_bytes()
         with pytest.raises(sqlite3.IntegrityError, match="never altered"):
             svc.store.conn.execute("UPDATE decisions SET record = '{}' WHERE id = ?", (v1["decision_id"],))
         with pytest.raises(sqlite3.IntegrityError, match="never deleted"):
             svc.store.conn.execute("DELETE FROM decisions WHERE id = ?", (v1["decision_id"],))
-        assert oct(svc.cfg.data_path(row["pdf_path"]).stat().st_mode & 0o777) == "0o440"
+        assert oct(svc.cfg.data_path(row.pdf_path).stat().st_mode & 0o777) == "0o440"
         with pytest.raises(PanelError, match="already signed"):
             decisions.sign(svc.cfg, svc.store, svc.processor.directory, v1["decision_id"], chair="Someone Else",
                            converter=converter)
 
-        v2 = decisions.record(svc.cfg, svc.store, sub["id"], replace(rec, rationale="Corrected: with a review."),
+        v2 = decisions.record(svc.cfg, svc.store, sub.id, replace(rec, rationale="Corrected: with a review."),
                               actor="test", converter=converter, now=SIGNED_AT)
         assert v2["decision_id"].endswith("-v2")
         s2 = decisions.sign(svc.cfg, svc.store, svc.processor.directory, v2["decision_id"], chair="Dana Chair",
                             converter=converter, now=SIGNED_AT + timedelta(hours=1))
         assert s2["sha256"] != s1["sha256"]
-        assert svc.cfg.data_path(row["pdf_path"]).read_bytes() == before
+        assert svc.cfg.data_path(row.pdf_path).read_bytes() == before
         assert hashlib.sha256(before).hexdigest() == s1["sha256"]
-        assert svc.store.decision(v1["decision_id"])["superseded_by"] == v2["decision_id"]
+        assert svc.store.decision(v1["decision_id"]).superseded_by == v2["decision_id"]
 
 
 def test_a_draft_changed_on_disk_cannot_be_signed(tmp_path: Path, converter) -> None:
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         sub = listed(svc)
-        d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="decline", rationale="Not needed."),
+        d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="decline", rationale="Not needed."),
                              actor="test", converter=converter)
         path = Path(d["pdf"])
         path.chmod(0o600)
@@ -153,11 +157,11 @@ def test_review_dates_put_the_child_on_the_right_later_agenda(tmp_path: Path, co
         sub = listed(svc)
         # Thursday 21 January 2027: the first North Somerset sitting on or after it is Wednesday the 27th.
         rec = DecisionRecord(outcome="approve", rationale="Agreed.", review_date=date(2027, 1, 21))
-        d = decisions.record(svc.cfg, svc.store, sub["id"], rec, actor="test", converter=converter)
+        d = decisions.record(svc.cfg, svc.store, sub.id, rec, actor="test", converter=converter)
         assert svc.store.reviews_for(date(2027, 1, 27)) == []  # only a signed decision brings the child back
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", converter=converter)
         [review] = svc.store.reviews_for(date(2027, 1, 27))
-        assert (review["child_id"], review["kind"]) == ("LCS800001", "review")
+        assert (review.child_id, review.kind) == ("LCS800001", "review")
         agenda = packs.agenda_for(svc.cfg, svc.store, date(2027, 1, 27))
         assert [(s.case.kind, s.case.child_ref) for s in agenda.slots] == [("review", "LCS800001")]
 
@@ -167,8 +171,8 @@ def test_pre_proceedings_come_back_at_eight_to_ten_weeks(tmp_path: Path, convert
                   team_manager=replace(GOOD.team_manager))
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         sub = listed(svc, case=plo)
-        assert "pre_proceedings" in sub["request"]["request_types"]
-        d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="PLO agreed."),
+        assert "pre_proceedings" in sub.request.request_types
+        d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="approve", rationale="PLO agreed."),
                              actor="test", converter=converter)
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", converter=converter)
         rows = svc.store.db.query("SELECT panel_date, kind FROM reviews")
@@ -180,7 +184,7 @@ def test_pre_proceedings_come_back_at_eight_to_ten_weeks(tmp_path: Path, convert
 def test_a_missed_review_and_a_missed_upload_are_flagged_once(tmp_path: Path, converter) -> None:
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         sub = listed(svc)
-        d = decisions.record(svc.cfg, svc.store, sub["id"],
+        d = decisions.record(svc.cfg, svc.store, sub.id,
                              DecisionRecord(outcome="approve", rationale="Agreed.", review_date=date(2027, 1, 20)),
                              actor="test", converter=converter)
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair",
@@ -215,7 +219,7 @@ def test_finance_and_unmet_need_logs_and_the_meeting_record(tmp_path: Path, conv
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         for n, (outcome, cost, need) in enumerate([("approve", 850.0, None), ("decline", 300.0, "No local residential bed")], 1):
             sub = listed(svc, n)
-            d = decisions.record(svc.cfg, svc.store, sub["id"],
+            d = decisions.record(svc.cfg, svc.store, sub.id,
                                  DecisionRecord(outcome=outcome, rationale="Reasons.", resource="Residential", weekly_cost=cost,
                                                 period_weeks=10, unmet_need=need), actor="test", converter=converter)
             decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", converter=converter)
@@ -225,7 +229,7 @@ def test_finance_and_unmet_need_logs_and_the_meeting_record(tmp_path: Path, conv
         decisions.export_finance(svc.store, tmp_path / "f.xlsx")
         sheet = load_workbook(tmp_path / "f.xlsx").active
         assert [c.value for c in sheet[2]][:5] == [rows[0]["decision_id"], "LCS800001", "Residential", 850.0, 8500.0]
-        assert [u["need"] for u in svc.store.unmet_needs()] == ["No local residential bed"]
+        assert [u.need for u in svc.store.unmet_needs()] == ["No local residential bed"]
         _, pdf = decisions.meeting_record(svc.cfg, svc.store, date(2026, 12, 2), converter=converter)
         text = pdf_text(pdf)
         assert "LCS800001" in text and "LCS800002" in text and "Declined" in text

@@ -12,7 +12,9 @@ import pytest
 from carepanel.config import Config, load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, backup_settings, compose_email, supporting_document
 from carepanel.demo.samples import CASES, SampleCase, SampleSignatory, north_somerset_form
+from carepanel.models import Signoff
 from carepanel.service import Service, open_service
+from carepanel.store import StoredSubmission
 
 # Monday 23 November 2026, 10:00 London: before the Friday 27th cut-off for Wednesday 2 December.
 NOW = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
@@ -53,24 +55,24 @@ def email(case: SampleCase = GOOD, *, sender: str = SW_ADDR, files: list[tuple[s
                          f"<e2e-{key}@example.gov.uk>")
 
 
-def ingest(service: Service, raw: bytes) -> dict:
+def ingest(service: Service, raw: bytes) -> StoredSubmission:
     outcome = service.ingest_bytes(raw, source="test")
     assert outcome.submission is not None, outcome.error
     return outcome.submission
 
 
-def codes(sub: dict) -> list[str]:
-    return [f["code"] for f in sub["flags"]]
+def codes(sub: StoredSubmission) -> list[str]:
+    return [f.code for f in sub.flags]
 
 
 def test_a_good_request_is_accepted_and_acknowledged(service: Service) -> None:
     sub = ingest(service, email())
-    assert (sub["status"], codes(sub), sub["panel_date"]) == ("accepted", [], "2026-12-02")
-    assert sub["signoff"]["source"] == "form_signature"
-    assert [a["role"] for a in sub["attachments"]] == ["request_form", "assessment", "care_plan", "genogram"]
-    assert sub["request"]["children"][0]["child_id"] == "LCS900101"
-    [ack] = service.store.outgoing_for(sub["id"])
-    assert ack["status"] == "sent"
+    assert (sub.status, codes(sub), sub.panel_date) == ("accepted", [], "2026-12-02")
+    assert sub.signoff.source == "form_signature"
+    assert [a.role for a in sub.attachments] == ["request_form", "assessment", "care_plan", "genogram"]
+    assert sub.request.children[0].child_id == "LCS900101"
+    [ack] = service.store.outgoing_for(sub.id)
+    assert ack.status == "sent"
 
 
 @pytest.mark.parametrize("code, raw", [
@@ -85,12 +87,12 @@ def test_a_good_request_is_accepted_and_acknowledged(service: Service) -> None:
 ])
 def test_each_flag_fires_on_the_email_that_earns_it(service: Service, code: str, raw) -> None:
     sub = ingest(service, raw())
-    assert sub["status"] == "flagged"
+    assert sub.status == "flagged"
     assert code in codes(sub)
-    detail = next(f["detail"] for f in sub["flags"] if f["code"] == code)
+    detail = next(f.detail for f in sub.flags if f.code == code)
     assert detail and "Traceback" not in detail
-    [ack] = service.store.outgoing_for(sub["id"])
-    assert ack["subject"].startswith("Re: ")
+    [ack] = service.store.outgoing_for(sub.id)
+    assert ack.subject.startswith("Re: ")
 
 
 def test_below_threshold_fires_under_the_panels_limit(tmp_path: Path) -> None:
@@ -107,23 +109,23 @@ def test_below_threshold_fires_under_the_panels_limit(tmp_path: Path) -> None:
 
 def test_the_team_manager_sending_it_is_sign_off_enough(service: Service) -> None:
     sub = ingest(service, email(replace(GOOD, team_manager=replace(TM, signed=None)), sender=TM_ADDR))
-    assert (sub["status"], sub["signoff"]) == ("accepted", {"source": "sender_is_manager", "by": TM_ADDR})
+    assert (sub.status, sub.signoff) == ("accepted", Signoff("sender_is_manager", TM_ADDR))
 
 
 def test_a_later_form_for_the_same_child_and_panel_supersedes_the_earlier(service: Service) -> None:
     first = ingest(service, email(replace(GOOD, summary=replace(GOOD.summary, what_needs_to_change=None)), key="a"))
     second = ingest(service, email(key="b", sent=NOW - timedelta(minutes=5)))
-    assert first["status"] == "flagged" and second["status"] == "accepted"
-    assert service.store.submission(first["id"])["status"] == "superseded"
-    assert [s["id"] for s in service.store.submissions(status="accepted")] == [second["id"]]
+    assert first.status == "flagged" and second.status == "accepted"
+    assert service.store.submission(first.id).status == "superseded"
+    assert [s.id for s in service.store.submissions(status="accepted")] == [second.id]
 
 
 def test_the_same_message_twice_is_one_submission_and_one_acknowledgement(service: Service) -> None:
     raw = email()
     a, b = ingest(service, raw), ingest(service, raw)
-    assert a["id"] == b["id"]
+    assert a.id == b.id
     assert len(service.store.submissions()) == 1
-    assert len(service.store.outgoing_for(a["id"])) == 1
+    assert len(service.store.outgoing_for(a.id)) == 1
 
 
 @pytest.mark.parametrize("headers", [
@@ -141,13 +143,13 @@ def test_mail_from_machines_or_nobody_is_kept_but_never_answered(service: Servic
         if value is not None:
             msg[name] = value
     sub = ingest(service, bytes(msg))
-    assert sub["status"] == "flagged"
-    assert service.store.outgoing_for(sub["id"]) == []
+    assert sub.status == "flagged"
+    assert service.store.outgoing_for(sub.id) == []
 
 
 def test_an_ordinary_reply_is_answered(service: Service) -> None:
     sub = ingest(service, email(files=[]))
-    assert len(service.store.outgoing_for(sub["id"])) == 1
+    assert len(service.store.outgoing_for(sub.id)) == 1
 
 
 def email_message(raw: bytes):

@@ -3,6 +3,7 @@ read like the .docx; a .doc with macros never reaches LibreOffice."""
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from carepanel.office import Converter
 from carepanel.demo.samples import north_somerset_form
 from carepanel.service import open_service
+from carepanel.store import StoredSubmission
 from carepanel.demo import compose_email
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 
@@ -32,22 +34,24 @@ def saved_by_libreoffice(converter, fmt: str) -> bytes:
     return converter.convert(form, ".docx", fmt)
 
 
-def ingest_as(tmp_path: Path, converter, fmt: str) -> dict:
+def ingest_as(tmp_path: Path, converter, fmt: str) -> StoredSubmission:
     data = saved_by_libreoffice(converter, fmt)
     raw = compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, [(f"CRP request form.{fmt}", data)] + papers(),
                         f"<old-{fmt}@example.gov.uk>")
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
-        return svc.ingest_bytes(raw, source="test").submission
+        sub = svc.ingest_bytes(raw, source="test").submission
+    assert sub is not None
+    return sub
 
 
 @pytest.mark.parametrize("fmt", ["doc", "odt", "rtf"])
 def test_a_form_in_an_older_format_is_converted_and_recognised(tmp_path: Path, converter, fmt: str) -> None:
     sub = ingest_as(tmp_path, converter, fmt)
-    req = sub["request"]
-    assert req is not None and req["form"] == "north-somerset"  # read as the council's form, not "no form"
-    assert req["source"]["format"] == fmt and req["source"]["filename"] == f"CRP request form.{fmt}"
-    assert any("LibreOffice" in w for w in req["warnings"])
-    assert "unreadable_attachment" not in [f["code"] for f in sub["flags"]]
+    req = sub.request
+    assert req is not None and req.form == "north-somerset"  # read as the council's form, not "no form"
+    assert req.source.format == fmt and req.source.filename == f"CRP request form.{fmt}"
+    assert any("LibreOffice" in w for w in req.warnings)
+    assert "unreadable_attachment" not in [f.code for f in sub.flags]
 
 
 @pytest.mark.parametrize("fmt", ["odt", "doc", "rtf", "docx"])
@@ -56,13 +60,13 @@ def test_a_form_saved_again_by_libreoffice_is_read_field_for_field(tmp_path: Pat
     # followed by the addresses, and the Social Worker / Team Manager headings are no longer
     # the table's first row.  Read as the form was drawn, it is accepted as the .docx is.
     sub = ingest_as(tmp_path, converter, fmt)
-    assert sub["status"] == "accepted", sub["flags"]
-    req = sub["request"]
-    assert [(c["name"], c["dob"], c["child_id"]) for c in req["children"]] == [("Poppy Example", "2012-05-14", "LCS900101")]
-    assert (req["social_worker"]["name"], req["social_worker"]["team"]) == ("Sam Worker", "Children in Need Team 2")
-    assert (req["team_manager"]["name"], req["team_manager"]["signed"]) == ("Terry Manager", True)
-    assert sub["panel_date"] == "2026-12-02"
-    assert req["warnings"] == [] if fmt == "docx" else all("left out" not in w for w in req["warnings"])
+    assert sub.status == "accepted", sub.flags
+    req = sub.request
+    assert [(c.name, c.dob, c.child_id) for c in req.children] == [("Poppy Example", date(2012, 5, 14), "LCS900101")]
+    assert (req.social_worker.name, req.social_worker.team) == ("Sam Worker", "Children in Need Team 2")
+    assert (req.team_manager.name, req.team_manager.signed) == ("Terry Manager", True)
+    assert sub.panel_date == "2026-12-02"
+    assert req.warnings == () if fmt == "docx" else all("left out" not in w for w in req.warnings)
 
 
 def test_a_doc_with_macros_is_refused_before_libreoffice(tmp_path: Path) -> None:
@@ -72,4 +76,4 @@ def test_a_doc_with_macros_is_refused_before_libreoffice(tmp_path: Path) -> None
     raw = compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, [("CRP request form.doc", ole)], "<macro@example.gov.uk>")
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         sub = svc.ingest_bytes(raw, source="test").submission
-    assert "unsafe_attachment" in [f["code"] for f in sub["flags"]]
+    assert "unsafe_attachment" in [f.code for f in sub.flags]

@@ -19,6 +19,7 @@ from carepanel.jobs.review import Review
 from carepanel.office import Converter
 from carepanel.demo.samples import north_somerset_form
 from carepanel.service import Service, open_service
+from carepanel.store import StoredSubmission
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 from carepanel.demo import compose_email
 
@@ -43,14 +44,14 @@ def pdf_report(text: str, pages: int = 2) -> bytes:
 
 
 def ingest_case(service: Service, n: int, team: str = "Children in Need Team 2", extra: list | None = None,
-                status: str = "accepted") -> dict:
+                status: str = "accepted") -> StoredSubmission:
     child = replace(GOOD.children[0], name=f"Child Number{n}", child_id=f"LCS70000{n}")
     case = replace(GOOD, children=(child,), social_worker=replace(SW, team=team))
     files = [("CRP request form.docx", north_somerset_form(case)),
              ("assessment.pdf", pdf_report(f"Assessment for LCS70000{n}"))] + papers()[1:] + (extra or [])
     raw = compose_email(SW, SW_ADDR, f"CRP request {n}", "Attached.", NOW - timedelta(hours=n + 1), files, f"<pack-{n}@example.gov.uk>")
     outcome = service.ingest_bytes(raw, source="test")
-    assert outcome.submission and outcome.submission["status"] == status, outcome.submission and outcome.submission["flags"]
+    assert outcome.submission and outcome.submission.status == status, outcome.submission and outcome.submission.flags
     return outcome.submission
 
 
@@ -71,7 +72,7 @@ def test_pack_has_an_outline_page_numbers_marking_and_each_case_holds_its_own_fo
     assert len(reader.pages) == result.pages
     # Grouped by team, in order of receipt: Team A's two cases (received first: n=2 then n=0), then Team B.
     order = [c["submission_id"] for c in result.to_json()["cases"]]
-    assert order == [subs[2]["id"], subs[0]["id"], subs[1]["id"]]
+    assert order == [subs[2].id, subs[0].id, subs[1].id]
     assert [c["slot"] for c in result.to_json()["cases"]] == ["13:30", "13:50", "14:10"]
     for row, n in zip(result.cases, (2, 0, 1)):
         first, last = row["pages"]
@@ -103,7 +104,7 @@ def test_a_document_that_cannot_be_read_is_listed_with_the_reason(service: Servi
     sub = ingest_case(service, 5, extra=[broken], status="flagged")
     # The administrator lists it anyway (the review queue's "accept" action).
     Review(service.cfg, service.store, service.processor.directory, actor="pat.admin@example.gov.uk").accept(
-        sub["id"], reason="listed; the draft care plan follows")
+        sub.id, reason="listed; the draft care plan follows")
     result = packs.build(service.cfg, service.store, service.processor.archive, PANEL_DATE, converter=converter)
     reader = PdfReader(result.path)
     assert any("care-plan-draft.docx" in w for w in result.warnings)
@@ -139,7 +140,7 @@ def test_papers_go_out_at_the_right_london_time_across_a_clock_change(tmp_path: 
                             [("CRP request form.docx", north_somerset_form(replace(GOOD, panel_date=panel_date)))] + papers(),
                             "<sched-1@example.gov.uk>")
         sub = svc.ingest_bytes(raw, source="test").submission
-        assert sub["panel_date"] == panel_date.isoformat() and sub["status"] == "accepted"
+        assert sub.panel_date == panel_date.isoformat() and sub.status == "accepted"
         now["t"] = papers_out_utc - timedelta(minutes=1)
         assert svc.send_due_papers() == []
         now["t"] = papers_out_utc

@@ -52,11 +52,11 @@ def sealed(tmp_path: Path, converter, monkeypatch):
     with open_service(cfg, clock=lambda: NOW) as svc:
         sub = listed(svc)
         rec = DecisionRecord(outcome="approve", rationale="Safe at home with support.")
-        d = decisions.record(svc.cfg, svc.store, sub["id"], rec, actor="test", converter=converter, now=SIGNED_AT)
+        d = decisions.record(svc.cfg, svc.store, sub.id, rec, actor="test", converter=converter, now=SIGNED_AT)
         signed = decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair",
                                 converter=converter, now=SIGNED_AT)
         row = svc.store.decision(d["decision_id"])
-    pdf = cfg.data_path(row["pdf_path"]).read_bytes()
+    pdf = cfg.data_path(row.pdf_path).read_bytes()
     return cfg, signed, pdf, seal.certificate_of(key, b"test seal password")
 
 

@@ -76,7 +76,7 @@ def test_sigkill_while_ingesting_loses_and_duplicates_nothing(tmp_path: Path) ->
 
     store = Store(cfg.db_path)
     subs = store.submissions()
-    assert sorted(s["message_id"] for s in subs) == sorted(sent)
+    assert sorted(s.message_id for s in subs) == sorted(sent)
     archive = cfg.archive_dir
     for message_id, sha in sent.items():
         stored = [p for p in archive.rglob(sha + "*") if p.is_file()]
@@ -91,5 +91,5 @@ def test_sigkill_while_ingesting_loses_and_duplicates_nothing(tmp_path: Path) ->
         answered.append(str(msg["In-Reply-To"]))
     assert sorted(answered) == sorted(sent), "each sender answered exactly once"
     for sub in subs:
-        assert [o["status"] for o in store.outgoing_for(sub["id"])] == ["sent"]
+        assert [o.status for o in store.outgoing_for(sub.id)] == ["sent"]
     store.close()

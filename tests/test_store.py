@@ -1,14 +1,15 @@
 from __future__ import annotations
 
+import json
 import sqlite3
-from dataclasses import replace
+from dataclasses import FrozenInstanceError, replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
 
-from carepanel.models import Child, Flag, Request, Signoff, SourceFile, Submission
-from carepanel.store import SCHEMA_VERSION, Store
+from carepanel.models import AttachmentInfo, Child, Costs, Flag, Request, Signatory, Signoff, SourceFile, Submission, Worker
+from carepanel.store import SCHEMA_VERSION, Store, StoredSubmission
 from carepanel.errors import StoreError
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
@@ -42,7 +43,7 @@ def store(tmp_path: Path) -> Store:
     s.close()
 
 
-def commit(store: Store, sub: Submission) -> dict:
+def commit(store: Store, sub: Submission) -> StoredSubmission:
     store.note_message(sub.message_sha256, sub.message_id, "test", None, 10)
     return store.commit_submission(sub, [])
 
@@ -64,8 +65,8 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
 def test_later_submission_for_same_child_and_panel_supersedes(store: Store) -> None:
     commit(store, a_submission(1))
     second = commit(store, a_submission(2, received=T0 + timedelta(hours=1), status="flagged"))
-    assert second["status"] == "flagged"
-    assert store.submission("sub-1")["status"] == "superseded"
+    assert second.status == "flagged"
+    assert store.submission("sub-1").status == "superseded"
     actions = [a.action for a in store.audit_log("sub-1")]
     assert actions == ["submission_created", "submission_superseded"]
 
@@ -73,14 +74,14 @@ def test_later_submission_for_same_child_and_panel_supersedes(store: Store) -> N
 def test_older_message_processed_late_does_not_undo_the_newer(store: Store) -> None:
     commit(store, a_submission(2, received=T0 + timedelta(hours=1)))
     older = commit(store, a_submission(1))
-    assert older["status"] == "superseded"
-    assert store.submission("sub-2")["status"] == "accepted"
+    assert older.status == "superseded"
+    assert store.submission("sub-2").status == "accepted"
 
 
 def test_different_children_do_not_supersede(store: Store) -> None:
     commit(store, a_submission(1, child="id:LCS1"))
     commit(store, a_submission(2, child="id:LCS2"))
-    assert [s["status"] for s in store.submissions()] == ["accepted", "accepted"]
+    assert [s.status for s in store.submissions()] == ["accepted", "accepted"]
 
 
 def test_committing_the_same_message_twice_keeps_one(store: Store) -> None:
@@ -92,7 +93,7 @@ def test_committing_the_same_message_twice_keeps_one(store: Store) -> None:
 def test_filters(store: Store) -> None:
     commit(store, a_submission(1, child="id:A"))
     commit(store, a_submission(2, child="id:B", status="flagged"))
-    assert [s["id"] for s in store.submissions(status="flagged")] == ["sub-2"]
+    assert [s.id for s in store.submissions(status="flagged")] == ["sub-2"]
     assert store.submissions(panel_date=date(2026, 12, 2)) == []
 
 
@@ -119,7 +120,7 @@ def test_outgoing_is_queued_with_the_submission_and_sent_once(store: Store) -> N
     [due] = store.due_outgoing(T0)
     store.mark_sent(due.id, "<sent@x>")
     assert store.due_outgoing(T0) == []
-    assert store.outgoing_for("sub-1")[0]["status"] == "sent"
+    assert store.outgoing_for("sub-1")[0].status == "sent"
 
 
 def test_a_resubmission_that_adds_the_missing_child_id_still_supersedes(store: Store) -> None:
@@ -128,10 +129,10 @@ def test_a_resubmission_that_adds_the_missing_child_id_still_supersedes(store: S
     commit(store, first)
     second = replace(a_submission(2, child="id:LCS1"), received_at=T0 + timedelta(hours=1))
     commit(store, second)
-    assert store.submission("sub-1")["status"] == "superseded"
+    assert store.submission("sub-1").status == "superseded"
     other = replace(a_submission(3, child="name:Amelia Hart|2015-03-02"), received_at=T0 + timedelta(hours=2))
     commit(store, other)  # another child of the same name: not the same child
-    assert store.submission("sub-2")["status"] == "accepted"
+    assert store.submission("sub-2").status == "accepted"
 
 
 def test_rows_come_back_typed_and_read_only(store: Store) -> None:
@@ -153,3 +154,72 @@ def test_rows_come_back_typed_and_read_only(store: Store) -> None:
     [entry] = [a for a in store.audit_log("pat.admin@example.gov.uk") if a.action == "user_saved"]
     assert entry.actor == "setup" and entry.details() == {"role": "administrator"}
     assert entry.to_json()["data"] == '{"role": "administrator"}'  # exports print the stored text as it is
+
+
+CONTRACT = Path(__file__).resolve().parents[1] / ".." / "shared" / "contract" / "README.md"
+
+
+def _contract_submission_keys() -> list[str]:
+    """The keys of the contract's submission object, in its order, read from its example."""
+    text = CONTRACT.read_text()
+    block = text[text.index('"schema": "carepanel/submission@1"') - 4:]
+    example = json.loads(block[block.index("{"):block.index("\n```")])
+    return list(example)
+
+
+def a_full_submission() -> Submission:
+    """Every part of the contract filled, so reading it back has everything to get right."""
+    request = Request(
+        source=SourceFile("form.docx", "1" * 64, "docx"), form="north-somerset",
+        children=(Child(name="Amelia Hart", dob=date(2014, 3, 2), age=12, gender="Female", child_id="LCS123456",
+                        legal_status="CIN", ethnicity="White British", plan="CIN"), Child(name="Ben Hart")),
+        request="Agreement to accommodate under Section 20", request_types=("s20", "placement"), summary="Needs a home.",
+        costs=Costs(weekly=850.0, total=44200.0), social_worker=Worker("Sam Worker", "Team A", None),
+        team_manager=Signatory("Terry Manager", True, date(2026, 11, 18)), service_manager=Signatory(None, False, None),
+        fields=(("What is being requested of the Panel?", "Section 20"), ("Empty", None)),
+        missing=("summary.what_needs_to_change",), warnings=("a note",))
+    return replace(a_submission(7), status="flagged", flags=(Flag("late", "after the cut-off"), Flag("missing_fields", "x")),
+                   signoff=Signoff("sender_is_manager", "tm@x.gov.uk"), request=request, warnings=("advice",),
+                   attachments=(AttachmentInfo("form.docx", "1" * 64, "request_form", True, "docx"),
+                                AttachmentInfo("x.exe", "2" * 64, "other", False, None, "unsafe_attachment")))
+
+
+def test_a_stored_submission_reads_back_as_the_contract_object_it_was_stored_as(store: Store) -> None:
+    sub = a_full_submission()
+    stored = commit(store, sub)
+    # What the CLI printed before the rows were typed: the stored document, status and panel laid over it.
+    status, doc, panel = store.conn.execute("SELECT status, doc, panel_date FROM submissions WHERE id = ?", (sub.id,)).fetchone()
+    raw = {**json.loads(doc), "status": status, "panel_date": panel}
+    assert json.dumps(stored.to_json(), ensure_ascii=False) == json.dumps(raw, ensure_ascii=False)
+    assert stored.to_json() == sub.to_json()  # and what the pipeline judged, key for key
+    assert list(stored.to_json())[:len(_contract_submission_keys())] == _contract_submission_keys()
+    assert stored.request is not None and stored.request.children[0].dob == date(2014, 3, 2)
+    assert stored.flag_codes == ("late", "missing_fields") and stored.panel_day == date(2026, 11, 25)
+
+
+def test_the_submissions_json_of_the_command_line_is_the_stored_object(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from carepanel.cli import main
+    from carepanel.demo import CONFIG, PANEL, STAFF
+
+    (tmp_path / "config.toml").write_text(CONFIG.format(profile="north-somerset", panel=PANEL))
+    (tmp_path / "staff.csv").write_text(STAFF)
+    with Store(tmp_path / "data" / "carepanel.db") as store:
+        commit(store, a_full_submission())
+        status, doc, panel = store.conn.execute("SELECT status, doc, panel_date FROM submissions").fetchone()
+    result = CliRunner().invoke(main, ["--config", str(tmp_path / "config.toml"), "--data-dir", str(tmp_path / "data"),
+                                       "submissions", "--json"], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    # Byte for byte what it printed before the rows were typed: the stored document with its columns laid over.
+    raw = {**json.loads(doc), "status": status, "panel_date": panel}
+    assert result.output == json.dumps([raw], indent=2, ensure_ascii=False) + "\n"
+
+
+def test_what_the_store_returns_is_frozen(store: Store) -> None:
+    stored = commit(store, a_full_submission())
+    with pytest.raises(FrozenInstanceError):
+        stored.status = "accepted"  # type: ignore[misc]
+    with pytest.raises(FrozenInstanceError):
+        stored.flags[0].code = "other"  # type: ignore[misc]
+    assert store.submission(stored.id) == stored  # nothing changed it

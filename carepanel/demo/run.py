@@ -16,12 +16,11 @@ import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 from docx import Document
 
@@ -38,7 +37,7 @@ from ..pipeline.decisions import Action, DecisionRecord
 from ..pipeline import calendar
 from .samples import CASES, SampleCase, SampleSignatory, north_somerset_form
 from ..service import Service, open_service, run_forever
-from ..store import Store
+from ..store import Store, StoredSubmission
 from ..web.auth import hash_password
 
 MARKER = ".carepanel-demo"
@@ -237,23 +236,20 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         rows = service.store.submissions()
         echo("")
         echo("What carepanel decided:")
-        for row in sorted(rows, key=lambda r: r["received_at"]):
-            flags = ", ".join(f["code"] for f in row["flags"]) or "-"
-            echo(f"  {row['status']:<10} panel {row['panel_date']}  flags: {flags:<40} {row['subject']}")
+        for row in sorted(rows, key=lambda r: r.received_at):
+            flags = ", ".join(row.flag_codes) or "-"
+            echo(f"  {row.status:<10} panel {row.panel_date}  flags: {flags:<40} {row.subject}")
         sent = sorted(cfg.outbox.path.glob("*.eml")) if cfg.outbox.path else []
         echo("")
         echo(f"Acknowledgements written to {cfg.outbox.path} ({len(sent)} emails); open any .eml to read one.")
         echo(f"Originals kept byte for byte under {cfg.archive_dir}; the database is {cfg.db_path}.")
         _panel_day(service, rows, echo)
     password = secrets.token_urlsafe(9)
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         for email, name, role in (("pat.admin@example.gov.uk", "Pat Admin", "administrator"),
                                   ("dana.chair@example.gov.uk", "Dana Chair", "chair"),
                                   ("chris.member@example.gov.uk", "Chris Member", "panel_member")):
             store.upsert_user(email, name, role, hash_password(password + "-demo"), actor="demo")
-    finally:
-        store.close()
     echo("")
     echo(f"Web sign-in (demo accounts): pat.admin@example.gov.uk, dana.chair@example.gov.uk or "
          f"chris.member@example.gov.uk, password {password}-demo")
@@ -262,13 +258,13 @@ def run_demo(folder: Path, *, profile: str | None, serve: bool, echo: Callable[[
         run_forever(cfg, web=True, host="127.0.0.1", port=8000, echo=echo, clock=clock)
 
 
-def _panel_day(service: Service, rows: list[dict[str, Any]], echo: Callable[[str], None]) -> None:
+def _panel_day(service: Service, rows: list[StoredSubmission], echo: Callable[[str], None]) -> None:
     """The rest of the week: the pack goes out, the panel decides, the chair signs."""
-    accepted = [r for r in rows if r["status"] == "accepted"]
-    if not accepted:
+    accepted = [r for r in rows if r.status == "accepted"]
+    day = accepted[0].panel_day if accepted else None
+    if day is None:
         return
     cfg = service.cfg
-    day = date.fromisoformat(accepted[0]["panel_date"])
     echo("")
     echo(f"Papers out for the panel on {day:%A %-d %B %Y} (normally sent at the papers-out time):")
     try:
@@ -289,7 +285,7 @@ def _panel_day(service: Service, rows: list[dict[str, Any]], echo: Callable[[str
                     actions=(Action(1, "Tell the family the decision", "Sam Worker", day + timedelta(days=2)),))
                 # The demo's week runs ahead of the clock: the panel is taken to have sat.
                 sat = calendar.panel(cfg.profile, day).ends_at
-                drafted = decisions.record(cfg, service.store, sub["id"], record, actor="demo", converter=conv, now=sat)
+                drafted = decisions.record(cfg, service.store, sub.id, record, actor="demo", converter=conv, now=sat)
                 signed = decisions.sign(cfg, service.store, service.processor.directory, drafted["decision_id"],
                                         chair="Dana Chair", converter=conv, now=sat)
                 echo(f"  decision {drafted['decision_id']}: {cfg.profile.decisions.labels[outcome]}, signed; "

@@ -41,7 +41,7 @@ from ..pipeline import calendar
 from ..pipeline import decisions as rules
 from ..pipeline.decisions import DecisionRecord
 from ..pipeline.identity import reference
-from ..store import Store
+from ..store import Decision, Store, StoredSubmission
 
 log = logging.getLogger("carepanel.decisions")
 TEMPLATES = Path(__file__).resolve().parents[1] / "outputs" / "templates" / "decisions"
@@ -135,18 +135,20 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
         sub = store.submission(submission_id)
         if sub is None:
             raise PanelError(f"no submission {submission_id}")
-        if sub["status"] != "accepted" or not sub.get("panel_date"):
-            raise PanelError(f"submission {submission_id} is {sub['status']}, not listed for a panel: "
+        listed_for = sub.panel_day
+        if sub.status != "accepted" or listed_for is None:
+            raise PanelError(f"submission {submission_id} is {sub.status}, not listed for a panel: "
                              "accept it (or list it) before recording a decision")
-        request = sub.get("request") or {}
-        children = request.get("children") or []
-        worker = (request.get("social_worker") or {}).get("name")
-        team = (request.get("social_worker") or {}).get("team")
-        summary = request.get("request")
-        panel_date = date.fromisoformat(sub["panel_date"])
+        request = sub.request
+        children = [c.to_json() for c in request.children] if request else []
+        worker = request.social_worker.name if request else None
+        team = request.social_worker.team if request else None
+        summary = request.request if request else None
+        panel_date = listed_for
         series = "dser-" + submission_id.removeprefix("sub-")
-        child_key = sub.get("child_key")
-        request_types = tuple(request.get("request_types") or ())
+        # As before the rows were typed: the stored submission object has no child key.
+        child_key: str | None = None
+        request_types = request.request_types if request else ()
         if not rules.sitting_started(cfg.profile, panel_date, now):
             raise PanelError(f"the panel of {panel_date:%d/%m/%Y} has not sat yet: a decision is recorded once the "
                              f"sitting has started ({calendar.panel(cfg.profile, panel_date).starts_at:%H:%M})",
@@ -161,7 +163,7 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
         child_key = "id:" + child["child_id"].replace(" ", "").upper() if child.get("child_id") else None
 
     latest = store.latest_version(series)
-    version = (latest["version"] + 1) if latest else 1
+    version = (latest.version + 1) if latest else 1
     decision_id = f"dec-{series.removeprefix('dser-')}-v{version}"
     folder = cfg.decisions_dir / series / f"v{version}"
     make_dirs(folder)
@@ -188,8 +190,8 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
                              decision_id=decision_id, actor=actor)
     if submission_id is not None and child_key:
         for review in store.reviews_for(panel_date):
-            if review["child_key"] == child_key:
-                store.set_review_status(review["id"], "heard", actor=actor, reason=f"decided in {decision_id}")
+            if review.child_key == child_key:
+                store.set_review_status(review.id, "heard", actor=actor, reason=f"decided in {decision_id}")
     log.info("decision drafted", extra=safe_fields(event="decision_drafted", decision_id=decision_id, status="draft"))
     return {"decision_id": decision_id, "status": "draft", "docx": str(folder / "draft.docx"), "pdf": str(folder / "draft.pdf")}
 
@@ -250,44 +252,44 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     row = store.decision(decision_id)
     if row is None:
         raise PanelError(f"no decision {decision_id}")
-    if row["status"] != "draft":
-        raise PanelError(f"decision {decision_id} is already signed (by {row['signed_by']}); record a new version to change it")
+    if row.status != "draft":
+        raise PanelError(f"decision {decision_id} is already signed (by {row.signed_by}); record a new version to change it")
     chair = chair_in_directory(directory, chair)
-    newer = store.latest_version(row["series"])
-    if newer and newer["id"] != decision_id:
-        raise PanelError(f"decision {decision_id} has a newer version, {newer['id']}: sign that one")
+    newer = store.latest_version(row.series)
+    if newer and newer.id != decision_id:
+        raise PanelError(f"decision {decision_id} has a newer version, {newer.id}: sign that one")
     now = (now or system_clock()).astimezone(LONDON)
-    panel_date = date.fromisoformat(row["panel_date"])
-    if row["kind"] != "emergency" and not rules.sitting_started(cfg.profile, panel_date, now):
+    panel_date = date.fromisoformat(row.panel_date)
+    if row.kind != "emergency" and not rules.sitting_started(cfg.profile, panel_date, now):
         raise PanelError(f"the panel of {panel_date:%d/%m/%Y} has not sat yet: its decisions are signed once it has",
                          code="not_yet_sat")
-    draft_pdf = cfg.data_path(row["pdf_path"]).read_bytes()
-    if _sha(draft_pdf) != row["pdf_sha256"]:
+    draft_pdf = cfg.data_path(row.pdf_path).read_bytes()
+    if _sha(draft_pdf) != row.pdf_sha256:
         raise PanelError(f"the draft of {decision_id} has changed on disk since it was made; it cannot be signed")
-    stored = json.loads(row["record"])
+    stored = json.loads(row.record)
     decision = DecisionRecord.from_json(stored["decision"])
     request_types: tuple[str, ...] = ()
-    sub = store.submission(row["submission_id"]) if row["submission_id"] else None
+    sub = store.submission(row.submission_id) if row.submission_id else None
     if sub:
-        request_types = tuple((sub.get("request") or {}).get("request_types") or ())
-    booked = rules.follow_ups(cfg.profile, decision, panel_date, request_types) if row["kind"] != "emergency" else []
+        request_types = sub.request.request_types if sub.request else ()
+    booked = rules.follow_ups(cfg.profile, decision, panel_date, request_types) if row.kind != "emergency" else []
     review = rules.next_review(booked)
     ctx = _context(cfg, decision, children=stored["children"], worker=stored["worker"], team=stored["team"],
-                   request=stored["request"], panel_date=panel_date, version=row["version"], chair=chair,
+                   request=stored["request"], panel_date=panel_date, version=row.version, chair=chair,
                    signed_on=now.date(), review=review)
     docx_bytes = render_docx(template_path(cfg), ctx)
     # PDF/A with title, author and language, sealed with the council's certificate (outputs/seal.py)
     pdf_bytes = sealed_decision(cfg, docx_bytes, converter, decision_id=decision_id, chair=chair, at=now)
-    folder = cfg.data_path(row["pdf_path"]).parent
+    folder = cfg.data_path(row.pdf_path).parent
     _write_final(folder / "signed.docx", docx_bytes)
     _write_final(folder / "signed.pdf", pdf_bytes)
     sha = _sha(pdf_bytes)
 
     upload = _upload_folders(cfg, decision, stored["children"], row, panel_date, chair, review, pdf_bytes)
 
-    group_ids = row["child_id"]
-    follow = [{"child_key": row["child_key"] or f"decision:{decision_id}", "child_id": group_ids,
-               "panel_date": day.isoformat(), "kind": kind, "reason": reason, "submission_id": row["submission_id"]}
+    group_ids = row.child_id
+    follow = [{"child_key": row.child_key or f"decision:{decision_id}", "child_id": group_ids,
+               "panel_date": day.isoformat(), "kind": kind, "reason": reason, "submission_id": row.submission_id}
               for day, kind, reason in booked]
     finance = None
     if rules.approved_spending(cfg.profile, decision):
@@ -300,7 +302,7 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     due = rules.deadlines(cfg.profile, panel_date, drafted_at=drafted_at, signed_at=now).get("uploaded")
     notices = _notices(cfg, directory, row, sub, decision, reference(stored["children"]) or "-", panel_date, review)
     try:
-        store.sign_decision(decision_id, chair=chair, signed_at=now, draft_sha256=row["pdf_sha256"],
+        store.sign_decision(decision_id, chair=chair, signed_at=now, draft_sha256=row.pdf_sha256,
                             docx_path=cfg.stored_path(folder / "signed.docx"), pdf_path=cfg.stored_path(folder / "signed.pdf"),
                             pdf_sha256=sha, upload_dir=cfg.stored_path(upload), upload_due=due, follow_ups=follow,
                             finance=finance, unmet=unmet, outgoing=notices, actor=actor or f"chair:{chair}")
@@ -310,14 +312,14 @@ def sign(cfg: Config, store: Store, directory: Directory, decision_id: str, *, c
     return {"decision_id": decision_id, "status": "signed", "sha256": sha, "upload_dir": str(upload)}
 
 
-def _upload_folders(cfg: Config, decision: DecisionRecord, children: list[dict[str, Any]], row: dict[str, Any],
+def _upload_folders(cfg: Config, decision: DecisionRecord, children: list[dict[str, Any]], row: Decision,
                     panel_date: date, chair: str, review: date | None, pdf_bytes: bytes) -> Path:
     """The folder laid out for the case system's upload: the signed sheet named with the child's
     ID, the case note and a manifest.  A sibling group has one folder per child, each named with
     that child's ID (each child's record gets its own copy of the one decision); the folder
     returned then holds those."""
     system = cfg.profile.decisions.case_system
-    upload = cfg.uploads_dir / system / panel_date.isoformat() / row["id"]
+    upload = cfg.uploads_dir / system / panel_date.isoformat() / row.id
     make_dirs(upload)
     ids = [c.get("child_id") for c in children if c.get("child_id")]
     group_ref = reference(children) or "-"
@@ -343,24 +345,24 @@ def _folder_name(child_id: str) -> str:
     return re.sub(r"[^A-Za-z0-9-]", "", child_id) or "NOID"
 
 
-def _drafted_at(store: Store, row: dict[str, Any]) -> datetime | None:
+def _drafted_at(store: Store, row: Decision) -> datetime | None:
     """When the first draft of this decision was made (the base of "final within 48 h of the draft")."""
-    first = store.decision(f"{row['id'].rsplit('-v', 1)[0]}-v1") or row
+    first = store.decision(f"{row.id.rsplit('-v', 1)[0]}-v1") or row
     try:
-        stored = json.loads(first["record"])
-        return datetime.fromisoformat(stored.get("drafted_at") or first["created_at"])
+        stored = json.loads(first.record)
+        return datetime.fromisoformat(stored.get("drafted_at") or first.created_at)
     except (ValueError, TypeError):
         return None
 
 
-def _notices(cfg: Config, directory: Directory, row: dict[str, Any], sub: dict[str, Any] | None, decision: DecisionRecord,
+def _notices(cfg: Config, directory: Directory, row: Decision, sub: StoredSubmission | None, decision: DecisionRecord,
              child_ref: str, panel_date: date, review: date | None) -> list[dict[str, Any]]:
     if sub is None:
         return []
-    to, cc = decision_recipients(cfg, directory, sub.get("request") or {}, sub.get("sender"))
+    to, cc = decision_recipients(cfg, directory, sub.request, sub.sender)
     if not to:
         return []
-    return [decision_notice(cfg, decision_id=row["id"], submission_id=sub["id"], in_reply_to=sub.get("message_id"),
+    return [decision_notice(cfg, decision_id=row.id, submission_id=sub.id, in_reply_to=sub.message_id,
                             to=to, cc=cc, child_ref=child_ref, panel_day=f"{panel_date:%A %-d %B %Y}",
                             outcome=rules.outcome_label(cfg.profile, decision), rationale=decision.rationale,
                             actions=[a.to_json() for a in decision.actions], review=review or decision.review_date)]
@@ -382,15 +384,15 @@ def check_deadlines(cfg: Config, store: Store, directory: Directory, now: dateti
     and reviews not brought back.  Each warning is emailed once (its id is stable), and returned."""
     warnings: list[dict[str, Any]] = []
     system = cfg.profile.decisions.case_system
-    latest: dict[str, dict[str, Any]] = {}
+    latest: dict[str, Decision] = {}
     for row in store.decisions():
-        if row["kind"] == "panel" and not row["superseded_by"]:
-            latest[row["series"]] = row  # ordered by version: the last is the newest
+        if row.kind == "panel" and not row.superseded_by:
+            latest[row.series] = row  # ordered by version: the last is the newest
     for row in latest.values():
-        if row["uploaded_at"]:
+        if row.uploaded_at:
             continue
-        panel_date = date.fromisoformat(row["panel_date"])
-        signed_at = datetime.fromisoformat(row["signed_at"]) if row["signed_at"] else None
+        panel_date = date.fromisoformat(row.panel_date)
+        signed_at = datetime.fromisoformat(row.signed_at) if row.signed_at else None
         due = rules.deadlines(cfg.profile, panel_date, drafted_at=_drafted_at(store, row), signed_at=signed_at)
         for event, at in due.items():
             happened = {"drafted": True, "signed": signed_at is not None, "uploaded": False}[event]
@@ -399,33 +401,33 @@ def check_deadlines(cfg: Config, store: Store, directory: Directory, now: dateti
             hours = _hours(cfg, event)
             window = timedelta(hours=min(24, hours / 4))
             if now > at:
-                warnings.append({"code": _MISSED[event], "id": row["id"], "due": at.isoformat(),
-                                 "detail": f"{row['id']}: {_WHAT[event].format(system=system)} by {at.astimezone(LONDON):%d/%m/%Y %H:%M}"})
+                warnings.append({"code": _MISSED[event], "id": row.id, "due": at.isoformat(),
+                                 "detail": f"{row.id}: {_WHAT[event].format(system=system)} by {at.astimezone(LONDON):%d/%m/%Y %H:%M}"})
             elif now > at - window and event in _SOON:
-                warnings.append({"code": _SOON[event], "id": row["id"], "due": at.isoformat(),
-                                 "detail": f"{row['id']}: due by {at.astimezone(LONDON):%d/%m/%Y %H:%M} ({event})"})
+                warnings.append({"code": _SOON[event], "id": row.id, "due": at.isoformat(),
+                                 "detail": f"{row.id}: due by {at.astimezone(LONDON):%d/%m/%Y %H:%M} ({event})"})
     today = now.astimezone(LONDON).date()
     for review in store.reviews_before(today):
-        heard = any(d["child_key"] == review["child_key"] and d["panel_date"] == review["panel_date"]
-                    for d in store.decisions(child_key=review["child_key"]))
+        heard = any(d.child_key == review.child_key and d.panel_date == review.panel_date
+                    for d in store.decisions(child_key=review.child_key))
         if heard:
-            store.set_review_status(review["id"], "heard", reason="a decision was recorded at that panel")
+            store.set_review_status(review.id, "heard", reason="a decision was recorded at that panel")
             continue
-        store.set_review_status(review["id"], "missed", reason="the panel date passed without the review being heard")
-        warnings.append({"code": "review_missed", "id": review["id"], "due": review["panel_date"],
-                         "detail": f"the {review['kind'].replace('_', ' ')} for {review.get('child_id') or review['child_key']} "
-                                   f"due at the panel on {review['panel_date']} was not heard; where funding depends on "
+        store.set_review_status(review.id, "missed", reason="the panel date passed without the review being heard")
+        warnings.append({"code": "review_missed", "id": review.id, "due": review.panel_date,
+                         "detail": f"the {review.kind.replace('_', ' ')} for {review.child_id or review.child_key} "
+                                   f"due at the panel on {review.panel_date} was not heard; where funding depends on "
                                    "review it may end: list it for the next panel"})
     from_panel = [d for d in cfg.profile.decisions.deadlines if d.base == "panel" and d.event in ("drafted", "signed")]
     for sub in store.submissions(status="accepted") if from_panel else []:
-        day = date.fromisoformat(sub["panel_date"]) if sub.get("panel_date") else None
-        if day is None or day >= today or store.decisions_for_submission(sub["id"]):
+        day = sub.panel_day
+        if day is None or day >= today or store.decisions_for_submission(sub.id):
             continue
         for d in from_panel:
             at = rules.due(d, calendar.panel(cfg.profile, day).ends_at)
             if now > at:
-                warnings.append({"code": _MISSED[d.event], "id": sub["id"], "due": at.isoformat(),
-                                 "detail": f"no decision drafted for {sub['id']} heard on {day:%d/%m/%Y}: "
+                warnings.append({"code": _MISSED[d.event], "id": sub.id, "due": at.isoformat(),
+                                 "detail": f"no decision drafted for {sub.id} heard on {day:%d/%m/%Y}: "
                                            f"{_WHAT[d.event].format(system=system)} by {at.astimezone(LONDON):%d/%m/%Y %H:%M}"})
                 break
     admins = [m.email for m in directory.members if rules.has_role(m, "administrator")]
@@ -463,12 +465,12 @@ def export_finance(store: Store, path: Path) -> int:
         ws.title = "Approved expenditure"
         xlsx_append(ws, FINANCE_COLUMNS)
         for r in rows:
-            xlsx_append(ws, [r.get(c) for c in FINANCE_COLUMNS])
+            xlsx_append(ws, [getattr(r, c) for c in FINANCE_COLUMNS])
         buf = io.BytesIO()
         wb.save(buf)
         write_atomic(path, buf.getvalue())
     elif path.suffix.lower() == ".csv":
-        text = csv_text(FINANCE_COLUMNS, [[r.get(c) for c in FINANCE_COLUMNS] for r in rows])
+        text = csv_text(FINANCE_COLUMNS, [[getattr(r, c) for c in FINANCE_COLUMNS] for r in rows])
         write_atomic(path, text.encode("utf-8"))
     else:
         raise PanelError(f"{path.name}: the finance log exports to .csv or .xlsx")
@@ -483,13 +485,13 @@ def meeting_record(cfg: Config, store: Store, panel_date: date, *, converter: Co
     doc.sections[0].header.paragraphs[0].text = cfg.pack.marking
     doc.add_heading(f"{cfg.profile.title} – record of the meeting", level=1)
     doc.add_paragraph(f"{cfg.profile.council}, {panel_date:%A %-d %B %Y}")
-    rows = [d for d in store.decisions(panel_date=panel_date) if not d["superseded_by"]]
-    latest: dict[str, dict[str, Any]] = {}
+    rows = [d for d in store.decisions(panel_date=panel_date) if not d.superseded_by]
+    latest: dict[str, Decision] = {}
     for d in rows:
-        latest[d["series"]] = d
+        latest[d.series] = d
     members: set[str] = set()
     for n, d in enumerate(latest.values(), start=1):
-        stored = json.loads(d["record"])
+        stored = json.loads(d.record)
         dec = DecisionRecord.from_json(stored["decision"])
         members |= set(dec.members)
         doc.add_heading(f"{n}. {reference(stored['children']) or '-'}: {rules.outcome_label(cfg.profile, dec)}", level=2)
@@ -499,7 +501,7 @@ def meeting_record(cfg: Config, store: Store, panel_date: date, *, converter: Co
             doc.add_paragraph(f"Action {a.number}: {a.text} – {a.owner}" + (f", by {a.due:%d/%m/%Y}" if a.due else ""))
         if dec.dissent:
             doc.add_paragraph("Formal dissent: " + "; ".join(dec.dissent))
-        doc.add_paragraph(f"Status: {d['status']}" + (f", signed by {d['signed_by']}" if d["signed_by"] else ""))
+        doc.add_paragraph(f"Status: {d.status}" + (f", signed by {d.signed_by}" if d.signed_by else ""))
     if not latest:
         doc.add_paragraph("No decisions were recorded for this panel.")
     doc.add_paragraph("Present: " + (", ".join(sorted(members)) or "-"))
@@ -520,14 +522,14 @@ def previous_decisions(store: Store, before: date) -> Callable[[str], list[tuple
     def lookup(child_key: str) -> list[tuple[str, bytes]]:
         out = []
         for d in reversed(store.decisions(child_key=child_key, status="signed")):
-            if d["superseded_by"] or d["panel_date"] >= before.isoformat():
+            if d.superseded_by or d.panel_date >= before.isoformat():
                 continue
             try:
-                data = (store.path.parent / d["pdf_path"]).read_bytes()
+                data = (store.path.parent / d.pdf_path).read_bytes()
             except OSError:
                 continue
-            if _sha(data) == d["pdf_sha256"]:
-                out.append((f"Previous decision {d['panel_date']} ({d['outcome']})", data))
+            if _sha(data) == d.pdf_sha256:
+                out.append((f"Previous decision {d.panel_date} ({d.outcome})", data))
         return out
 
     return lookup

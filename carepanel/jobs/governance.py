@@ -26,7 +26,7 @@ from ..errors import CarepanelError
 from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..mailbox.durable import fsync_dir, make_dirs
-from ..store import Store
+from ..store import Store, SubmissionKeys
 
 log = logging.getLogger("carepanel.governance")
 
@@ -63,9 +63,9 @@ class Due:
                 "retain_until": self.retain_until.isoformat(), "held": self.held}
 
 
-def retain_until(row: dict[str, Any], policy: RetentionPolicy) -> date:
-    doc = json.loads(row["doc"])
-    received = date.fromisoformat(row["received_at"][:10])
+def retain_until(row: SubmissionKeys, policy: RetentionPolicy) -> date:
+    doc = json.loads(row.doc)
+    received = date.fromisoformat(row.received_at[:10])
     dobs = [date.fromisoformat(c["dob"]) for c in ((doc.get("request") or {}).get("children") or []) if c.get("dob")]
     until = _add_years(received, policy.years_after_receipt)
     if dobs:
@@ -80,7 +80,7 @@ def due_for_purge(store: Store, policy: RetentionPolicy, today: date) -> list[Du
     for row in store.submission_rows():
         until = retain_until(row, policy)
         if until <= today:
-            out.append(Due(row["id"], row["message_sha256"], until, bool(key_parts(row["child_key"]) & held)))
+            out.append(Due(row.id, row.message_sha256, until, bool(key_parts(row.child_key) & held)))
     return out
 
 
@@ -113,7 +113,7 @@ def export_child(store: Store, archive: Archive, key: str, dest: Path, actor: st
     audited: who took a copy of a child's file is part of the record.
     """
     wanted = normalise_key(key)
-    rows = [r for r in store.submission_rows() if wanted in key_parts(r["child_key"])]
+    rows = [r for r in store.submission_rows() if wanted in key_parts(r.child_key)]
     if not rows:
         raise GovernanceError(f"nothing is held about {key!r}")
     if dest.exists():
@@ -124,26 +124,26 @@ def export_child(store: Store, archive: Archive, key: str, dest: Path, actor: st
     with zipfile.ZipFile(part, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         docs = []
         for row in rows:
-            doc = store.submission(row["id"])
+            doc = store.submission(row.id)
             assert doc is not None
-            docs.append(doc)
-            ids.append(row["id"])
-            for sha in store.message_shas_for(row["id"], row["message_sha256"]):
+            docs.append(doc.to_json())
+            ids.append(row.id)
+            for sha in store.message_shas_for(row.id, row.message_sha256):
                 ids.append(sha)
                 if archive.exists(sha):
                     zf.writestr(f"messages/{sha}.eml", archive.get(sha))
-            for n, att in enumerate(doc.get("attachments") or []):
-                if archive.exists(att["sha256"], "blob"):
-                    name = re.sub(r"[^\w.\- ]", "_", att["filename"]) or "file"
-                    zf.writestr(f"attachments/{row['id']}/{n + 1}-{name}", archive.get(att["sha256"], "blob"))
+            for n, att in enumerate(doc.attachments):
+                if archive.exists(att.sha256, "blob"):
+                    name = re.sub(r"[^\w.\- ]", "_", att.filename) or "file"
+                    zf.writestr(f"attachments/{row.id}/{n + 1}-{name}", archive.get(att.sha256, "blob"))
         zf.writestr("submissions.json", json.dumps(docs, indent=2, ensure_ascii=False))
         zf.writestr("audit.json", json.dumps([a.to_json() for a in store.audit_for(ids)], indent=2, ensure_ascii=False))
     os.chmod(part, 0o600)
     os.replace(part, dest)
     fsync_dir(dest.parent)
     store.audit(actor, "child_exported", "child", wanted, "subject access export",
-                {"submission_ids": [r["id"] for r in rows]})
-    return {"path": str(dest), "key": wanted, "submissions": [r["id"] for r in rows]}
+                {"submission_ids": [r.id for r in rows]})
+    return {"path": str(dest), "key": wanted, "submissions": [r.id for r in rows]}
 
 
 def _add_years(d: date, years: int) -> date:

@@ -82,12 +82,9 @@ def mailbox_reachable(cfg: Config) -> tuple[bool, str | None]:
             return False, "the inbox folder is not readable and writable by this account"
         return True, None
     # A server mailbox: what the running service last found (it records each connect and failure).
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         rows = list(store.db.query("SELECT connected, last_error FROM mailbox_state WHERE key LIKE ?",
                                    [f"{cfg.mailbox.backend}:%"]))
-    finally:
-        store.close()
     if not rows:
         return False, "the service has not connected to the mailbox yet"
     if any(r["connected"] for r in rows):
@@ -177,13 +174,10 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
     if stale_files:
         problems.append(f"inbox: {stale_files} file(s) waiting more than {int(STALE_INBOX.total_seconds() // 60)} "
                         "minutes")
-    store = Store(cfg.db_path)
-    try:
+    with Store(cfg.db_path) as store:
         figures = store.ops_figures()
         overdue = _overdue(cfg, store, now)
-    finally:
-        store.close()
-    ledger, out = figures["ledger"], figures["outgoing"]
+    ledger, out = figures.ledger, figures.outgoing
     queue = {"inbox_files": waiting, "inbox_stale_files": stale_files, "messages_received": ledger.get("received", 0),
              "messages_failed": ledger.get("failed", 0), "messages_refused": ledger.get("refused", 0),
              "outgoing_pending": out.get("pending", 0) + out.get("failed", 0)}
@@ -199,12 +193,12 @@ def status(cfg: Config, clock: Clock = system_clock) -> dict[str, Any]:
         "mailbox": {"backend": cfg.mailbox.backend, "reachable": reachable, "detail": why},
         "service": service,
         "queue": queue,
-        "last_message_at": figures["last_message_seen_at"],
-        "last_received_at": figures["last_received_at"],
+        "last_message_at": figures.last_message_seen_at,
+        "last_received_at": figures.last_received_at,
         "next_papers_out": _next_papers_out(cfg, now),
         "overdue": overdue,
-        "submissions": figures["submissions"],
-        "schema_version": figures["schema_version"],
+        "submissions": figures.submissions,
+        "schema_version": figures.schema_version,
     }
 
 

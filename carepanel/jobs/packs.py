@@ -34,7 +34,7 @@ from ..pipeline import agenda as agenda_rules
 from ..pipeline import calendar
 from ..pipeline.agenda import Agenda, Case, Slot
 from ..pipeline.identity import reference
-from ..store import Store
+from ..store import Review, Store, StoredSubmission
 
 log = logging.getLogger("carepanel.packs")
 
@@ -63,25 +63,27 @@ class PackResult:
 # --------------------------------------------------------------------------- the agenda
 
 
-def case_from_submission(cfg: Config, sub: dict[str, Any]) -> Case:
-    request = sub.get("request") or {}
-    children = request.get("children") or []
-    types = request.get("request_types") or []
-    worker = request.get("social_worker") or {}
+def case_from_submission(cfg: Config, sub: StoredSubmission) -> Case:
+    request = sub.request
+    children = [c.to_json() for c in request.children] if request else []
+    types = list(request.request_types) if request else []
     return Case(
-        ref_id=sub["id"], kind="request", title=", ".join(types) or "request",
-        child_ref=reference(children) or "-", team=worker.get("team"), received_at=sub["received_at"],
-        complex=agenda_rules.is_complex(cfg.profile, types, len(children)), submission_id=sub["id"],
-        child_key=sub.get("child_key"), social_worker=sub.get("sender"),
-        team_manager=(request.get("team_manager") or {}).get("name"),
+        ref_id=sub.id, kind="request", title=", ".join(types) or "request",
+        child_ref=reference(children) or "-", team=request.social_worker.team if request else None,
+        received_at=sub.received_at, complex=agenda_rules.is_complex(cfg.profile, types, len(children)),
+        submission_id=sub.id,
+        # As before the rows were typed: the stored submission object has no child key (the
+        # column is not read here), so a new request's case has none.
+        child_key=None, social_worker=sub.sender,
+        team_manager=request.team_manager.name if request else None,
     )
 
 
-def case_from_review(review: dict[str, Any]) -> Case:
-    kind = "ratification" if review["kind"] == "ratification" else "review"
-    return Case(ref_id=review["id"], kind=kind, title=review["reason"], child_ref=review.get("child_id") or "-",
-                team=None, received_at=review["created_at"], child_key=review["child_key"],
-                submission_id=review.get("submission_id"))
+def case_from_review(review: Review) -> Case:
+    kind = "ratification" if review.kind == "ratification" else "review"
+    return Case(ref_id=review.id, kind=kind, title=review.reason, child_ref=review.child_id or "-",
+                team=None, received_at=review.created_at, child_key=review.child_key,
+                submission_id=review.submission_id)
 
 
 def agenda_for(cfg: Config, store: Store, panel_date: date) -> Agenda:
@@ -104,13 +106,13 @@ def _documents(store: Store, archive: Archive, case: Case) -> list[tuple[str, by
     if sub is None:
         return []
     docs: list[tuple[str, bytes | None, str | None, str | None]] = []
-    for att in sorted(sub.get("attachments") or [], key=lambda a: ROLE_ORDER.get(a.get("role", "other"), 9)):
-        title = f"{att.get('role', 'other').replace('_', ' ').capitalize()}: {att.get('filename')}"
-        if not att.get("readable", True):
+    for att in sorted(sub.attachments, key=lambda a: ROLE_ORDER.get(a.role, 9)):
+        title = f"{att.role.replace('_', ' ').capitalize()}: {att.filename}"
+        if not att.readable:
             docs.append((title, None, None, "it was flagged when it arrived (unreadable or unsafe) and is not opened"))
             continue
         try:
-            data = archive.get(att["sha256"], kind="blob")
+            data = archive.get(att.sha256, kind="blob")
         except (OSError, CarepanelError) as exc:
             docs.append((title, None, None, f"the stored copy could not be read ({type(exc).__name__})"))
             continue

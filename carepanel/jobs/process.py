@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
 
 from ..config import Config
 from ..directory import Directory
@@ -23,7 +22,7 @@ from ..logs import safe_fields
 from ..mailbox.archive import Archive
 from ..mailbox.message import parse_message
 from ..outputs import notices
-from ..store import Store, Watermark
+from ..store import Store, StoredSubmission, Watermark
 from ..pipeline.intake import IntakeContext, intake
 
 log = logging.getLogger("carepanel.process")
@@ -37,7 +36,7 @@ class Outcome:
     """What became of one message: a submission, or a reason it has none (yet)."""
 
     sha256: str
-    submission: dict[str, Any] | None
+    submission: StoredSubmission | None
     created: bool
     error: CarepanelError | None = None
     retry_at: datetime | None = None
@@ -68,9 +67,9 @@ class Processor:
         existing = self.store.submission_for_message(sha, message.message_id)
         if existing is not None:
             if entry.status != "processed" or watermark is not None:
-                self.store.commit_submission_seen(sha, existing["id"], watermark=watermark)
+                self.store.commit_submission_seen(sha, existing.id, watermark=watermark)
             log.info("message already judged", extra=safe_fields(event="duplicate", message_sha256=sha,
-                                                                 submission_id=existing["id"]))
+                                                                 submission_id=existing.id))
             return Outcome(sha, existing, False)
         when = message.received_at or fallback_received_at or now
         # A LibreOffice that hung or died is the machine's fault: the first tries leave the message
@@ -93,8 +92,8 @@ class Processor:
             self.archive.put(att.data, kind="blob")
         stored = self.store.commit_submission(sub, [notice.as_row()] if notice else [], watermark=watermark)
         log.info("submission stored", extra=safe_fields(
-            event="submission_stored", message_sha256=sha, submission_id=sub.id, status=stored["status"],
-            flags=[f.code for f in sub.flags], panel_date=stored["panel_date"]))
+            event="submission_stored", message_sha256=sha, submission_id=sub.id, status=stored.status,
+            flags=[f.code for f in sub.flags], panel_date=stored.panel_date))
         return Outcome(sha, stored, True)
 
     def backoff(self, attempts: int) -> timedelta:

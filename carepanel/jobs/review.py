@@ -23,7 +23,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from ..config import Config
 from ..directory import Directory
@@ -32,10 +31,10 @@ from ..outputs import notices
 from ..pipeline import calendar
 from ..pipeline.late import late_refusal
 from ..store import Store
+from ..store import StoredSubmission as Submission
 
 ASK_REASON = "asked for what is missing"  # the audit reason of an email to the sender
 CLOSED = ("superseded", "rejected")  # no flag can be cleared on these (the store refuses too)
-Submission = dict[str, Any]  # the contract's submission object, as the store returns it
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class Review:
         """Listed despite its flags: the administrator takes responsibility, with the reason."""
         reason = _reason(reason)
         sub = self._open(sub_id)
-        codes = tuple(f["code"] for f in sub["flags"])
+        codes = sub.flag_codes
         return self.store.amend_submission(sub_id, actor=self.actor, action="accepted_by_administrator", reason=reason,
                                            remove_flags=codes)
 
@@ -66,7 +65,7 @@ class Review:
         sub = self._open(sub_id)
         chair, when = chair.strip(), when.strip()
         self.check_late_acceptance(sub, chair, when)
-        day = panel_date or (date.fromisoformat(sub["panel_date"]) if sub["panel_date"] else None)
+        day = panel_date or sub.panel_day
         if day is None or panel_date is not None:
             self._sitting(day)
         return self.store.amend_submission(sub_id, actor=self.actor, action="late_accepted", reason=reason,
@@ -114,7 +113,7 @@ class Review:
         text = (body if body is not None else self.ask_text(sub)).strip()
         if not text:
             raise ReviewError("The email to the sender is empty.", code="message_required")
-        mail = notices.administrator_reply(sub, f"ask-{sub['id']}-{secrets.token_hex(4)}", text).as_row()
+        mail = notices.administrator_reply(sub, f"ask-{sub.id}-{secrets.token_hex(4)}", text).as_row()
         self.store.queue_outgoing([mail], actor=self.actor)
         self.store.audit(self.actor, "sender_asked", "submission", sub_id, reason)
         return sub
@@ -152,8 +151,8 @@ class Review:
 
     def _open(self, sub_id: str) -> Submission:
         sub = self._find(sub_id)
-        if sub["status"] in CLOSED:
-            raise ReviewError(f"This submission is {sub['status']}; its flags can no longer be cleared.", code="closed")
+        if sub.status in CLOSED:
+            raise ReviewError(f"This submission is {sub.status}; its flags can no longer be cleared.", code="closed")
         return sub
 
 

@@ -9,12 +9,11 @@ named by initials and ID, never in full, since email travels further than the ca
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from jinja2 import BaseLoader, ChoiceLoader, Environment, FileSystemLoader, PackageLoader, StrictUndefined, select_autoescape
 
@@ -23,7 +22,7 @@ from ..config import Config
 from ..directory import Directory
 from ..pipeline import calendar
 from ..pipeline.identity import reference
-from ..models import Message, Request, Submission
+from ..models import Flag, Message, Request, Signatory, Submission, Worker
 
 ACTIONS = {
     "late": "If the case cannot wait, ask your Team Manager to contact the panel chair, who may agree to hear it late.",
@@ -170,26 +169,42 @@ def _when(t: datetime) -> str:
     return t.astimezone(LONDON).strftime("%A %-d %B %Y, %H:%M")
 
 
-def rejection(cfg: Config, sub: Mapping[str, Any], reason: str, env: Environment | None = None) -> Notice:
+class Answered(Protocol):
+    """What an administrator's reply needs of the submission it answers (the store's
+    ``StoredSubmission``; outputs are given values, they do not read the store)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def subject(self) -> str: ...
+    @property
+    def message_id(self) -> str: ...
+    @property
+    def flags(self) -> tuple[Flag, ...]: ...
+
+
+def rejection(cfg: Config, sub: Answered, reason: str, env: Environment | None = None) -> Notice:
     """The sender told why an administrator turned the request away (``reject.txt.j2``)."""
     env = env or environment(cfg.notices.templates_dir)
-    body = env.get_template("reject.txt.j2").render(panel_title=cfg.profile.title, submission_id=sub["id"], reason=reason)
-    return administrator_reply(sub, f"reject-{sub['id']}", body)
+    body = env.get_template("reject.txt.j2").render(panel_title=cfg.profile.title, submission_id=sub.id, reason=reason)
+    return administrator_reply(sub, f"reject-{sub.id}", body)
 
 
-def request_for_more(cfg: Config, sub: Mapping[str, Any], env: Environment | None = None) -> str:
+def request_for_more(cfg: Config, sub: Answered, env: Environment | None = None) -> str:
     """The email asking the sender for what is missing, one line per flag (``ask.txt.j2``);
     the administrator may edit it before it goes."""
     env = env or environment(cfg.notices.templates_dir)
-    return env.get_template("ask.txt.j2").render(panel_title=cfg.profile.title, submission_id=sub["id"],
-                                                 problems=[f["detail"] for f in sub["flags"]])
+    return env.get_template("ask.txt.j2").render(panel_title=cfg.profile.title, submission_id=sub.id,
+                                                 problems=[f.detail for f in sub.flags])
 
 
-def administrator_reply(sub: Mapping[str, Any], notice_id: str, body: str) -> Notice:
+def administrator_reply(sub: Answered, notice_id: str, body: str) -> Notice:
     """An administrator's answer to the sender, threaded under the message they sent (its subject
     quoted to ``MAX_QUOTED_SUBJECT`` characters, as the acknowledgement does)."""
-    subject = _one_line(str(sub.get("subject") or ""))[:MAX_QUOTED_SUBJECT].strip() or "your panel request"
-    return Notice(notice_id, "admin", sub["id"], (sub["sender"],), (), f"Re: {subject}", body, sub.get("message_id"))
+    subject = _one_line(sub.subject or "")[:MAX_QUOTED_SUBJECT].strip() or "your panel request"
+    return Notice(notice_id, "admin", sub.id, (sub.sender,), (), f"Re: {subject}", body, sub.message_id)
 
 
 # --------------------------------------------------------------------------- decision notices
@@ -199,6 +214,12 @@ def administrator_reply(sub: Mapping[str, Any], notice_id: str, body: str) -> No
 _FORM_PEOPLE = {"social_worker": ("social_worker", ("social_worker", "personal_advisor")),
                 "team_manager": ("team_manager", ("team_manager", "assistant_team_manager")),
                 "service_manager": ("service_manager", ("service_manager", "head_of_service"))}
+
+
+def _form_person(request: Request | None, part: str) -> str | None:
+    """The name the form gives for ``part`` (social_worker, team_manager, service_manager)."""
+    person: Worker | Signatory | None = getattr(request, part) if request is not None else None
+    return person.name if person is not None else None
 
 
 def _holds(member: Any, roles: tuple[str, ...]) -> bool:
@@ -212,7 +233,7 @@ def _named(directory: Directory, name: str | None, roles: tuple[str, ...]) -> An
     return member if member is not None and _holds(member, roles) else None
 
 
-def decision_recipients(cfg: Config, directory: Directory, request: dict[str, Any], sender: str | None
+def decision_recipients(cfg: Config, directory: Directory, request: Request | None, sender: str | None
                         ) -> tuple[list[str], list[str]]:
     """(to, cc) of a decision notice: the social worker named on the form (found in the
     directory; the sender only when the sender is that social worker), the team manager named
@@ -222,7 +243,7 @@ def decision_recipients(cfg: Config, directory: Directory, request: dict[str, An
     for role in cfg.profile.decisions.notify:
         if role in _FORM_PEOPLE:
             part, roles = _FORM_PEOPLE[role]
-            name = (request.get(part) or {}).get("name")
+            name = _form_person(request, part)
             member = _named(directory, name, roles)
             address = member.email if member else None
             if address is None and role == "social_worker":

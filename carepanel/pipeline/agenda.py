@@ -11,13 +11,37 @@ administrator's explicit order wins over all of that.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from ..profiles import Profile
 from ..models import Panel
+
+class AgendaMark(Protocol):
+    """The administrator's row for one case or hand-added item, as the store keeps it
+    (``store.AgendaItem``); a hand-added item has ``ref_id == id``."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def ref_id(self) -> str: ...
+    @property
+    def title(self) -> str | None: ...
+    @property
+    def team(self) -> str | None: ...
+    @property
+    def complex(self) -> bool: ...
+    @property
+    def position(self) -> int | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def created_at(self) -> str: ...
+
 
 KIND_RANK = {"ratification": 0, "review": 1, "manual": 2, "request": 3}
 KIND_LABEL = {"ratification": "Ratification", "review": "Review", "manual": "Item", "request": "New request"}
@@ -101,26 +125,26 @@ def build(profile: Profile, panel: Panel, cases: Sequence[Case], withdrawn: Sequ
     return Agenda(panel, tuple(slots), tuple(overflow), tuple(withdrawn))
 
 
-def apply_items(cases: Sequence[Case], items: Sequence[Mapping[str, Any]]) -> tuple[list[Case], list[Case]]:
+def apply_items(cases: Sequence[Case], items: Sequence[AgendaMark]) -> tuple[list[Case], list[Case]]:
     """Lay the administrator's agenda rows (positions, complex marks, withdrawals) over the cases.
 
     Returns (listed, withdrawn).  Manual items are cases of their own and are added here.
     """
-    by_ref = {i["ref_id"]: i for i in items}
+    by_ref = {i.ref_id: i for i in items}
     listed: list[Case] = []
     withdrawn: list[Case] = []
     for case in cases:
         item = by_ref.get(case.ref_id)
         if item is not None:
-            case = replace(case, position=item.get("position"), complex=case.complex or bool(item.get("complex")))
-            if item["status"] == "withdrawn":
+            case = replace(case, position=item.position, complex=case.complex or item.complex)
+            if item.status == "withdrawn":
                 withdrawn.append(case)
                 continue
         listed.append(case)
     for item in items:
-        if item["kind"] in ("manual", "ratification") and item["ref_id"] == item["id"]:
-            case = Case(ref_id=item["id"], kind=item["kind"], title=item.get("title") or "", child_ref="",
-                        team=item.get("team"), received_at=item["created_at"], complex=bool(item.get("complex")),
-                        position=item.get("position"))
-            (withdrawn if item["status"] == "withdrawn" else listed).append(case)
+        if item.kind in ("manual", "ratification") and item.ref_id == item.id:
+            case = Case(ref_id=item.id, kind=item.kind, title=item.title or "", child_ref="",
+                        team=item.team, received_at=item.created_at, complex=item.complex,
+                        position=item.position)
+            (withdrawn if item.status == "withdrawn" else listed).append(case)
     return listed, withdrawn

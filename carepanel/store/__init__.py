@@ -14,7 +14,7 @@ per seam, each in its own module:
 - ``decisions``: decisions, sign-off, finance and unmet-need logs;
 - ``admin``: the administrator's amendments and corrections;
 - ``users``: local accounts; ``governance``: holds, purge, ops figures;
-- ``rows``: the frozen rows the store returns.
+- ``rows``: the frozen rows the store returns; ``stored``: a submission as the store returns it.
 """
 
 from __future__ import annotations
@@ -40,21 +40,32 @@ from .mailboxes import MailboxesMixin
 from .outgoing import OutgoingMixin
 from .rows import (
     Account,
+    AgendaItem,
     AuditEntry,
     Correction,
+    Decision,
+    FinanceEntry,
     Hold,
     LedgerEntry,
     MailboxState,
+    MailSent,
+    OpsFigures,
     Outgoing,
     Pack,
+    ReceivedSummary,
+    Review,
+    SubmissionKeys,
+    UnmetNeed,
     Watermark,
 )
 from .schema import MIGRATIONS, SCHEMA_VERSION, SchemaMixin, _statements
+from .stored import StoredSubmission
 from .submissions import SubmissionsMixin
 from .users import UsersMixin
 
-__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AuditEntry", "Correction", "Hold", "LedgerEntry", "MailboxState", "Outgoing", "Pack",
-           "Store", "Watermark", "_statements"]
+__all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AgendaItem", "AuditEntry", "Correction", "Decision", "FinanceEntry",
+           "Hold", "LedgerEntry", "MailSent", "MailboxState", "OpsFigures", "Outgoing", "Pack", "ReceivedSummary", "Review",
+           "Store", "StoredSubmission", "SubmissionKeys", "UnmetNeed", "Watermark", "_statements"]
 
 
 class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin,

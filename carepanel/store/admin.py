@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import StoreError
 from .rows import Correction
+from .stored import StoredSubmission
 from .submissions import SubmissionsMixin
 
 
@@ -19,7 +20,7 @@ class AdminMixin(SubmissionsMixin):
     def amend_submission(self, sub_id: str, *, actor: str, action: str, reason: str, remove_flags: tuple[str, ...] = (),
                          signoff: dict[str, Any] | None = None, panel_date: date | None = None,
                          status: str | None = None, data: dict[str, Any] | None = None,
-                         outgoing: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+                         outgoing: list[dict[str, Any]] | None = None) -> StoredSubmission:
         """One audited change by a person: flags cleared, a sign-off recorded, a panel chosen, a status.
 
         A submission with no flags left is accepted; the original message and what was read

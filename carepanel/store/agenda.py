@@ -12,7 +12,7 @@ from typing import Any
 
 from ..errors import StoreError
 from .outgoing import OutgoingMixin
-from .rows import Pack, pack_row
+from .rows import AgendaItem, Pack, Review, agenda_item_row, pack_row
 
 
 class AgendaMixin(OutgoingMixin):
@@ -32,36 +32,39 @@ class AgendaMixin(OutgoingMixin):
             self._audit(actor, "review_added", "review", review_id, reason, {"panel_date": panel_date.isoformat(), "kind": kind})
         return review_id
 
-    def reviews_for(self, panel_date: date, statuses: tuple[str, ...] = ("due", "listed")) -> list[dict[str, Any]]:
+    def reviews_for(self, panel_date: date, statuses: tuple[str, ...] = ("due", "listed")) -> list[Review]:
         marks = ",".join("?" for _ in statuses)
-        return list(self.db.query(
+        return [Review(**r) for r in self.db.query(
             f"SELECT * FROM reviews WHERE panel_date = ? AND status IN ({marks}) ORDER BY created_at, id",
             [panel_date.isoformat(), *statuses],
-        ))
+        )]
 
-    def reviews_before(self, day: date, statuses: tuple[str, ...] = ("due", "listed")) -> list[dict[str, Any]]:
+    def reviews_before(self, day: date, statuses: tuple[str, ...] = ("due", "listed")) -> list[Review]:
         marks = ",".join("?" for _ in statuses)
-        return list(self.db.query(f"SELECT * FROM reviews WHERE panel_date < ? AND status IN ({marks}) ORDER BY panel_date",
-                                  [day.isoformat(), *statuses]))
+        return [Review(**r) for r in self.db.query(
+            f"SELECT * FROM reviews WHERE panel_date < ? AND status IN ({marks}) ORDER BY panel_date",
+            [day.isoformat(), *statuses])]
 
     def set_review_status(self, review_id: str, status: str, *, actor: str = "carepanel", reason: str | None = None) -> None:
         with self.transaction():
             self.db.table("reviews").update(review_id, {"status": status, "updated_at": self._now()})
             self._audit(actor, f"review_{status}", "review", review_id, reason, None)
 
-    def agenda_items(self, panel_date: date) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM agenda_items WHERE panel_date = ? ORDER BY created_at, id",
-                                  [panel_date.isoformat()]))
+    def agenda_items(self, panel_date: date) -> list[AgendaItem]:
+        return [agenda_item_row(r) for r in self.db.query(
+            "SELECT * FROM agenda_items WHERE panel_date = ? ORDER BY created_at, id", [panel_date.isoformat()])]
 
-    def _agenda_item(self, panel_date: date, ref_id: str, kind: str) -> dict[str, Any]:
+    def _agenda_item_id(self, panel_date: date, ref_id: str, kind: str) -> str:
+        """The id of the agenda row for this case, made (listed, not complex) on the first mark."""
         row = self.conn.execute("SELECT id FROM agenda_items WHERE panel_date = ? AND ref_id = ?",
                                 (panel_date.isoformat(), ref_id)).fetchone()
         if row:
-            return {"id": row[0]}
-        item = {"id": "agi-" + uuid.uuid4().hex[:16], "panel_date": panel_date.isoformat(), "kind": kind, "ref_id": ref_id,
-                "status": "listed", "complex": 0, "created_at": self._now(), "updated_at": self._now()}
-        self.db.table("agenda_items").insert(item)
-        return item
+            return str(row[0])
+        item_id = "agi-" + uuid.uuid4().hex[:16]
+        self.db.table("agenda_items").insert({
+            "id": item_id, "panel_date": panel_date.isoformat(), "kind": kind, "ref_id": ref_id,
+            "status": "listed", "complex": 0, "created_at": self._now(), "updated_at": self._now()})
+        return item_id
 
     def add_agenda_item(self, panel_date: date, title: str, *, kind: str = "manual", team: str | None = None,
                         complex_case: bool = False, actor: str, reason: str | None = None) -> str:
@@ -79,20 +82,20 @@ class AgendaMixin(OutgoingMixin):
         """The administrator's order: ``refs`` is [(ref_id, kind)], first to last."""
         with self.transaction():
             for position, (ref_id, kind) in enumerate(refs, start=1):
-                item = self._agenda_item(panel_date, ref_id, kind)
-                self.db.table("agenda_items").update(item["id"], {"position": position, "updated_at": self._now()})
+                item_id = self._agenda_item_id(panel_date, ref_id, kind)
+                self.db.table("agenda_items").update(item_id, {"position": position, "updated_at": self._now()})
             self._audit(actor, "agenda_reordered", "panel", panel_date.isoformat(), None, {"order": [r for r, _ in refs]})
 
     def withdraw_from_agenda(self, panel_date: date, ref_id: str, kind: str, *, actor: str, reason: str) -> None:
         with self.transaction():
-            item = self._agenda_item(panel_date, ref_id, kind)
-            self.db.table("agenda_items").update(item["id"], {"status": "withdrawn", "reason": reason, "updated_at": self._now()})
+            item_id = self._agenda_item_id(panel_date, ref_id, kind)
+            self.db.table("agenda_items").update(item_id, {"status": "withdrawn", "reason": reason, "updated_at": self._now()})
             self._audit(actor, "agenda_withdrawn", kind, ref_id, reason, {"panel_date": panel_date.isoformat()})
 
     def mark_complex(self, panel_date: date, ref_id: str, kind: str, complex_case: bool, *, actor: str) -> None:
         with self.transaction():
-            item = self._agenda_item(panel_date, ref_id, kind)
-            self.db.table("agenda_items").update(item["id"], {"complex": int(complex_case), "updated_at": self._now()})
+            item_id = self._agenda_item_id(panel_date, ref_id, kind)
+            self.db.table("agenda_items").update(item_id, {"complex": int(complex_case), "updated_at": self._now()})
             self._audit(actor, "agenda_complex" if complex_case else "agenda_not_complex", kind, ref_id, None,
                         {"panel_date": panel_date.isoformat()})
 

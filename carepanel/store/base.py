@@ -11,7 +11,6 @@ import sqlite3
 from contextlib import AbstractContextManager
 from datetime import timezone
 from pathlib import Path
-from typing import Any
 
 import sqlite_utils
 
@@ -35,7 +34,3 @@ class StoreBase:
     def _now(self) -> str:
         """The time every row and audit entry is stamped with (UTC, to the second): read here only."""
         return self.clock().astimezone(timezone.utc).isoformat(timespec="seconds")
-
-    def _row(self, row: tuple[Any, ...], table: str) -> dict[str, Any]:
-        cols = [c.name for c in self.db[table].columns]  # type: ignore[union-attr]
-        return dict(zip(cols, row))

@@ -10,6 +10,7 @@ from typing import Any
 
 from ..errors import StoreError
 from .outgoing import OutgoingMixin
+from .rows import Decision, FinanceEntry, UnmetNeed
 
 
 class DecisionsMixin(OutgoingMixin):
@@ -22,22 +23,23 @@ class DecisionsMixin(OutgoingMixin):
                         {"series": row["series"], "version": row["version"], "outcome": row["outcome"],
                          "pdf_sha256": row["pdf_sha256"]})
 
-    def decision(self, decision_id: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM decisions WHERE id = ?", [decision_id]))
+    def decision(self, decision_id: str) -> Decision | None:
+        rows = [Decision(**r) for r in self.db.query("SELECT * FROM decisions WHERE id = ?", [decision_id])]
         return rows[0] if rows else None
 
     def decisions(self, *, panel_date: date | None = None, child_key: str | None = None,
-                  status: str | None = None) -> list[dict[str, Any]]:
+                  status: str | None = None) -> list[Decision]:
         sql, args = "SELECT * FROM decisions WHERE 1=1", []
         for col, val in (("panel_date", panel_date.isoformat() if panel_date else None), ("child_key", child_key),
                          ("status", status)):
             if val is not None:
                 sql += f" AND {col} = ?"
                 args.append(val)
-        return list(self.db.query(sql + " ORDER BY panel_date, created_at, version", args))
+        return [Decision(**r) for r in self.db.query(sql + " ORDER BY panel_date, created_at, version", args)]
 
-    def latest_version(self, series: str) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM decisions WHERE series = ? ORDER BY version DESC LIMIT 1", [series]))
+    def latest_version(self, series: str) -> Decision | None:
+        rows = [Decision(**r) for r in
+                self.db.query("SELECT * FROM decisions WHERE series = ? ORDER BY version DESC LIMIT 1", [series])]
         return rows[0] if rows else None
 
     def sign_decision(self, decision_id: str, *, chair: str, signed_at: datetime, draft_sha256: str, docx_path: str,
@@ -77,8 +79,9 @@ class DecisionsMixin(OutgoingMixin):
             for item in outgoing:
                 self._queue_outgoing(item)
 
-    def decisions_for_submission(self, submission_id: str) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM decisions WHERE submission_id = ? ORDER BY version", [submission_id]))
+    def decisions_for_submission(self, submission_id: str) -> list[Decision]:
+        return [Decision(**r) for r in
+                self.db.query("SELECT * FROM decisions WHERE submission_id = ? ORDER BY version", [submission_id])]
 
     def mark_uploaded(self, decision_id: str, *, actor: str, at: datetime) -> None:
         with self.transaction():
@@ -86,9 +89,9 @@ class DecisionsMixin(OutgoingMixin):
                               (at.isoformat(), decision_id))
             self._audit(actor, "decision_uploaded", "decision", decision_id, None, None)
 
-    def finance_log(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT f.*, d.outcome, d.panel_date FROM finance_log f JOIN decisions d ON d.id = f.decision_id"
-                                  " WHERE d.superseded_by IS NULL ORDER BY f.decision_date, f.created_at"))
+    def finance_log(self) -> list[FinanceEntry]:
+        return [FinanceEntry(**r) for r in self.db.query("SELECT f.*, d.outcome, d.panel_date FROM finance_log f JOIN decisions d ON d.id = f.decision_id"
+                                  " WHERE d.superseded_by IS NULL ORDER BY f.decision_date, f.created_at")]
 
-    def unmet_needs(self) -> list[dict[str, Any]]:
-        return list(self.db.query("SELECT * FROM unmet_need ORDER BY panel_date, created_at"))
+    def unmet_needs(self) -> list[UnmetNeed]:
+        return [UnmetNeed(**r) for r in self.db.query("SELECT * FROM unmet_need ORDER BY panel_date, created_at")]

@@ -4,9 +4,8 @@ the counts ``carepanel status`` and the health check show.
 
 from __future__ import annotations
 
-from typing import Any
 
-from .rows import Hold
+from .rows import Hold, OpsFigures, SubmissionKeys
 from .schema import SchemaMixin
 from .submissions import SubmissionsMixin
 
@@ -33,13 +32,12 @@ class GovernanceMixin(SubmissionsMixin, SchemaMixin):
         rows = self.conn.execute("SELECT key, reason, placed_by, placed_at FROM holds ORDER BY placed_at, key")
         return [Hold(*r) for r in rows.fetchall()]
 
-    def submission_rows(self) -> list[dict[str, Any]]:
+    def submission_rows(self) -> list[SubmissionKeys]:
         """Every submission with what governance needs: ids, hashes, child key, receipt, document."""
-        cols = ("id", "message_sha256", "message_id", "child_key", "received_at", "status", "doc")
         rows = self.conn.execute(
             "SELECT id, message_sha256, message_id, child_key, received_at, status, doc FROM submissions"
             " ORDER BY received_at, id").fetchall()
-        return [dict(zip(cols, r)) for r in rows]
+        return [SubmissionKeys(*r) for r in rows]
 
     def message_shas_for(self, sub_id: str, message_sha256: str) -> list[str]:
         rows = self.conn.execute("SELECT sha256 FROM messages WHERE submission_id = ? OR sha256 = ?",
@@ -77,12 +75,12 @@ class GovernanceMixin(SubmissionsMixin, SchemaMixin):
                         {"message_sha256": messages, "attachment_sha256": blobs})
         return {"messages": messages, "blobs": free_blobs}
 
-    def ops_figures(self) -> dict[str, Any]:
+    def ops_figures(self) -> OpsFigures:
         """Counts for ``carepanel status`` and the health check, in one read."""
         q = self.conn.execute
         ledger = self._status_counts("messages")
         out = {r[0]: r[1] for r in q("SELECT status, count(*) FROM outgoing GROUP BY status").fetchall()}
         last = q("SELECT max(first_seen_at) FROM messages").fetchone()[0]
         last_received = q("SELECT max(received_at) FROM submissions").fetchone()[0]
-        return {"ledger": ledger, "outgoing": out, "last_message_seen_at": last, "last_received_at": last_received,
-                "submissions": self.counts(), "schema_version": self.schema_version}
+        return OpsFigures(ledger=ledger, outgoing=out, last_message_seen_at=last, last_received_at=last_received,
+                          submissions=self.counts(), schema_version=self.schema_version)

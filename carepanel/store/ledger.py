@@ -15,8 +15,8 @@ class LedgerMixin(MailboxesMixin):
     """The ``messages`` table: seen, processed, failed or refused, with retries."""
 
     def ledger_entry(self, sha256: str) -> LedgerEntry | None:
-        row = self.conn.execute("SELECT * FROM messages WHERE sha256 = ?", (sha256,)).fetchone()
-        return _ledger(self._row(row, "messages")) if row else None
+        row = self.conn.execute(f"SELECT {_LEDGER_COLUMNS} FROM messages WHERE sha256 = ?", (sha256,)).fetchone()
+        return _ledger(row) if row else None
 
     def note_message(self, sha256: str, message_id: str, source: str, source_key: str | None, size: int) -> LedgerEntry:
         """Record that a message was seen (after it is archived); idempotent."""
@@ -50,15 +50,15 @@ class LedgerMixin(MailboxesMixin):
 
     def failed_messages(self) -> list[LedgerEntry]:
         rows = self.conn.execute(
-            "SELECT * FROM messages WHERE status IN ('failed', 'refused') ORDER BY first_seen_at"
+            f"SELECT {_LEDGER_COLUMNS} FROM messages WHERE status IN ('failed', 'refused') ORDER BY first_seen_at"
         ).fetchall()
-        return [_ledger(self._row(r, "messages")) for r in rows]
+        return [_ledger(r) for r in rows]
 
     def retry_due(self, now: datetime, source: str) -> list[LedgerEntry]:
         rows = self.conn.execute(
-            "SELECT * FROM messages WHERE status = 'failed' AND source = ? AND next_attempt_at <= ? ORDER BY first_seen_at",
-            (source, now.isoformat())).fetchall()
-        return [_ledger(self._row(r, "messages")) for r in rows]
+            f"SELECT {_LEDGER_COLUMNS} FROM messages WHERE status = 'failed' AND source = ? AND next_attempt_at <= ?"
+            " ORDER BY first_seen_at", (source, now.isoformat())).fetchall()
+        return [_ledger(r) for r in rows]
 
     def _mark_processed(self, sha256: str, submission_id: str) -> None:
         self.conn.execute(
@@ -68,11 +68,12 @@ class LedgerMixin(MailboxesMixin):
         )
 
 
-def _ledger(r: dict[str, Any]) -> LedgerEntry:
-    nxt = r.get("next_attempt_at")
-    return LedgerEntry(
-        sha256=r["sha256"], message_id=r["message_id"], source=r["source"], source_key=r["source_key"],
-        status=r["status"], attempts=r["attempts"],
-        next_attempt_at=datetime.fromisoformat(nxt) if nxt else None,
-        error_code=r["error_code"], error=r["error"], submission_id=r["submission_id"],
-    )
+_LEDGER_COLUMNS = "sha256, message_id, source, source_key, status, attempts, next_attempt_at, error_code, error, submission_id"
+
+
+def _ledger(r: tuple[Any, ...]) -> LedgerEntry:
+    """From ``SELECT {_LEDGER_COLUMNS}``."""
+    sha256, message_id, source, source_key, status, attempts, nxt, error_code, error, submission_id = r
+    return LedgerEntry(sha256=sha256, message_id=message_id, source=source, source_key=source_key, status=status,
+                       attempts=attempts, next_attempt_at=datetime.fromisoformat(nxt) if nxt else None,
+                       error_code=error_code, error=error, submission_id=submission_id)

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from .audit import AuditMixin
-from .rows import Outgoing
+from .rows import MailSent, Outgoing
 
 
 class OutgoingMixin(AuditMixin):
@@ -55,9 +55,9 @@ class OutgoingMixin(AuditMixin):
                 (error[:2000], next_attempt_at.isoformat(), outgoing_id),
             )
 
-    def outgoing_for(self, submission_id: str) -> list[dict[str, Any]]:
+    def outgoing_for(self, submission_id: str) -> list[MailSent]:
         rows = self.conn.execute(
             "SELECT id, kind, status, recipients, subject FROM outgoing WHERE submission_id = ? ORDER BY created_at",
             (submission_id,),
         ).fetchall()
-        return [{"id": r[0], "kind": r[1], "status": r[2], "recipients": json.loads(r[3]), "subject": r[4]} for r in rows]
+        return [MailSent(id=r[0], kind=r[1], status=r[2], recipients=json.loads(r[3]), subject=r[4]) for r in rows]

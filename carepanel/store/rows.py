@@ -1,5 +1,6 @@
 """The store's rows: frozen values, so what the store returns cannot be changed by accident and
-says what it holds.  (Submissions and decisions are still returned as dicts; to convert.)"""
+says what it holds.  Every read of the store returns one of these (or a list of them); a
+submission, read from its stored contract JSON, is ``stored.StoredSubmission``."""
 
 from __future__ import annotations
 
@@ -44,15 +45,6 @@ class Outgoing:
     in_reply_to: str | None
     attempts: int
     attachments: tuple[dict[str, str], ...] = ()  # {"path", "filename", "mime"}
-
-
-def submission_doc(row: tuple[str, ...]) -> dict[str, Any]:
-    """The stored submission object, with the columns an administrator can change laid over it."""
-    doc: dict[str, Any] = json.loads(row[1])
-    doc["status"] = row[0]
-    if len(row) > 2:
-        doc["panel_date"] = row[2]
-    return doc
 
 
 # Dates and times are kept as the ISO text the database holds (what pages and logs print); JSON
@@ -155,3 +147,154 @@ def pack_row(r: dict[str, Any]) -> Pack:
 def audit_row(r: tuple[Any, ...]) -> AuditEntry:
     """From ``SELECT seq, at, actor, action, entity, entity_id, reason, data``."""
     return AuditEntry(seq=r[0], at=r[1], actor=r[2], action=r[3], entity=r[4], entity_id=r[5], reason=r[6], data=r[7])
+
+
+@dataclass(frozen=True)
+class Review:
+    """A child brought back to a later panel's agenda (a review a decision asked for, or the
+    ratification of an emergency decision)."""
+
+    id: str
+    child_key: str
+    child_id: str | None
+    panel_date: str
+    kind: str  # review | ratification | ...
+    reason: str
+    decision_id: str | None
+    submission_id: str | None
+    status: str  # due | listed | heard | missed
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class AgendaItem:
+    """The administrator's mark on a panel's agenda: a position, a withdrawal, a complex case, or
+    an item added by hand (then ``ref_id == id``)."""
+
+    id: str
+    panel_date: str
+    kind: str
+    ref_id: str
+    title: str | None
+    team: str | None
+    complex: bool
+    position: int | None
+    status: str  # listed | withdrawn
+    reason: str | None
+    created_at: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Decision:
+    """One version of a decision record; a signed version is never altered."""
+
+    id: str
+    series: str
+    version: int
+    kind: str
+    submission_id: str | None
+    panel_date: str
+    child_key: str | None
+    child_id: str | None
+    outcome: str
+    record: str  # the decision record as the JSON text stored; ``details()`` decodes it
+    status: str  # draft | signed
+    docx_path: str
+    pdf_path: str
+    pdf_sha256: str
+    signed_by: str | None
+    signed_at: str | None
+    upload_dir: str | None
+    upload_due: str | None
+    uploaded_at: str | None
+    superseded_by: str | None
+    created_at: str
+
+    def details(self) -> dict[str, Any]:
+        return dict(json.loads(self.record))
+
+
+@dataclass(frozen=True)
+class FinanceEntry:
+    """A line of the finance officer's log of approved expenditure, with its decision's outcome."""
+
+    id: str
+    decision_id: str
+    child_id: str | None
+    resource: str | None
+    weekly_cost: float | None
+    total_cost: float | None
+    period_weeks: int | None
+    decision_date: str
+    created_at: str
+    outcome: str
+    panel_date: str
+
+
+@dataclass(frozen=True)
+class UnmetNeed:
+    """A need the panel found no resource for, recorded with the decision that found it."""
+
+    id: str
+    decision_id: str
+    child_id: str | None
+    need: str
+    panel_date: str
+    created_at: str
+
+    def to_json(self) -> dict[str, Any]:
+        """As ``carepanel unmet-needs --json`` prints it."""
+        return asdict(self)
+
+
+def agenda_item_row(r: dict[str, Any]) -> AgendaItem:
+    return AgendaItem(**{**r, "complex": bool(r["complex"])})
+
+
+@dataclass(frozen=True)
+class MailSent:
+    """What became of one mail queued for a submission (its page and the tests read it)."""
+
+    id: str
+    kind: str
+    status: str  # pending | failed | sent
+    recipients: dict[str, list[str]]
+    subject: str
+
+
+@dataclass(frozen=True)
+class SubmissionKeys:
+    """A submission as governance sees it: ids, hashes, the child key, receipt, and the stored
+    document as its JSON text (read for the children's dates of birth)."""
+
+    id: str
+    message_sha256: str
+    message_id: str
+    child_key: str | None
+    received_at: str
+    status: str
+    doc: str
+
+
+@dataclass(frozen=True)
+class ReceivedSummary:
+    """The dashboard's counts of what arrived since a day."""
+
+    by_status: dict[str, int]
+    total: int
+    late: int
+    flagged: int
+
+
+@dataclass(frozen=True)
+class OpsFigures:
+    """The counts ``carepanel status`` and the health check show, read at once."""
+
+    ledger: dict[str, int]  # messages by status
+    outgoing: dict[str, int]  # mail by status
+    last_message_seen_at: str | None
+    last_received_at: str | None
+    submissions: dict[str, int]  # submissions by status
+    schema_version: int

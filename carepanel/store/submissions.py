@@ -13,14 +13,15 @@ from ..pipeline.identity import same_children
 from ..models import Submission
 from .ledger import LedgerMixin
 from .outgoing import OutgoingMixin
-from .rows import Watermark, submission_doc
+from .rows import ReceivedSummary, Watermark
+from .stored import StoredSubmission, stored_submission
 
 
 class SubmissionsMixin(LedgerMixin, OutgoingMixin):
     """The ``submissions``, ``flags`` and ``attachments`` tables."""
 
     def commit_submission(self, sub: Submission, outgoing: list[dict[str, Any]], actor: str = "carepanel",
-                          watermark: Watermark | None = None) -> dict[str, Any]:
+                          watermark: Watermark | None = None) -> StoredSubmission:
         """Store a judged submission, supersede earlier ones for the same child and panel,
         queue its notices, mark the message processed and move the mailbox's watermark past it:
         all in one transaction."""
@@ -101,11 +102,11 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         )
         self._audit(actor, f"submission_{status}", "submission", sub_id, reason, None)
 
-    def submission(self, sub_id: str) -> dict[str, Any] | None:
+    def submission(self, sub_id: str) -> StoredSubmission | None:
         row = self.conn.execute("SELECT status, doc, panel_date FROM submissions WHERE id = ?", (sub_id,)).fetchone()
-        return submission_doc(row) if row else None
+        return stored_submission(row) if row else None
 
-    def submissions(self, status: str | None = None, panel_date: date | None = None) -> list[dict[str, Any]]:
+    def submissions(self, status: str | None = None, panel_date: date | None = None) -> list[StoredSubmission]:
         sql = "SELECT status, doc, panel_date FROM submissions WHERE 1=1"
         args: list[Any] = []
         if status:
@@ -115,9 +116,9 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
             sql += " AND panel_date = ?"
             args.append(panel_date.isoformat())
         sql += " ORDER BY received_at, id"
-        return [submission_doc(r) for r in self.conn.execute(sql, args).fetchall()]
+        return [stored_submission(r) for r in self.conn.execute(sql, args).fetchall()]
 
-    def submission_for_message(self, sha256: str, message_id: str) -> dict[str, Any] | None:
+    def submission_for_message(self, sha256: str, message_id: str) -> StoredSubmission | None:
         """The stored submission for this message: same bytes, or same Message-ID."""
         row = self.conn.execute(
             "SELECT id FROM submissions WHERE message_sha256 = ? OR message_id = ? LIMIT 1", (sha256, message_id)
@@ -132,7 +133,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         rows = self.conn.execute("SELECT status, n FROM status_counts WHERE tbl = ? AND n > 0", (table,)).fetchall()
         return {r[0]: r[1] for r in rows}
 
-    def received_summary(self, since: datetime) -> dict[str, Any]:
+    def received_summary(self, since: datetime) -> ReceivedSummary:
         """Counts for the dashboard, by SQL (a dashboard must not read every submission)."""
         since_iso = since.isoformat()
         by_status = dict(self.conn.execute(
@@ -140,7 +141,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         late, flagged = self.conn.execute(
             "SELECT COUNT(DISTINCT CASE WHEN f.code = 'late' THEN s.id END), COUNT(DISTINCT f.submission_id)"
             " FROM submissions s JOIN flags f ON f.submission_id = s.id WHERE s.received_at >= ?", (since_iso,)).fetchone()
-        return {"by_status": by_status, "total": sum(by_status.values()), "late": late or 0, "flagged": flagged or 0}
+        return ReceivedSummary(by_status=by_status, total=sum(by_status.values()), late=late or 0, flagged=flagged or 0)
 
     QUEUE_ORDERS = {
         # The administrator's queue: flagged first, oldest cut-off first (index submissions_queue).
@@ -150,7 +151,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
     }
 
     def submissions_page(self, *, status: str | None = None, order: str = "queue", limit: int = 200,
-                         offset: int = 0) -> list[dict[str, Any]]:
+                         offset: int = 0) -> list[StoredSubmission]:
         """One page of the queue, read through an index in the page's order: a page of 50 costs
         the same with 500 or 50,000 submissions in the store (until deep pages, where OFFSET
         walks the index)."""
@@ -162,7 +163,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         ids = "SELECT id FROM submissions" + (" WHERE status = ?" if status else "") + f" ORDER BY {by} LIMIT ? OFFSET ?"
         args: list[Any] = ([status] if status else []) + [limit, offset]
         sql = f"SELECT status, doc, panel_date FROM submissions WHERE id IN ({ids}) ORDER BY {by}"
-        return [submission_doc(r) for r in self.conn.execute(sql, args).fetchall()]
+        return [stored_submission(r) for r in self.conn.execute(sql, args).fetchall()]
 
     def count_submissions(self, status: str | None = None) -> int:
         """How many the queue holds (with its filter), for 'page 3 of 40': from the counters."""

@@ -33,7 +33,7 @@ from ..directory_watch import LiveDirectory
 from ..jobs.review import Review
 from ..mailbox.archive import Archive
 from ..office import Converter
-from ..store import Store
+from ..store import Store, StoredSubmission
 from . import sessions
 from .auth import User, role_for
 
@@ -148,7 +148,7 @@ class WebApp:
         context.setdefault("error_field", error_field if FIELD_ID.fullmatch(error_field) else None)
         return self.templates.TemplateResponse(request, name, {"user": user, "csrf": request.session["csrf"], **context})
 
-    def submission(self, sub_id: str) -> dict[str, Any]:
+    def submission(self, sub_id: str) -> StoredSubmission:
         sub = self.store.submission(sub_id)
         if sub is None:
             raise HTTPException(404, "No such submission.")

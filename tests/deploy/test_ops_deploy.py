@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import sqlite3
@@ -61,14 +62,19 @@ def test_a_database_from_the_first_release_migrates_on_open_and_keeps_its_data(t
     conn.execute("PRAGMA user_version = 1")
     conn.execute("INSERT INTO messages (sha256, message_id, source, size, status, first_seen_at) "
                  "VALUES ('a', '<m@x>', 'folder', 1, 'processed', '2026-01-01T00:00:00+00:00')")
+    # The submission object as the first release stored it (no "warnings" yet).
+    doc = {"schema": "carepanel/submission@1", "id": "sub-1", "message_id": "<m@x>", "received_at": "2026-01-01T00:00:00+00:00",
+           "sender": "s@x", "subject": "CRP", "status": "accepted", "panel_date": None, "cutoff": None, "flags": [],
+           "signoff": {"source": "form_signature", "by": "Tom"}, "request": None, "attachments": []}
     conn.execute("INSERT INTO submissions (id, message_sha256, message_id, received_at, sender, status, doc, created_at, "
-                 "updated_at) VALUES ('sub-1', 'a', '<m@x>', '2026-01-01T00:00:00+00:00', 's@x', 'accepted', "
-                 "'{\"id\": \"sub-1\"}', 'now', 'now')")
+                 "updated_at) VALUES ('sub-1', 'a', '<m@x>', '2026-01-01T00:00:00+00:00', 's@x', 'accepted', ?, 'now', 'now')",
+                 (json.dumps(doc),))
     conn.close()
     store = Store(db)
     try:
         assert store.schema_version == SCHEMA_VERSION > 1
-        assert [s["id"] for s in store.submissions()] == ["sub-1"]
+        assert [s.id for s in store.submissions()] == ["sub-1"]
+        assert store.submissions()[0].to_json() == {**doc, "warnings": []}
         store.add_hold("id:LCS1", "test", "tester")  # a table a later release added
         assert store.holds()[0].key == "id:LCS1"
     finally:

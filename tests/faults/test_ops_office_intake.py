@@ -70,8 +70,8 @@ def test_a_hang_while_reading_a_doc_form_is_retried_and_the_form_is_read(
     clock["t"] = first.retry_at + timedelta(seconds=1)
     again = service.ingest_bytes(raw, source="test")  # the hung LibreOffice was replaced meanwhile
     sub = again.submission
-    assert sub is not None and sub["request"]["form"] == "north-somerset"
-    assert "unreadable_attachment" not in [f["code"] for f in sub["flags"]]
+    assert sub is not None and sub.request.form == "north-somerset"
+    assert "unreadable_attachment" not in [f.code for f in sub.flags]
 
 
 def test_a_doc_that_hangs_libreoffice_every_time_is_flagged_after_the_retries(
@@ -85,6 +85,6 @@ def test_a_doc_that_hangs_libreoffice_every_time_is_flagged_after_the_retries(
     hang_office(service)
     sub = service.ingest_bytes(raw, source="test").submission
     assert sub is not None
-    [flag] = [f for f in sub["flags"] if f["code"] == "unreadable_attachment"]
-    assert "did not finish converting" in flag["detail"]
-    assert sub["status"] == "flagged"  # an administrator sees it, with the reason
+    [flag] = [f for f in sub.flags if f.code == "unreadable_attachment"]
+    assert "did not finish converting" in flag.detail
+    assert sub.status == "flagged"  # an administrator sees it, with the reason

@@ -156,8 +156,8 @@ def converter(tmp_path: Path) -> Iterator[Converter]:
 
 def warm(conv: Converter, svc: Service) -> list[int]:
     sub = svc.store.submissions(status="accepted")[0]
-    form = next(a for a in sub["attachments"] if a["role"] == "request_form")
-    conv.to_pdf(svc.processor.archive.get(form["sha256"], kind="blob"), ".docx")
+    form = next(a for a in sub.attachments if a.role == "request_form")
+    conv.to_pdf(svc.processor.archive.get(form.sha256, kind="blob"), ".docx")
     pids = office_processes(conv.home)
     assert pids, "the converter's LibreOffice was not found"
     return pids

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from carepanel.cli import main
 from carepanel.config import Config
 from carepanel.service import open_service
-from carepanel.store import AuditEntry, Outgoing, Store
+from carepanel.store import AuditEntry, Outgoing, Store, StoredSubmission
 from test_intake_e2e import GOOD, NOW, email
 from web.webhelpers import seeded_project
 
@@ -27,8 +27,8 @@ def review_project(folder: Path) -> tuple[Config, dict[str, str]]:
                    children=(replace(GOOD.children[0], name="Mia Example", child_id="LCS900222"),))
     with open_service(cfg, clock=lambda: NOW) as svc:
         sub = svc.ingest_bytes(email(late, key="late"), source="test").submission
-    assert sub is not None and [f["code"] for f in sub["flags"]] == ["late"], sub
-    return cfg, {**ids, "late": sub["id"]}
+    assert sub is not None and sub.flag_codes == ("late",), sub
+    return cfg, {**ids, "late": sub.id}
 
 
 def review(folder: Path, *args: str) -> tuple[int, Any, str]:
@@ -38,7 +38,7 @@ def review(folder: Path, *args: str) -> tuple[int, Any, str]:
     return result.exit_code, json.loads(result.stdout) if result.stdout.strip() else None, result.stderr
 
 
-def stored(cfg: Config, sub_id: str) -> tuple[dict[str, Any], list[AuditEntry], list[Outgoing]]:
+def stored(cfg: Config, sub_id: str) -> tuple[StoredSubmission, list[AuditEntry], list[Outgoing]]:
     """The submission, its audit entries (not page views) and the mail queued for it."""
     store = Store(cfg.db_path)
     try:

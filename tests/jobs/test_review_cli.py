@@ -9,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from carepanel.config import Config, load_config
+from carepanel.models import Signoff
 from carepanel.outputs import notices
+from carepanel.store import StoredSubmission
 from reviewhelpers import ADMIN, review, review_project, stored
 from test_intake_e2e import config_for
 
@@ -64,7 +66,7 @@ def test_correct_keeps_the_original_and_records_the_new_value(project) -> None:
     before, _, _ = stored(cfg, ids["accepted"])
     code, sub, _ = review(folder, "correct", ids["accepted"], "--field", "children.child_id", "--value", "LCS123999",
                           "--reason", "ID from the case record")
-    assert code == 0 and sub == before  # the request as read is untouched
+    assert code == 0 and sub == before.to_json()  # the request as read is untouched
     _, audit, _ = stored(cfg, ids["accepted"])
     assert audit[-1].action == "field_corrected" and audit[-1].actor.startswith("cli:")
     code, out, _ = review(folder, "correct", ids["accepted"], "--value", "x", "--reason", "r")
@@ -123,7 +125,9 @@ def test_a_councils_own_wording_for_the_rejection_is_used(tmp_path: Path) -> Non
     with (tmp_path / "config.toml").open("a") as f:
         f.write('\n[notices]\ntemplates_dir = "mail"\n')
     cfg = load_config(tmp_path / "config.toml")
-    sub = {"id": "sub-1", "sender": "sam.worker@example.gov.uk", "subject": "CRP", "message_id": "<m@x>", "flags": []}
+    sub = StoredSubmission(id="sub-1", message_id="<m@x>", received_at="2026-11-20T09:00:00+00:00",
+                           sender="sam.worker@example.gov.uk", subject="CRP", status="flagged", panel_date=None,
+                           cutoff=None, flags=(), signoff=Signoff(None), request=None, attachments=())
     mail = notices.rejection(cfg, sub, "goes to the SEND panel")
     assert mail.body == "Not for this panel (sub-1): goes to the SEND panel\n"
     assert (mail.to, mail.subject, mail.in_reply_to) == (("sam.worker@example.gov.uk",), "Re: CRP", "<m@x>")

@@ -9,7 +9,7 @@ from typing import Any
 
 from starlette.testclient import TestClient
 
-from carepanel.store import AuditEntry
+from carepanel.store import AuditEntry, StoredSubmission
 from carepanel.web.app import create_app
 from reviewhelpers import ADMIN, review, review_project, stored
 from test_intake_e2e import NOW
@@ -32,9 +32,9 @@ STEPS: list[tuple[str, dict[str, str], list[str]]] = [
 ]
 
 
-def decided(sub: dict[str, Any]) -> tuple[Any, ...]:
+def decided(sub: StoredSubmission) -> tuple[Any, ...]:
     """What a review action decides (the documents themselves differ by their build time)."""
-    return sub["id"], sub["status"], sub["panel_date"], sub["flags"], sub["signoff"]
+    return sub.id, sub.status, sub.panel_date, sub.flags, sub.signoff
 
 
 def comparable(audit: list[AuditEntry]) -> list[tuple[Any, ...]]:
@@ -63,7 +63,7 @@ def test_the_web_and_the_cli_leave_the_same_record(tmp_path: Path) -> None:
             assert comparable(web[1]) == comparable(cli[1]), action
             assert [(m.recipients, m.subject, m.body) for m in web[2]] == [(m.recipients, m.subject, m.body) for m in cli[2]]
     sub, audit, mail = stored(web_cfg, sub_id)
-    assert sub["status"] == "rejected" and sub["panel_date"] == "2026-12-16"
+    assert sub.status == "rejected" and sub.panel_date == "2026-12-16"
     assert [a[1] for a in comparable(audit)][-7:] == ["field_corrected", "sender_asked", "signoff_recorded", "submission_moved",
                                                      "late_accepted", "accepted_by_administrator", "rejected"]
     assert len(mail) == 2 and "this goes to the SEND panel" in mail[-1].body

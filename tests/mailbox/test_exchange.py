@@ -72,7 +72,7 @@ def test_messages_are_archived_as_their_mime_committed_with_the_sync_state_and_m
         sha = svc.store.conn.execute("SELECT message_sha256 FROM submissions WHERE message_id = ?",
                                      ("<ews-2@example.gov.uk>",)).fetchone()[0]
         raw = svc.processor.archive.get(sha)
-        ids = {s["message_id"] for s in svc.store.submissions()}
+        ids = {s.message_id for s in svc.store.submissions()}
     assert ids == {"<ews-1@example.gov.uk>", "<ews-2@example.gov.uk>", "<ews-3@example.gov.uk>"}
     assert raw == (RECORDINGS / "msg-2.eml").read_bytes()  # byte for byte, CRLFs and attached item included
     assert b"message/rfc822" in raw and b"I agree to this going to panel" in raw

@@ -82,7 +82,7 @@ class Running:
 
     def message_ids(self) -> set[str]:
         with open_service(self.cfg) as svc:
-            return {s["message_id"] for s in svc.store.submissions()}
+            return {s.message_id for s in svc.store.submissions()}
 
     def logged(self, event: str) -> list[dict[str, object]]:
         lines = (self.cfg.log_dir / "carepanel.jsonl").read_text().splitlines()

@@ -104,7 +104,7 @@ def test_messages_are_archived_as_their_mime_and_moved_after_commit(tmp_path: Pa
     box, _, _ = mailbox(replay)
     with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
         assert svc.sweep(GraphInbox(box, "graph:panel")) == 3
-        subs = {s["message_id"]: s for s in svc.store.submissions()}
+        subs = {s.message_id: s for s in svc.store.submissions()}
         token = svc.store.mailbox_state("graph:panel").token
         sha = svc.store.conn.execute("SELECT message_sha256 FROM submissions WHERE message_id = ?",
                                      ("<graph-2@example.gov.uk>",)).fetchone()[0]
@@ -151,7 +151,7 @@ def test_a_message_whose_processing_failed_is_tried_again_and_then_moved(
         assert len(svc.store.submissions()) == 2
         now["t"] = NOW + timedelta(hours=2)
         assert svc.sweep(GraphInbox(box, "graph:panel")) == 1  # not in the new round, but retried from the archive
-        assert {s["message_id"] for s in svc.store.submissions()} >= {"<graph-2@example.gov.uk>"}
+        assert {s.message_id for s in svc.store.submissions()} >= {"<graph-2@example.gov.uk>"}
     moved = [path for method, path, _, _ in replay.log if method == "POST" and path.endswith("/move")]
     assert any("msg-2" in path for path in moved)
     box.close()

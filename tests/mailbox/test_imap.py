@@ -93,7 +93,7 @@ def test_two_hundred_messages_with_a_restart_in_the_middle_are_each_processed_on
     assert proc.wait(timeout=30) == 0
 
     store = Store(cfg.db_path)
-    ids = [s["message_id"] for s in store.submissions()]
+    ids = [s.message_id for s in store.submissions()]
     state = store.mailbox_state(f"imap:{dovecot.user}@127.0.0.1/INBOX")
     store.close()
     assert sorted(ids) == sorted(f"<imap-{n}@example.gov.uk>" for n in range(200))
@@ -141,7 +141,7 @@ def test_a_renumbered_folder_is_read_again_without_repeating_anything(tmp_path: 
         subs = svc.store.submissions()
         changed = [a for a in svc.store.audit_log() if a.action == "mailbox_uidvalidity_changed"]
     inbox.close()
-    assert len(subs) == 7 and len({s["message_id"] for s in subs}) == 7
+    assert len(subs) == 7 and len({s.message_id for s in subs}) == 7
     assert len(answered(cfg)) == 7
     assert len(changed) == 1
 
@@ -165,7 +165,7 @@ def test_a_connection_dropped_during_idle_is_reconnected_and_nothing_is_missed(t
         thread.join(timeout=30)
     store = Store(cfg.db_path)
     state = store.mailbox_state(f"imap:{dovecot.user}@127.0.0.1/INBOX")
-    ids = sorted(s["message_id"] for s in store.submissions())
+    ids = sorted(s.message_id for s in store.submissions())
     store.close()
     assert ids == ["<imap-1@example.gov.uk>", "<imap-2@example.gov.uk>"]
     assert state is not None and state.last_error and state.connected  # the outage was recorded, and recovered from

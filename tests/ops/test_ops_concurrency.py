@@ -188,7 +188,7 @@ def test_web_cli_and_sigkill_together_lose_and_duplicate_nothing(tmp_path: Path)
     with Store(cfg.db_path) as store:
         subs = store.submissions()
         assert store.failed_messages() == []
-    stored = sorted(s["message_id"] for s in subs)
+    stored = sorted(s.message_id for s in subs)
     missing = sorted(set(messages) - set(stored))
     assert not missing, f"{len(missing)} acknowledged-or-not messages missing from the database"
     assert stored == sorted(messages), "each message exactly one submission"

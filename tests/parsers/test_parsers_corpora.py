@@ -25,6 +25,7 @@ from carepanel.parsers.sandbox import SandboxedReader
 from carepanel.models import ATTACHMENT_ROLES
 from carepanel.demo.samples import north_somerset_form
 from carepanel.service import Service, open_service
+from carepanel.store import StoredSubmission
 
 CORPORA = Path(__file__).resolve().parents[2].parent / "shared" / "corpora"
 FILES = sorted(p for p in CORPORA.rglob("*") if p.is_file() and p.suffix in (".pdf", ".docx"))
@@ -66,18 +67,18 @@ def test_time_is_bounded_by_the_sandbox(service: Service) -> None:
 MAILED: set[str] = set()
 
 
-def outcome_of(service: Service, path: Path) -> tuple[str, dict]:
+def outcome_of(service: Service, path: Path) -> tuple[str, StoredSubmission]:
     MAILED.add(path.name)
     raw = compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, [(path.name, path.read_bytes())],
                         f"<corpus-{path.name}@example.gov.uk>")
     outcome = service.ingest_bytes(raw, source="test")
     sub = outcome.submission
     assert sub is not None, outcome.error
-    mine = [f["code"] for f in sub["flags"] if f["detail"].startswith(f"{path.name}:")]
+    mine = [f.code for f in sub.flags if f.detail.startswith(f"{path.name}:")]
     if mine:
-        assert len(mine) == 1, sub["flags"]
+        assert len(mine) == 1, sub.flags
         return mine[0], sub
-    return ("read" if sub["request"] is not None else "no_request_form"), sub
+    return ("read" if sub.request is not None else "no_request_form"), sub
 
 
 @pytest.mark.parametrize("path", FILES, ids=lambda p: p.name)
@@ -86,12 +87,12 @@ def test_corpus_file_mailed_in_is_read_or_flagged(path: Path, service: Service) 
     assert code in OUTCOMES
     if path.name in KNOWN:
         assert code == KNOWN[path.name]
-    [attachment] = sub["attachments"]
-    assert attachment["filename"] == path.name and attachment["role"] in ATTACHMENT_ROLES
-    assert attachment["readable"] == (code in ("read", "no_request_form"))
+    [attachment] = sub.attachments
+    assert attachment.filename == path.name and attachment.role in ATTACHMENT_ROLES
+    assert attachment.readable == (code in ("read", "no_request_form"))
     # what the sender is told names the file and says why, in words
-    for flag in sub["flags"]:
-        assert flag["detail"] and "Traceback" not in flag["detail"]
+    for flag in sub.flags:
+        assert flag.detail and "Traceback" not in flag.detail
 
 
 def test_the_service_accepts_a_good_email_after_the_corpora(service: Service) -> None:
@@ -101,7 +102,7 @@ def test_the_service_accepts_a_good_email_after_the_corpora(service: Service) ->
     raw = compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW,
                         [("CRP request form.docx", north_somerset_form(GOOD))] + papers(), "<after-corpora@example.gov.uk>")
     sub = service.ingest_bytes(raw, source="test").submission
-    assert sub is not None and sub["status"] == "accepted", sub and sub["flags"]
+    assert sub is not None and sub.status == "accepted", sub and sub.flags
 
 
 def test_classifying_a_corpus_file_never_fails() -> None:

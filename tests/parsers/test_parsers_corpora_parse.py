@@ -72,11 +72,11 @@ def test_an_email_carrying_it_ends_cleanly(service: Service, path: Path) -> None
     outcome = service.ingest_bytes(raw, source="test")
     sub = outcome.submission
     assert sub is not None, outcome.error
-    assert sub["status"] == "flagged" and "no_request_form" in [f["code"] for f in sub["flags"]]
-    for flag in sub["flags"]:
-        assert flag["code"] in (*CODES, "missing_documents", "no_manager_signoff")
-        if flag["code"] in ("unreadable_attachment", "unsafe_attachment"):
-            assert path.name in flag["detail"] or any(a["filename"] in flag["detail"] for a in sub["attachments"])
+    assert sub.status == "flagged" and "no_request_form" in [f.code for f in sub.flags]
+    for flag in sub.flags:
+        assert flag.code in (*CODES, "missing_documents", "no_manager_signoff")
+        if flag.code in ("unreadable_attachment", "unsafe_attachment"):
+            assert path.name in flag.detail or any(a.filename in flag.detail for a in sub.attachments)
 
 
 def test_the_files_inside_a_winmail_dat_are_attachments(service: Service) -> None:
@@ -84,7 +84,7 @@ def test_the_files_inside_a_winmail_dat_are_attachments(service: Service) -> Non
     raw = compose_email(SW, SW_ADDR, "CRP request", "See attached.", NOW, [("winmail.dat", path.read_bytes())],
                         "<tnef-files@example.gov.uk>")
     sub = service.ingest_bytes(raw, source="test").submission
-    names = [a["filename"] for a in sub["attachments"]]
+    names = [a.filename for a in sub.attachments]
     assert "scion_tc_2007_maintenanceguide.pdf" in names and "Duke_Wave.png" in names, names  # before: ["winmail.dat"]
 
 
@@ -98,8 +98,8 @@ def test_a_form_inside_a_winmail_dat_is_read(folder: Path, service: Service) -> 
     assert [c["child_id"] for c in doc["children"]] == ["LCS900101"]
     raw = compose_email(SW, SW_ADDR, "CRP request", "See attached.", NOW, [("winmail.dat", data)], "<tnef-form@example.gov.uk>")
     sub = service.ingest_bytes(raw, source="test").submission
-    assert sub["request"] is not None and sub["request"]["children"][0]["child_id"] == "LCS900101"
-    assert "CRP request form.docx" in [a["filename"] for a in sub["attachments"]]
+    assert sub.request is not None and sub.request.children[0].child_id == "LCS900101"
+    assert "CRP request form.docx" in [a.filename for a in sub.attachments]
 
 
 def test_a_damaged_winmail_dat_is_flagged_with_its_reason(folder: Path) -> None:

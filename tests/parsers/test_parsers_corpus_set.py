@@ -359,15 +359,15 @@ def test_every_hostile_file_ends_in_its_flag_and_the_service_carries_on(tmp_path
             sub = svc.ingest_bytes(hostile_email(case, tmp_path), source="test").submission
             assert sub is not None, case.name
             named = case.inner or case.name
-            outcomes[case.name] = [f["code"] for f in sub["flags"] if f["detail"].startswith(f"{named}:")]
+            outcomes[case.name] = [f.code for f in sub.flags if f.detail.startswith(f"{named}:")]
             if case.code == "no_request_form":
-                outcomes[case.name] = [f["code"] for f in sub["flags"] if f["code"] == "no_request_form"]
-            assert sub["status"] != "accepted", case.name
+                outcomes[case.name] = [f.code for f in sub.flags if f.code == "no_request_form"]
+            assert sub.status != "accepted", case.name
         good = svc.ingest_bytes(compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW,
                                               [("CRP request form.docx", north_somerset_form(GOOD))] + papers(),
                                               "<after-the-hostile@example.gov.uk>"), source="test").submission
     assert {name: codes for name, codes in outcomes.items()} == {h.name: [h.code] for h in HOSTILE}
-    assert good is not None and good["status"] == "accepted", good and good["flags"]
+    assert good is not None and good.status == "accepted", good and good.flags
 
 
 def test_an_xxe_form_is_read_without_the_file_it_names(tmp_path: Path) -> None:
@@ -378,7 +378,7 @@ def test_an_xxe_form_is_read_without_the_file_it_names(tmp_path: Path) -> None:
                         "<xxe@example.gov.uk>")
     with open_service(config_for(tmp_path / "svc"), clock=lambda: NOW) as svc:
         sub = svc.ingest_bytes(raw, source="test").submission
-    assert sub is not None and sub["request"]["children"][0]["name"] == "Amelia Hart"
+    assert sub is not None and sub.request.children[0].name == "Amelia Hart"
     assert "XXE-SECRET" not in repr(sub)
 
 
@@ -387,6 +387,6 @@ def test_a_pdf_that_runs_code_on_opening_is_read_as_text_only(tmp_path: Path, ac
     with open_service(config_for(tmp_path / "svc"), clock=lambda: NOW) as svc:
         sub = svc.ingest_bytes(compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, [("form.pdf", pdf_with(action))],
                                              f"<active-{action['/S'][1:]}@example.gov.uk>"), source="test").submission
-    assert sub is not None and "unsafe_attachment" not in [f["code"] for f in sub["flags"]]
-    assert [c["name"] for c in sub["request"]["children"]] == ["Amy Test"]
-    assert any("text only" in w for w in sub["request"]["warnings"])
+    assert sub is not None and "unsafe_attachment" not in [f.code for f in sub.flags]
+    assert [c.name for c in sub.request.children] == ["Amy Test"]
+    assert any("text only" in w for w in sub.request.warnings)

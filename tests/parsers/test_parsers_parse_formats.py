@@ -39,7 +39,8 @@ def ingested_request(folder: Path, name: str, data: bytes) -> dict:
     raw = compose_email(SW, SW_ADDR, "CRP request", "Attached.", NOW, [(name, data)], f"<same-{name}@example.gov.uk>")
     with open_service(config_for(folder / "svc"), clock=lambda: NOW) as svc:
         sub = svc.ingest_bytes(raw, source="test").submission
-    return sub["request"]
+    assert sub is not None and sub.request is not None
+    return sub.request.to_json()  # the contract's request object, as ``parse --json`` prints it
 
 
 def without_age(doc: dict) -> dict:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from carepanel.profiles import load_profile
 from carepanel.pipeline import agenda, calendar
 from carepanel.pipeline.agenda import Case
+from carepanel.store import AgendaItem
 
 NS = load_profile("north-somerset")
 SWINDON = load_profile("swindon")
@@ -51,10 +53,12 @@ def test_cases_that_do_not_fit_the_sitting_overflow() -> None:
 
 def test_the_administrators_order_and_withdrawals_win() -> None:
     cases = [case("a"), case("b"), case("c")]
-    items = [{"id": "agi-1", "ref_id": "c", "kind": "request", "position": 1, "status": "listed", "complex": 0},
-             {"id": "agi-2", "ref_id": "a", "kind": "request", "position": None, "status": "withdrawn", "complex": 0},
-             {"id": "agi-3", "ref_id": "agi-3", "kind": "ratification", "title": "Emergency s20 for J.B.", "team": None,
-              "position": None, "status": "listed", "complex": 0, "created_at": "2026-11-21T10:00:00+00:00"}]
+    at = "2026-11-21T10:00:00+00:00"
+    mark = partial(AgendaItem, panel_date="2026-11-25", title=None, team=None, complex=False, position=None,
+                   status="listed", reason=None, created_at=at, updated_at=at)
+    items = [mark(id="agi-1", ref_id="c", kind="request", position=1),
+             mark(id="agi-2", ref_id="a", kind="request", status="withdrawn"),
+             mark(id="agi-3", ref_id="agi-3", kind="ratification", title="Emergency s20 for J.B.")]
     listed, withdrawn = agenda.apply_items(cases, items)
     built = agenda.build(NS, calendar.panel(NS, WEDNESDAY), listed, withdrawn)
     assert [s.case.ref_id for s in built.slots] == ["c", "agi-3", "b"]

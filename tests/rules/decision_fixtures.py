@@ -21,6 +21,7 @@ from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
 from carepanel.pipeline import calendar
 from carepanel.demo.samples import SampleCase, north_somerset_form
 from carepanel.service import Service, open_service
+from carepanel.store import StoredSubmission
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, papers
 
 # Every role the v2 decision rules name, beside the demo's own staff (all invented).
@@ -46,7 +47,7 @@ def service(folder: Path, profile: str) -> Iterator[Service]:
 
 
 def listed(svc: Service, n: int = 1, case: SampleCase = GOOD, *, sender: tuple[str, str] | None = None,
-           first_id: str | None = None) -> dict[str, Any]:
+           first_id: str | None = None) -> StoredSubmission:
     """A submission listed for panel, ingested through the real pipeline and then (for profiles
     whose sign-off the North Somerset sample form does not meet) accepted as an administrator would."""
     child = replace(case.children[0], child_id=first_id or f"LCS70000{n}")
@@ -55,18 +56,21 @@ def listed(svc: Service, n: int = 1, case: SampleCase = GOOD, *, sender: tuple[s
                         [("request form.docx", north_somerset_form(replace(case, children=(child,) + case.children[1:])))]
                         + papers(), f"<rules-dec-{n}@example.gov.uk>")
     sub = svc.ingest_bytes(raw, source="test").submission
-    if sub["status"] != "accepted":
-        svc.store.conn.execute("UPDATE submissions SET status = 'accepted' WHERE id = ?", (sub["id"],))
-    return svc.store.submission(sub["id"])
+    assert sub is not None
+    if sub.status != "accepted":
+        svc.store.conn.execute("UPDATE submissions SET status = 'accepted' WHERE id = ?", (sub.id,))
+    listed = svc.store.submission(sub.id)
+    assert listed is not None
+    return listed
 
 
-def sat(cfg: Config, sub: dict[str, Any], hours: float = 1.0) -> datetime:
+def sat(cfg: Config, sub: StoredSubmission, hours: float = 1.0) -> datetime:
     """``hours`` after the sitting of ``sub`` ended."""
-    return calendar.panel(cfg.profile, date.fromisoformat(sub["panel_date"])).ends_at + timedelta(hours=hours)
+    return calendar.panel(cfg.profile, date.fromisoformat(sub.panel_date)).ends_at + timedelta(hours=hours)
 
 
-def starts(cfg: Config, sub: dict[str, Any]) -> datetime:
-    return calendar.panel(cfg.profile, date.fromisoformat(sub["panel_date"])).starts_at
+def starts(cfg: Config, sub: StoredSubmission) -> datetime:
+    return calendar.panel(cfg.profile, date.fromisoformat(sub.panel_date)).starts_at
 
 
 def cli(folder: Path, at: datetime, *args: str) -> Result:

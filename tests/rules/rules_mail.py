@@ -123,14 +123,15 @@ def service_for(tmp_path: Path, profile: str, now: datetime = NOW) -> Iterator[S
 
 
 def judge(tmp_path: Path, profile: str, raw: bytes, now: datetime = NOW) -> dict[str, Any]:
-    """The stored submission for one email sent to ``profile``'s panel mailbox."""
+    """The stored submission for one email sent to ``profile``'s panel mailbox, as the contract's
+    JSON object (what the rules are judged by), with the acknowledgement bodies queued for it."""
     with service_for(tmp_path, profile, now) as svc:
         outcome = svc.ingest_bytes(raw, source="test")
         assert outcome.submission is not None, outcome.error
         sub = outcome.submission
-        sub["_acknowledgement"] = [r[0] for r in svc.store.conn.execute(
-            "SELECT body FROM outgoing WHERE submission_id = ?", (sub["id"],)).fetchall()]
-        return sub
+        acknowledgement = [r[0] for r in svc.store.conn.execute(
+            "SELECT body FROM outgoing WHERE submission_id = ?", (sub.id,)).fetchall()]
+        return {**sub.to_json(), "_acknowledgement": acknowledgement}
 
 
 def codes(sub: dict[str, Any]) -> list[str]:

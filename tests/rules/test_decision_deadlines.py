@@ -30,7 +30,7 @@ def test_south_gloucestershire_actions_and_summary_to_the_tm_within_24_hours_of_
     with service(tmp_path, "south-gloucestershire") as svc:
         sub = listed(svc)
         ends = sat(svc.cfg, sub, hours=0)
-        d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="Agreed."),
+        d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="approve", rationale="Agreed."),
                              actor="test", now=ends)
     assert overdue(tmp_path, ends + timedelta(hours=17)) == set()
     assert overdue(tmp_path, ends + timedelta(hours=23)) == {("signature_due_soon", d["decision_id"])}
@@ -46,9 +46,9 @@ def test_care_planning_resources_5_2_and_5_3_draft_final_and_upload(tmp_path: Pa
         sub = listed(svc)
         ends = sat(svc.cfg, sub, hours=0)
     assert overdue(tmp_path, ends + timedelta(hours=47)) == set()
-    assert overdue(tmp_path, ends + timedelta(hours=49)) == {("decision_not_drafted", sub["id"])}
+    assert overdue(tmp_path, ends + timedelta(hours=49)) == {("decision_not_drafted", sub.id)}
     drafted_at = ends + timedelta(hours=50)
-    d = ok(cli(tmp_path, drafted_at, "decide", sub["id"], "--outcome", "approve", "--rationale", "Agreed.", "--json"))
+    d = ok(cli(tmp_path, drafted_at, "decide", sub.id, "--outcome", "approve", "--rationale", "Agreed.", "--json"))
     # The chair's final record is due 48 hours after the draft, not after the panel.
     assert overdue(tmp_path, drafted_at + timedelta(hours=47)) == {("signature_due_soon", d["decision_id"])}
     assert overdue(tmp_path, drafted_at + timedelta(hours=49)) == {("decision_not_signed", d["decision_id"])}
@@ -64,10 +64,10 @@ def test_swindon_8_uploaded_no_later_than_the_wednesday_following_panel(tmp_path
         sub = listed(svc)
         ends = sat(svc.cfg, sub, hours=0)  # Wednesday 2 December 2026
         signed_at = ends + timedelta(days=5)  # signed the Monday after
-        d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="Agreed."),
+        d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="approve", rationale="Agreed."),
                              actor="test", now=ends)
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=signed_at)
-        due = datetime.fromisoformat(svc.store.decision(d["decision_id"])["upload_due"]).astimezone(LONDON)
+        due = datetime.fromisoformat(svc.store.decision(d["decision_id"]).upload_due).astimezone(LONDON)
     assert (due.date().isoformat(), due.strftime("%A")) == ("2026-12-09", "Wednesday")
     listed_rows = json.loads(cli(tmp_path, signed_at, "decisions", "list", "--json").stdout)
     assert listed_rows[0]["upload_due"].startswith("2026-12-09")

@@ -12,6 +12,7 @@ import pytest
 from carepanel.jobs import decisions
 from carepanel.pipeline.decisions import DecisionRecord
 from carepanel.demo.samples import SampleSignatory
+from carepanel.store import StoredSubmission
 
 from decision_fixtures import listed, sat, service
 from rules_mail import proves
@@ -25,9 +26,9 @@ def _notice(svc) -> dict:
     return {"body": row["body"], **json.loads(row["recipients"])}
 
 
-def _decide(svc, sub: dict, **kw) -> None:
+def _decide(svc, sub: StoredSubmission, **kw) -> None:
     after = sat(svc.cfg, sub)
-    d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="Agreed.", **kw),
+    d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="approve", rationale="Agreed.", **kw),
                          actor="test", now=after)
     decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=after)
 
@@ -36,7 +37,7 @@ def _decide(svc, sub: dict, **kw) -> None:
 def test_swindon_notice_goes_to_the_social_worker_named_on_the_form_not_the_service_manager_who_sent_it(tmp_path: Path) -> None:
     with service(tmp_path, "swindon") as svc:
         sub = listed(svc, sender=(SM, "jordan.senior@example.gov.uk"))
-        assert sub["sender"] == "jordan.senior@example.gov.uk"
+        assert sub.sender == "jordan.senior@example.gov.uk"
         _decide(svc, sub)
         notice = _notice(svc)
     assert notice["to"] == ["sam.worker@example.gov.uk"]
@@ -67,7 +68,7 @@ def test_acknowledgement_goes_to_the_sender_and_the_social_worker_named_on_the_f
     with service(tmp_path, "swindon") as svc:
         sub = listed(svc, sender=(SM, "jordan.senior@example.gov.uk"))
         [ack] = svc.store.db.query("SELECT recipients FROM outgoing WHERE kind LIKE 'ack%' AND submission_id = ?",
-                                   [sub["id"]])
+                                   [sub.id])
     recipients = json.loads(ack["recipients"])
     assert recipients["to"] == ["jordan.senior@example.gov.uk", "sam.worker@example.gov.uk"]
     assert "sam.worker@example.gov.uk" not in recipients["cc"]

@@ -32,7 +32,7 @@ def test_bexley_1_20_approved_and_return_to_panel_every_three_months(tmp_path: P
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
         after = sat(svc.cfg, sub)
-    drafted = ok(cli(tmp_path, after, "decide", sub["id"], "--outcome", "approve", "--outcome", "return_to_panel",
+    drafted = ok(cli(tmp_path, after, "decide", sub.id, "--outcome", "approve", "--outcome", "return_to_panel",
                      "--return-frequency", "every 3 months", "--rationale", "Residential is the only safe option.",
                      "--resource", "Residential placement", "--weekly-cost", "4200", "--weeks", "12", "--json"))
     words = _sheet_text(drafted["docx"])
@@ -40,7 +40,7 @@ def test_bexley_1_20_approved_and_return_to_panel_every_three_months(tmp_path: P
     signed = ok(cli(tmp_path, after, "sign", drafted["decision_id"], "--chair", "Dana Chair", "--json"))
     assert signed["status"] == "signed"
 
-    panel = date.fromisoformat(sub["panel_date"])  # Thursday 3 December 2026
+    panel = date.fromisoformat(sub.panel_date)  # Thursday 3 December 2026
     # Three months on is Wednesday 3 March 2027: the first Bexley sitting after it is Thursday the 4th.
     store = Store(tmp_path / "data" / "carepanel.db")
     try:
@@ -50,7 +50,7 @@ def test_bexley_1_20_approved_and_return_to_panel_every_three_months(tmp_path: P
             agenda = packs.agenda_for(svc.cfg, svc.store, date(2027, 3, 4))
         assert [(s.case.kind, s.case.child_ref) for s in agenda.slots] == [("review", "LCS700001")]
         [row] = store.finance_log()
-        assert (row["child_id"], row["weekly_cost"], row["total_cost"]) == ("LCS700001", 4200.0, 50400.0)
+        assert (row.child_id, row.weekly_cost, row.total_cost) == ("LCS700001", 4200.0, 50400.0)
     finally:
         store.close()
     assert panel == date(2026, 12, 3)
@@ -61,7 +61,7 @@ def test_bexley_i19_outcomes_the_form_does_not_combine_are_refused(tmp_path: Pat
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
         after = sat(svc.cfg, sub)
-    err = error(cli(tmp_path, after, "decide", sub["id"], "--outcome", "decline", "--outcome", "return_to_panel",
+    err = error(cli(tmp_path, after, "decide", sub.id, "--outcome", "decline", "--outcome", "return_to_panel",
                     "--return-date", "2027-01-14", "--rationale", "x", "--json"))
     assert "cannot be recorded together" in err["detail"]
 
@@ -71,10 +71,10 @@ def test_bexley_i19c_a_deferral_names_the_panel_it_goes_to(tmp_path: Path) -> No
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
         after = sat(svc.cfg, sub)
-    err = error(cli(tmp_path, after, "decide", sub["id"], "--outcome", "defer", "--rationale", "Health funding first.",
+    err = error(cli(tmp_path, after, "decide", sub.id, "--outcome", "defer", "--rationale", "Health funding first.",
                     "--json"))
     assert "--defer-to" in err["detail"]
-    drafted = ok(cli(tmp_path, after, "decide", sub["id"], "--outcome", "defer", "--defer-to", "2027-01-12",
+    drafted = ok(cli(tmp_path, after, "decide", sub.id, "--outcome", "defer", "--defer-to", "2027-01-12",
                      "--rationale", "Health funding first.", "--json"))
     assert "☒ Deferred: 12/01/2027" in _sheet_text(drafted["docx"])
     ok(cli(tmp_path, after, "sign", drafted["decision_id"], "--chair", "Val Vice", "--json"))
@@ -91,7 +91,7 @@ def test_bexley_1_20_spending_approved_under_return_to_panel_is_in_the_finance_l
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
         after = sat(svc.cfg, sub)
-    drafted = ok(cli(tmp_path, after, "decide", sub["id"], "--outcome", "return_to_panel", "--return-date", "2027-02-04",
+    drafted = ok(cli(tmp_path, after, "decide", sub.id, "--outcome", "return_to_panel", "--return-date", "2027-02-04",
                      "--rationale", "Funded until review.", "--resource", "Family support worker", "--total-cost", "3000",
                      "--json"))
     ok(cli(tmp_path, after, "sign", drafted["decision_id"], "--chair", "Dana Chair", "--json"))
@@ -106,7 +106,7 @@ def test_bexley_g_the_finance_officer_is_told_of_the_decision(tmp_path: Path) ->
     with service(tmp_path, "bexley") as svc:
         sub = listed(svc)
         after = sat(svc.cfg, sub)
-        d = decisions.record(svc.cfg, svc.store, sub["id"],
+        d = decisions.record(svc.cfg, svc.store, sub.id,
                              decisions.DecisionRecord(outcome="approve", rationale="Agreed.", weekly_cost=300.0),
                              actor="test", now=after)
         decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=after)

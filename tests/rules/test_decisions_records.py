@@ -30,7 +30,7 @@ def test_sibling_group_one_decision_one_upload_folder_and_file_per_child(tmp_pat
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc, case=PLO, first_id="LCS900201")
         after = sat(svc.cfg, sub)
-        d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="PLO agreed."),
+        d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="approve", rationale="PLO agreed."),
                              actor="test", now=after)
         signed = decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=after)
         assert len(svc.store.decisions()) == 1
@@ -55,12 +55,12 @@ def test_north_somerset_sheet_shows_the_pre_proceedings_review_date(tmp_path: Pa
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc, case=PLO)
         after = sat(svc.cfg, sub)
-        d = decisions.record(svc.cfg, svc.store, sub["id"], DecisionRecord(outcome="approve", rationale="PLO agreed."),
+        d = decisions.record(svc.cfg, svc.store, sub.id, DecisionRecord(outcome="approve", rationale="PLO agreed."),
                              actor="test", now=after)
         signed = decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair", now=after)
         [review] = svc.store.db.query("SELECT panel_date FROM reviews")
         row = svc.store.decision(signed["decision_id"])
-        text = "\n".join(p.extract_text() for p in PdfReader(str(svc.cfg.data_path(row["pdf_path"]))).pages)
+        text = "\n".join(p.extract_text() for p in PdfReader(str(svc.cfg.data_path(row.pdf_path))).pages)
     booked = date.fromisoformat(review["panel_date"]).strftime("%d/%m/%Y")  # 8-10 weeks on: 27/01/2027
     assert booked == "27/01/2027"
     assert f"Date of next Panel Review {booked}" in " ".join(text.split()) or booked in text

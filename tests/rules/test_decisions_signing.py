@@ -24,21 +24,21 @@ def test_sign_only_a_chair_or_vice_chair_in_the_directory_signs(tmp_path: Path, 
     with service(tmp_path, profile) as svc:
         sub = listed(svc)
         after = sat(svc.cfg, sub)
-    drafted = ok(cli(tmp_path, after, "decide", sub["id"], "--outcome", "approve", "--rationale", "Agreed.", "--json"))
+    drafted = ok(cli(tmp_path, after, "decide", sub.id, "--outcome", "approve", "--rationale", "Agreed.", "--json"))
     for stranger in ("Random Stranger", "Terry Manager", "Hana Head"):
         err = error(cli(tmp_path, after, "sign", drafted["decision_id"], "--chair", stranger, "--json"))
         assert err["code"] == "not_a_chair" and stranger in err["detail"]
     store = Store(tmp_path / "data" / "carepanel.db")
     try:
         row = store.decision(drafted["decision_id"])
-        assert (row["status"], row["signed_by"]) == ("draft", None)
+        assert (row.status, row.signed_by) == ("draft", None)
         assert not (tmp_path / "data" / "uploads").exists() or not any((tmp_path / "data" / "uploads").rglob("*.pdf"))
     finally:
         store.close()
     signed = ok(cli(tmp_path, after, "sign", drafted["decision_id"], "--chair", "val vice", "--json"))
     store = Store(tmp_path / "data" / "carepanel.db")
     try:
-        assert store.decision(signed["decision_id"])["signed_by"] == "Val Vice"  # the directory's spelling
+        assert store.decision(signed["decision_id"]).signed_by == "Val Vice"  # the directory's spelling
     finally:
         store.close()
 
@@ -48,10 +48,10 @@ def test_decide_before_the_sitting_has_started_is_not_yet_sat(tmp_path: Path) ->
     with service(tmp_path, "north-somerset") as svc:
         sub = listed(svc)
         begins = starts(svc.cfg, sub)
-    err = error(cli(tmp_path, begins - timedelta(minutes=1), "decide", sub["id"], "--outcome", "approve",
+    err = error(cli(tmp_path, begins - timedelta(minutes=1), "decide", sub.id, "--outcome", "approve",
                     "--rationale", "Agreed.", "--json"))
     assert err["code"] == "not_yet_sat"
-    drafted = ok(cli(tmp_path, begins + timedelta(minutes=5), "decide", sub["id"], "--outcome", "approve",
+    drafted = ok(cli(tmp_path, begins + timedelta(minutes=5), "decide", sub.id, "--outcome", "approve",
                      "--rationale", "Agreed.", "--json"))
     # The chair's clock is wrong, or someone signs the draft ahead of the sitting: refused too.
     err = error(cli(tmp_path, begins - timedelta(days=1), "sign", drafted["decision_id"], "--chair", "Dana Chair", "--json"))

@@ -57,11 +57,11 @@ def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the
     store.close()
     with TestClient(create_app(cfg, clock=lambda: now[0]), base_url="http://127.0.0.1:8000") as client:
         csrf = _sign_in(client, "pat.admin@example.gov.uk")
-        form = client.get(f"/submissions/{sub['id']}/decision").text
+        form = client.get(f"/submissions/{sub.id}/decision").text
         assert 'type="checkbox" name="outcome" value="approve"' in form
         assert 'type="checkbox" name="outcome" value="return_to_panel"' in form
         assert 'id="return_frequency"' in form and 'id="defer_to"' in form
-        resp = client.post(f"/submissions/{sub['id']}/decision", follow_redirects=False, data={
+        resp = client.post(f"/submissions/{sub.id}/decision", follow_redirects=False, data={
             "csrf": csrf, "outcome": ["approve", "return_to_panel"], "rationale": "Residential is the only safe option.",
             "resource": "Residential placement", "weekly_cost": "4200", "return_frequency": "every 3 months"})
         assert resp.status_code == 303 and resp.headers["location"].startswith("/decisions/dec-"), resp.headers["location"]
@@ -88,6 +88,6 @@ def test_bexley_decision_form_approved_and_return_every_three_months_then_on_the
     store = Store(cfg.db_path)
     try:
         [d] = store.decisions(status="signed")
-        assert d["signed_by"] == "Val Vice"
+        assert d.signed_by == "Val Vice"
     finally:
         store.close()

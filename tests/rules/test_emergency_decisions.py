@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from carepanel.store import Store
+from carepanel.store import Decision, Store
 
 from decision_fixtures import cli, error, ok, project
 from rules_mail import proves
@@ -26,7 +26,7 @@ def emergency(folder: Path, *args: str, at: datetime = AT, request: str = "Secti
                "--request", request, "--outcome", "approve", "--rationale", "No safe adult at home tonight.", *args, "--json")
 
 
-def _decisions(folder: Path) -> list[dict]:
+def _decisions(folder: Path) -> list[Decision]:
     store = Store(folder / "data" / "carepanel.db")
     try:
         return store.decisions()
@@ -58,8 +58,8 @@ def test_north_somerset_5_head_of_service_and_assistant_director_and_a_slot_book
     drafted = ok(emergency(tmp_path, "--decided-by", "Hana Head", "--decided-by", "Ada Director",
                            "--decided-on", "2026-11-25"))
     [row] = _decisions(tmp_path)
-    assert row["id"] == drafted["decision_id"] and row["panel_date"] == "2026-11-25"
-    assert json.loads(row["record"])["decision"]["decided_by"] == "Hana Head and Ada Director"
+    assert row.id == drafted["decision_id"] and row.panel_date == "2026-11-25"
+    assert json.loads(row.record)["decision"]["decided_by"] == "Hana Head and Ada Director"
     store = Store(tmp_path / "data" / "carepanel.db")
     try:
         # Decided Wednesday 25th after that day's sitting; recorded Thursday: next sitting Wednesday 2 December.

@@ -140,5 +140,5 @@ def test_a_submissions_warnings_are_on_its_page_for_the_administrator(tmp_path: 
     with TestClient(create_app(cfg, clock=lambda: NOW), base_url="http://127.0.0.1:8000") as client:
         token = re.search(r'name="csrf" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
         client.post("/login", data={"email": "pat.admin@example.gov.uk", "password": PASSWORD, "csrf": token})
-        html = client.get(f"/submissions/{sub['id']}").text
+        html = client.get(f"/submissions/{sub.id}").text
     assert "chair&#39;s agreement (I.10)" in html or "chair's agreement (I.10)" in html

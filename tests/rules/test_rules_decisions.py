@@ -18,6 +18,7 @@ from carepanel.profiles import PROFILE_NAMES, Profile, load_profile
 from carepanel.jobs.decisions import chair_in_directory
 from carepanel.directory import parse_directory
 from carepanel.errors import PanelError
+from carepanel.models import Request, Signatory, SourceFile, Worker
 from carepanel.outputs.notices import decision_recipients
 from carepanel.pipeline import calendar
 from carepanel.pipeline.decisions import (DecisionRecord, approved_spending, check_emergency, deadlines, follow_ups,
@@ -109,7 +110,8 @@ def test_the_decision_notice_goes_to_whom_the_policy_names(tmp_path: Path, name:
     (tmp_path / "config.toml").write_text(CONFIG.format(profile=name))
     (tmp_path / "staff.csv").write_text(STAFF)
     cfg = load_config(tmp_path / "config.toml")
-    request = {"social_worker": {"name": "Sam Worker"}, "team_manager": {"name": "Terry Manager"}}
+    request = Request(SourceFile("form.docx", "0" * 64, "docx"), None, social_worker=Worker(name="Sam Worker"),
+                      team_manager=Signatory(name="Terry Manager"))
     to, cc = decision_recipients(cfg, DIRECTORY, request, "sue.senior@example.gov.uk")
     assert set(to) | set(cc) == TOLD[name]
     if "sam.worker@example.gov.uk" in TOLD[name]:

@@ -156,7 +156,7 @@ def test_f1_a_leaver_taken_out_of_the_csv_no_longer_signs_off_by_sending(tmp_pat
         svc.live_directory = LiveDirectory(cfg)
         svc.refresh_directory()
         before = ingest(svc, email(unsigned, sender=TM_ADDR))
-        assert before["signoff"]["source"] == "sender_is_manager"
+        assert before.signoff.source == "sender_is_manager"
         csv = cfg.directory_csv
         assert csv is not None
         csv.write_text("".join(line for line in csv.read_text().splitlines(keepends=True)
@@ -164,5 +164,5 @@ def test_f1_a_leaver_taken_out_of_the_csv_no_longer_signs_off_by_sending(tmp_pat
         svc.refresh_directory()
         child = _replace(GOOD.children[0], name="Another Child", child_id="LCS900777")
         after = ingest(svc, email(_replace(unsigned, children=(child,)), sender=TM_ADDR, key="after-leaving"))
-    assert after["status"] == "flagged", after["signoff"]
-    assert "no_manager_signoff" in [f["code"] for f in after["flags"]]
+    assert after.status == "flagged", after.signoff
+    assert "no_manager_signoff" in [f.code for f in after.flags]

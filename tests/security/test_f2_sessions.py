@@ -30,7 +30,7 @@ def test_f2_a_saved_cookie_and_csrf_token_are_dead_after_sign_out(project, make_
                          data={"csrf": csrf, "manager": "Terry Manager", "reason": "replayed"}, follow_redirects=False)
     assert _signed_out(resp)
     store = Store(project[0].db_path)
-    status = store.submission(ids["flagged"])["status"]
+    status = store.submission(ids["flagged"]).status
     store.close()
     assert status == "flagged"
 

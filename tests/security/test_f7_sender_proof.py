@@ -19,7 +19,9 @@ from carepanel.demo import compose_email
 from carepanel.mailbox.message import parse_message
 from carepanel.pipeline.sender_proof import sender_proven
 from carepanel.demo.samples import north_somerset_form
+from carepanel.models import Signoff
 from carepanel.service import open_service
+from carepanel.store import StoredSubmission
 from test_intake_e2e import GOOD, NOW, TM, TM_ADDR, config_for, papers
 
 UNSIGNED = replace(GOOD, team_manager=replace(TM, signed=None))
@@ -31,35 +33,37 @@ def _from_manager(headers: str = "") -> bytes:
     return headers.encode("ascii") + raw
 
 
-def _ingest(tmp_path: Path, policy: str | None, raw: bytes) -> dict:
+def _ingest(tmp_path: Path, policy: str | None, raw: bytes) -> StoredSubmission:
     config_for(tmp_path)
     path = tmp_path / "config.toml"
     if policy:
         path.write_text(path.read_text() + f'\n[signoff]\nunproven_sender = "{policy}"\n')
     with open_service(load_config(path), clock=lambda: NOW) as svc:
-        return svc.ingest_bytes(raw, source="test").submission
+        sub = svc.ingest_bytes(raw, source="test").submission
+    assert sub is not None
+    return sub
 
 
 def test_f7_an_unproven_manager_address_is_not_sign_off_when_the_council_refuses_it(tmp_path: Path) -> None:
     sub = _ingest(tmp_path, "refuse", _from_manager())
-    assert sub["status"] == "flagged" and [f["code"] for f in sub["flags"]] == ["no_manager_signoff"]
-    assert sub["signoff"]["source"] is None
+    assert sub.status == "flagged" and [f.code for f in sub.flags] == ["no_manager_signoff"]
+    assert sub.signoff.source is None
 
 
 def test_f7_a_dmarc_pass_proves_the_manager_address(tmp_path: Path) -> None:
     sub = _ingest(tmp_path, "refuse", _from_manager(
         "Authentication-Results: panel.example.gov.uk; spf=pass smtp.mailfrom=example.gov.uk; dkim=pass; dmarc=pass\r\n"))
-    assert (sub["status"], sub["signoff"]) == ("accepted", {"source": "sender_is_manager", "by": TM_ADDR})
+    assert (sub.status, sub.signoff) == ("accepted", Signoff("sender_is_manager", TM_ADDR))
 
 
 def test_f7_warn_counts_the_address_and_says_it_was_not_proven(tmp_path: Path) -> None:
     sub = _ingest(tmp_path, "warn", _from_manager())
-    assert sub["signoff"] == {"source": "sender_is_manager", "by": f"{TM_ADDR} (sender not proven by the mail system)"}
+    assert sub.signoff == Signoff("sender_is_manager", f"{TM_ADDR} (sender not proven by the mail system)")
 
 
 def test_f7_a_failed_dmarc_is_never_sign_off_even_when_the_council_accepts_unproven_senders(tmp_path: Path) -> None:
     sub = _ingest(tmp_path, "accept", _from_manager("Authentication-Results: panel.example.gov.uk; dmarc=fail\r\n"))
-    assert sub["status"] == "flagged" and sub["signoff"]["source"] is None
+    assert sub.status == "flagged" and sub.signoff.source is None
 
 
 @pytest.mark.parametrize("backend, expected", [("folder", "accept"), ("imap", "refuse"), ("exchange", "refuse"),

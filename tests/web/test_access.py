@@ -118,7 +118,7 @@ def test_clearing_a_flag_is_audited_with_the_user(project, client: TestClient) -
     sub = store.submission(ids["flagged"])
     log = store.audit_log(ids["flagged"])
     store.close()
-    assert sub["status"] == "accepted" and sub["signoff"]["source"] == "admin_override"
+    assert sub is not None and sub.status == "accepted" and sub.signoff.source == "admin_override"
     assert any(a.action == "signoff_recorded" and a.actor == "pat.admin@example.gov.uk" for a in log)
     assert any(a.action == "viewed" and a.actor == "pat.admin@example.gov.uk" for a in log)
 

@@ -120,11 +120,11 @@ def test_administrator_clears_a_flag_sends_the_pack_records_a_decision_and_the_c
     store = Store(cfg.db_path)
     [decision] = store.decisions(status="signed")
     reviews = store.reviews_for(date(2027, 1, 27))
-    signed_log = [a for a in store.audit_log(decision["id"]) if a.action == "decision_signed"]
+    signed_log = [a for a in store.audit_log(decision.id) if a.action == "decision_signed"]
     queued = [r["kind"] for r in store.db.query("SELECT kind FROM outgoing WHERE status = 'pending'")]
     store.close()
-    assert decision["signed_by"] == "Dana Chair" and signed_log[0].actor == "dana.chair@example.gov.uk"
-    assert [r["child_id"] for r in reviews] == ["LCS900101"]
-    assert (cfg.data_path(decision["upload_dir"]) / "manifest.csv").exists()
+    assert decision.signed_by == "Dana Chair" and signed_log[0].actor == "dana.chair@example.gov.uk"
+    assert [r.child_id for r in reviews] == ["LCS900101"]
+    assert (cfg.data_path(decision.upload_dir) / "manifest.csv").exists()
     # Queued for the running service to send: the pack, the two slot times, the decision notice.
     assert sorted(queued) == ["decision", "pack", "slot", "slot"]

@@ -42,8 +42,8 @@ def seeded_project(folder: Path) -> tuple[Config, dict[str, str]]:
             raw = compose_email(SW, SW_ADDR, f"CRP request {key}", "Attached.", NOW - timedelta(hours=2),
                                 [("CRP request form.docx", north_somerset_form(case))] + papers(), f"<web-{key}@example.gov.uk>")
             sub = svc.ingest_bytes(raw, source="test").submission
-            assert sub["status"] == key, sub["flags"]
-            ids[key] = sub["id"]
+            assert sub is not None and sub.status == key, sub
+            ids[key] = sub.id
     store = Store(cfg.db_path)
     for role, (email, name) in ACCOUNTS.items():
         store.upsert_user(email, name, role, hash_password(PASSWORD), actor="test")

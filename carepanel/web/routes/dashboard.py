@@ -44,18 +44,18 @@ async def dashboard(web: WebApp, request: Request) -> Response:
     today = web.now().date()
     week_start = datetime.combine(today - timedelta(days=today.weekday()), datetime.min.time(), tzinfo=LONDON)
     summary = web.store.received_summary(week_start)
-    total = summary["total"]
+    total = summary.total
     reviews = [r for p in calendar.sittings(cfg.profile, today, today + timedelta(days=56))
                for r in web.store.reviews_for(p)]
     overdue = [d for d in web.store.decisions(status="signed")
-               if not d["uploaded_at"] and not d["superseded_by"] and d["upload_due"]
-               and datetime.fromisoformat(d["upload_due"]) < web.now()]
+               if not d.uploaded_at and not d.superseded_by and d.upload_due
+               and datetime.fromisoformat(d.upload_due) < web.now()]
     spend: dict[str, float] = defaultdict(float)
     for row in web.store.finance_log():
-        spend[row["decision_date"][:7]] += float(row["total_cost"] or 0)
-    return web.page(request, "dashboard.html", user, by_status=summary["by_status"], total=total,
-                    late_rate=summary["late"] / total if total else 0.0,
-                    flagged_rate=summary["flagged"] / total if total else 0.0,
+        spend[row.decision_date[:7]] += float(row.total_cost or 0)
+    return web.page(request, "dashboard.html", user, by_status=summary.by_status, total=total,
+                    late_rate=summary.late / total if total else 0.0,
+                    flagged_rate=summary.flagged / total if total else 0.0,
                     reviews=reviews, overdue=overdue, unmet=web.store.unmet_needs()[-10:],
                     chart=bar_chart(sorted(spend.items())), next_panel=calendar.next_open_panel(cfg.profile, web.now()),
                     health=_health_or_none(cfg, web.clock))

@@ -50,10 +50,10 @@ async def decision_save(web: WebApp, request: Request) -> Response:
     sub = web.submission(request.path_params["sub_id"])
     try:
         record = _record_from_form(form)
-        drafted = decisions.record(web.cfg, web.store, sub["id"], record, actor=user.email, converter=web.converter(),
+        drafted = decisions.record(web.cfg, web.store, sub.id, record, actor=user.email, converter=web.converter(),
                                    now=web.now())
     except (CarepanelError, ValueError) as exc:
-        return back(f"/submissions/{sub['id']}/decision", getattr(exc, "detail", str(exc)))
+        return back(f"/submissions/{sub.id}/decision", getattr(exc, "detail", str(exc)))
     return back(f"/decisions/{drafted['decision_id']}", "Draft saved for the chair.")
 
 
@@ -62,8 +62,8 @@ async def decision_page(web: WebApp, request: Request) -> Response:
     row = web.store.decision(request.path_params["decision_id"])
     if row is None:
         raise HTTPException(404, "No such decision.")
-    web.store.record_view(user.email, "decision", row["id"], "decision")
-    return web.page(request, "decision.html", user, d=row, record=json.loads(row["record"]),
+    web.store.record_view(user.email, "decision", row.id, "decision")
+    return web.page(request, "decision.html", user, d=row, record=json.loads(row.record),
                     labels=web.cfg.profile.decisions.labels, note=request.query_params.get("note"))
 
 
@@ -72,8 +72,8 @@ async def decision_pdf(web: WebApp, request: Request) -> Response:
     row = web.store.decision(request.path_params["decision_id"])
     if row is None:
         raise HTTPException(404)
-    web.store.record_view(user.email, "decision", row["id"], "decision sheet")
-    return Response(web.cfg.data_path(row["pdf_path"]).read_bytes(), media_type="application/pdf",
+    web.store.record_view(user.email, "decision", row.id, "decision sheet")
+    return Response(web.cfg.data_path(row.pdf_path).read_bytes(), media_type="application/pdf",
                     headers={"content-disposition": "inline; filename=\"decision.pdf\""})
 
 
@@ -84,7 +84,7 @@ async def decision_sign(web: WebApp, request: Request) -> Response:
     row = web.store.decision(decision_id)
     if row is None:
         raise HTTPException(404)
-    if str(form.get("sha256", "")) != row["pdf_sha256"]:
+    if str(form.get("sha256", "")) != row.pdf_sha256:
         return back(f"/decisions/{decision_id}", "The draft changed since you opened it; read it again before signing.")
     try:
         # The signed-in chair signs as themselves: their name as the directory has it, never typed.

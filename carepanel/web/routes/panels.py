@@ -44,7 +44,7 @@ async def panel_page(web: WebApp, request: Request) -> Response:
         agenda = packs.agenda_for(cfg, web.store, day)
     except CarepanelError as exc:
         raise HTTPException(404, exc.detail) from exc
-    decided = {d["submission_id"]: d for d in web.store.decisions(panel_date=day) if d["submission_id"]}
+    decided = {d.submission_id: d for d in web.store.decisions(panel_date=day) if d.submission_id}
     return web.page(request, "panel.html", user, day=day, agenda=agenda, packs_built=web.store.packs(day),
                     decided=decided, note=request.query_params.get("note"),
                     sittings=calendar.sittings(cfg.profile, day + timedelta(days=1), day + timedelta(days=63)))

@@ -5,8 +5,7 @@ corrections and history, its documents shown as PDF, and the review actions done
 from __future__ import annotations
 
 import os
-from datetime import date, timedelta
-from typing import Any
+from datetime import timedelta
 from urllib.parse import quote
 
 from starlette.datastructures import FormData
@@ -22,6 +21,7 @@ from ...office import OfficeError, OfficeUnavailable
 from ...outputs.pdfsafe import without_actions
 from ...parsers.vet import pdf_active_content
 from ...pipeline import calendar
+from ...store import StoredSubmission
 from ..webapp import WebApp, back, parse_day, route
 
 QUEUE_PAGE_SIZE = 50
@@ -73,30 +73,30 @@ async def queue(web: WebApp, request: Request) -> Response:
 async def submission_page(web: WebApp, request: Request) -> Response:
     user = web.need(request, "read")
     sub = web.submission(request.path_params["sub_id"])
-    web.store.record_view(user.email, "submission", sub["id"], "submission")
+    web.store.record_view(user.email, "submission", sub.id, "submission")
     sittings = calendar.sittings(web.cfg.profile, web.now().date(), web.now().date() + timedelta(days=63))
     ask_body = web.review(user).ask_text(sub)
-    return web.page(request, "submission.html", user, sub=sub, corrections=web.store.corrections(sub["id"]),
+    return web.page(request, "submission.html", user, sub=sub, corrections=web.store.corrections(sub.id),
                     sittings=sittings, ask_body=ask_body, note=request.query_params.get("note"),
-                    audit=[a for a in web.store.audit_log(sub["id"])][-15:],
-                    decision_rows=web.store.decisions_for_submission(sub["id"]))
+                    audit=[a for a in web.store.audit_log(sub.id)][-15:],
+                    decision_rows=web.store.decisions_for_submission(sub.id))
 
 
 async def submission_file(web: WebApp, request: Request) -> Response:
     user = web.need(request, "documents")
     sub = web.submission(request.path_params["sub_id"])
     index = int(request.path_params["index"])
-    atts = sub.get("attachments") or []
+    atts = sub.attachments
     if not 0 <= index < len(atts):
         raise HTTPException(404, "No such document.")
     att = atts[index]
-    if not att.get("readable", True):
+    if not att.readable:
         raise HTTPException(404, "This file was flagged as unreadable or unsafe and is not shown.")
-    data = web.archive.get(att["sha256"], kind="blob")
-    web.store.record_view(user.email, "submission", sub["id"], f"attachment:{index}")
+    data = web.archive.get(att.sha256, kind="blob")
+    web.store.record_view(user.email, "submission", sub.id, f"attachment:{index}")
     fmt = sniff_format(data)
     if fmt in ("docx", "doc", "odt", "rtf"):
-        preview = web.cfg.data_dir / "previews" / f"{att['sha256']}.pdf"
+        preview = web.cfg.data_dir / "previews" / f"{att.sha256}.pdf"
         if not preview.exists():
             try:
                 pdf = web.converter().to_pdf(data, "." + fmt)
@@ -122,7 +122,7 @@ async def submission_action(web: WebApp, request: Request) -> Response:
     user = web.need(request, "review")
     form = await web.form(request)
     sub = web.submission(request.path_params["sub_id"])
-    path = f"/submissions/{sub['id']}"
+    path = f"/submissions/{sub.id}"
     try:
         note = _review_action(web.review(user), sub, request.path_params["action"], form)
     except CarepanelError as exc:
@@ -131,9 +131,9 @@ async def submission_action(web: WebApp, request: Request) -> Response:
     return back(path, note)
 
 
-def _review_action(review: Review, sub: dict[str, Any], action: str, form: FormData) -> str:
+def _review_action(review: Review, sub: StoredSubmission, action: str, form: FormData) -> str:
     """One review-queue form, done by the review module; the note to show the person."""
-    sub_id, reason = sub["id"], str(form.get("reason", ""))
+    sub_id, reason = sub.id, str(form.get("reason", ""))
     text = {name: str(form.get(name, "")) for name in ("field", "value", "manager", "chair", "when", "panel_date", "body")}
     if action == "correct":
         review.correct(sub_id, field=text["field"], value=text["value"], reason=reason)
@@ -144,7 +144,7 @@ def _review_action(review: Review, sub: dict[str, Any], action: str, form: FormD
     if action == "accept-late":
         done = review.accept_late(sub_id, chair=text["chair"], when=text["when"], reason=reason,
                                   panel_date=parse_day(text["panel_date"]) if text["panel_date"] else None)
-        return f"Accepted late for {date.fromisoformat(done['panel_date']):%d %B} with the chair's agreement."
+        return f"Accepted late for {done.panel_day:%d %B} with the chair's agreement."
     if action == "accept":
         review.accept(sub_id, reason=reason)
         return "Accepted for panel."

@@ -166,6 +166,32 @@ def test_review_dates_put_the_child_on_the_right_later_agenda(tmp_path: Path, co
         assert [(s.case.kind, s.case.child_ref) for s in agenda.slots] == [("review", "LCS800001")]
 
 
+def test_the_review_a_signed_decision_books_carries_that_decision_into_the_later_pack(tmp_path: Path, converter) -> None:
+    """The chair reviewing a child reads the decision under review: the decision, its review and
+    the pack's lookup of previous decisions share the child's key from the request."""
+    with open_service(config_for(tmp_path), clock=lambda: NOW) as svc:
+        sub = listed(svc)
+        assert sub.child_key and sub.child_key.startswith("id:")
+        rec = DecisionRecord(outcome="approve", rationale="Agreed.", review_date=date(2027, 1, 21))
+        d = decisions.record(svc.cfg, svc.store, sub.id, rec, actor="test", converter=converter, now=SIGNED_AT)
+        decisions.sign(svc.cfg, svc.store, svc.processor.directory, d["decision_id"], chair="Dana Chair",
+                       converter=converter, now=SIGNED_AT)
+        [review] = svc.store.reviews_for(date(2027, 1, 27))
+        assert review.child_key == sub.child_key == svc.store.decision(d["decision_id"]).child_key
+        result = packs.build(svc.cfg, svc.store, svc.processor.archive, date(2027, 1, 27), converter=converter,
+                             now=datetime(2027, 1, 20, 12, 0, tzinfo=timezone.utc))
+        reader = PdfReader(str(result.path))
+        titles = [item.title for item in _flat(reader.outline)]
+        assert any(t.startswith("Previous decision 2026-12-02 (approve)") for t in titles), titles
+
+
+def _flat(outline: list) -> list:
+    out = []
+    for item in outline:
+        out += _flat(item) if isinstance(item, list) else [item]
+    return out
+
+
 def test_pre_proceedings_come_back_at_eight_to_ten_weeks(tmp_path: Path, converter) -> None:
     plo = replace(CASES["ns-siblings-plo"], panel_date=date(2026, 12, 2), social_worker=SW,
                   team_manager=replace(GOOD.team_manager))

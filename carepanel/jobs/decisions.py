@@ -146,8 +146,7 @@ def record(cfg: Config, store: Store, submission_id: str | None, decision: Decis
         summary = request.request if request else None
         panel_date = listed_for
         series = "dser-" + submission_id.removeprefix("sub-")
-        # As before the rows were typed: the stored submission object has no child key.
-        child_key: str | None = None
+        child_key = sub.child_key
         request_types = request.request_types if request else ()
         if not rules.sitting_started(cfg.profile, panel_date, now):
             raise PanelError(f"the panel of {panel_date:%d/%m/%Y} has not sat yet: a decision is recorded once the "

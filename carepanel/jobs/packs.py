@@ -72,9 +72,7 @@ def case_from_submission(cfg: Config, sub: StoredSubmission) -> Case:
         child_ref=reference(children) or "-", team=request.social_worker.team if request else None,
         received_at=sub.received_at, complex=agenda_rules.is_complex(cfg.profile, types, len(children)),
         submission_id=sub.id,
-        # As before the rows were typed: the stored submission object has no child key (the
-        # column is not read here), so a new request's case has none.
-        child_key=None, social_worker=sub.sender,
+        child_key=sub.child_key, social_worker=sub.sender,
         team_manager=request.team_manager.name if request else None,
     )
 

@@ -36,6 +36,9 @@ class StoredSubmission:
     request: Request | None
     attachments: tuple[AttachmentInfo, ...]
     warnings: tuple[str, ...] = ()
+    # The child's stable key (pipeline/identity.py), from its own column: it links a request to
+    # the child's reviews and earlier decisions, and is not part of the contract's object.
+    child_key: str | None = None
 
     @property
     def flag_codes(self) -> tuple[str, ...]:
@@ -65,14 +68,14 @@ class StoredSubmission:
         }
 
     @classmethod
-    def from_json(cls, doc: dict[str, Any]) -> StoredSubmission:
+    def from_json(cls, doc: dict[str, Any], child_key: str | None = None) -> StoredSubmission:
         return cls(
             id=doc["id"], message_id=doc["message_id"], received_at=doc["received_at"], sender=doc["sender"],
             subject=doc["subject"], status=doc["status"], panel_date=doc.get("panel_date"), cutoff=doc.get("cutoff"),
             flags=tuple(Flag.from_json(f) for f in doc.get("flags") or ()), signoff=Signoff.from_json(doc.get("signoff")),
             request=Request.from_json(doc["request"]) if doc.get("request") else None,
             attachments=tuple(AttachmentInfo.from_json(a) for a in doc.get("attachments") or ()),
-            warnings=tuple(doc.get("warnings") or ()),
+            warnings=tuple(doc.get("warnings") or ()), child_key=child_key,
         )
 
 
@@ -87,5 +90,5 @@ def submission_doc(row: tuple[str, ...]) -> dict[str, Any]:
 
 
 def stored_submission(row: tuple[str, ...]) -> StoredSubmission:
-    """From ``SELECT status, doc, panel_date``."""
-    return StoredSubmission.from_json(submission_doc(row))
+    """From ``SELECT status, doc, panel_date, child_key``."""
+    return StoredSubmission.from_json(submission_doc(row[:3]), child_key=row[3])

@@ -103,11 +103,11 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         self._audit(actor, f"submission_{status}", "submission", sub_id, reason, None)
 
     def submission(self, sub_id: str) -> StoredSubmission | None:
-        row = self.conn.execute("SELECT status, doc, panel_date FROM submissions WHERE id = ?", (sub_id,)).fetchone()
+        row = self.conn.execute("SELECT status, doc, panel_date, child_key FROM submissions WHERE id = ?", (sub_id,)).fetchone()
         return stored_submission(row) if row else None
 
     def submissions(self, status: str | None = None, panel_date: date | None = None) -> list[StoredSubmission]:
-        sql = "SELECT status, doc, panel_date FROM submissions WHERE 1=1"
+        sql = "SELECT status, doc, panel_date, child_key FROM submissions WHERE 1=1"
         args: list[Any] = []
         if status:
             sql += " AND status = ?"
@@ -162,7 +162,7 @@ class SubmissionsMixin(LedgerMixin, OutgoingMixin):
         # only those rows' documents.
         ids = "SELECT id FROM submissions" + (" WHERE status = ?" if status else "") + f" ORDER BY {by} LIMIT ? OFFSET ?"
         args: list[Any] = ([status] if status else []) + [limit, offset]
-        sql = f"SELECT status, doc, panel_date FROM submissions WHERE id IN ({ids}) ORDER BY {by}"
+        sql = f"SELECT status, doc, panel_date, child_key FROM submissions WHERE id IN ({ids}) ORDER BY {by}"
         return [stored_submission(r) for r in self.conn.execute(sql, args).fetchall()]
 
     def count_submissions(self, status: str | None = None) -> int:

@@ -14,6 +14,7 @@ per seam, each in its own module:
 - ``decisions``: decisions, sign-off, finance and unmet-need logs;
 - ``admin``: the administrator's amendments and corrections;
 - ``users``: local accounts; ``governance``: holds, purge, ops figures;
+- ``sessions``: web sessions and sign-in throttles (their policy is the web's);
 - ``rows``: the frozen rows the store returns; ``stored``: a submission as the store returns it.
 """
 
@@ -49,26 +50,33 @@ from .rows import (
     LedgerEntry,
     MailboxState,
     MailSent,
+    MessageLink,
     OpsFigures,
     Outgoing,
+    Overdue,
     Pack,
+    Purged,
     ReceivedSummary,
     Review,
     SubmissionKeys,
+    Throttle,
     UnmetNeed,
     Watermark,
+    WebSession,
 )
+from .sessions import SessionsMixin
 from .schema import MIGRATIONS, SCHEMA_VERSION, SchemaMixin, _statements
 from .stored import StoredSubmission
 from .submissions import SubmissionsMixin
 from .users import UsersMixin
 
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AgendaItem", "AuditEntry", "Correction", "Decision", "FinanceEntry",
-           "Hold", "LedgerEntry", "MailSent", "MailboxState", "OpsFigures", "Outgoing", "Pack", "ReceivedSummary", "Review",
-           "Store", "StoredSubmission", "SubmissionKeys", "UnmetNeed", "Watermark", "_statements"]
+           "Hold", "LedgerEntry", "MailSent", "MailboxState", "MessageLink", "OpsFigures", "Outgoing", "Overdue", "Pack",
+           "Purged", "ReceivedSummary", "Review", "Store", "StoredSubmission", "SubmissionKeys", "Throttle", "UnmetNeed",
+           "Watermark", "WebSession", "_statements"]
 
 
-class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin,
+class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin, SessionsMixin,
             LedgerMixin, MailboxesMixin, OutgoingMixin, AuditMixin, SchemaMixin):
     """A handle on the database; cheap to open, one per thread.  Its methods are in one part per
     table or group of tables (the mixins above); the connection is owned here.

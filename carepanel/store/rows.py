@@ -138,6 +138,54 @@ class Hold:
     placed_at: str
 
 
+@dataclass(frozen=True)
+class Purged:
+    """What a purge took away: the originals (by hash) no remaining row refers to, for the
+    caller to remove from the archive after the commit (side effects last)."""
+
+    messages: tuple[str, ...]  # message originals' SHA-256
+    blobs: tuple[str, ...]  # attachment blobs' SHA-256 no other submission shares
+
+
+@dataclass(frozen=True)
+class WebSession:
+    """A web session as the server holds it (by its id's SHA-256, never the id).  Times are epoch
+    seconds from the web app's clock; whether it is still on is the web's policy."""
+
+    email: str
+    created_at: float
+    seen_at: float
+    ended_at: float | None
+
+
+@dataclass(frozen=True)
+class Throttle:
+    """Failed sign-ins on record against one key (``account:...`` or ``address:...``)."""
+
+    key: str
+    failures: int
+    last_at: float  # epoch seconds of the latest failure
+    until: float  # no sign-in for this key before this time
+
+
+@dataclass(frozen=True)
+class MessageLink:
+    """One ledger line as the consistency check sees it: a message and its submission, if any."""
+
+    sha256: str
+    status: str
+    submission_id: str | None
+
+
+@dataclass(frozen=True)
+class Overdue:
+    """What has waited too long, as the health check counts it."""
+
+    messages: int  # received or failed, not yet processed
+    outgoing: int  # mail not sent
+    reviews: int  # reviews still due after their panel
+
+
 def pack_row(r: dict[str, Any]) -> Pack:
     return Pack(id=r["id"], panel_date=r["panel_date"], revision=r["revision"], path=r["path"], sha256=r["sha256"],
                 pages=r["pages"], agenda=tuple(json.loads(r["agenda"] or "[]")),

@@ -1106,9 +1106,12 @@ def status(state: State, as_json: bool) -> None:
 
     cfg = state.config()
     with Store(cfg.db_path) as store:
-        mailbox = list(store.db.query("SELECT key, connected, last_ok_at, last_error, last_error_at FROM mailbox_state"))
-        last = store.conn.execute("SELECT MAX(first_seen_at) FROM messages").fetchone()[0]
-        pending_out = store.conn.execute("SELECT COUNT(*) FROM outgoing WHERE status != 'sent'").fetchone()[0]
+        # ``connected`` stays 0/1 in the JSON, as it was printed before the store typed it
+        mailbox = [{"key": m.key, "connected": int(m.connected), "last_ok_at": m.last_ok_at, "last_error": m.last_error,
+                    "last_error_at": m.last_error_at} for m in store.mailbox_states()]
+        figures = store.ops_figures()
+        last = figures.last_message_seen_at
+        pending_out = sum(n for s, n in figures.outgoing.items() if s != "sent")
         failed = len(store.failed_messages())
         now = datetime.now().astimezone()
         overdue = sum(1 for d in store.decisions(status="signed")

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.models import AttachmentInfo, Child, Costs, Flag, Request, Signatory, Signoff, SourceFile, Submission, Worker
-from carepanel.store import SCHEMA_VERSION, Store, StoredSubmission
+from carepanel.store import SCHEMA_VERSION, Purged, Store, StoredSubmission, Throttle
 from carepanel.errors import StoreError
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
@@ -155,6 +155,40 @@ def test_rows_come_back_typed_and_read_only(store: Store) -> None:
     assert entry.actor == "setup" and entry.details() == {"role": "administrator"}
     assert entry.to_json()["data"] == '{"role": "administrator"}'  # exports print the stored text as it is
 
+
+
+def test_sessions_throttles_mailboxes_and_purges_come_back_as_frozen_rows(store: Store) -> None:
+    """The reads the web, health, status and governance used to make in their own SQL now come
+    from the store as frozen rows: a web session, a throttle, the mailboxes of one backend, what
+    a purge freed (read-only, so whoever reads them cannot change them by accident)."""
+    store.add_web_session("a" * 64, "Dana.Chair@Example.gov.uk", 100.0)
+    session = store.web_session("a" * 64)
+    assert session is not None and session.email == "dana.chair@example.gov.uk" and session.ended_at is None
+    with pytest.raises(FrozenInstanceError):
+        session.ended_at = 1.0  # type: ignore[misc]
+    assert store.end_web_sessions_of("dana.chair@example.gov.uk", 200.0, "password_changed") == 1
+    assert store.web_session("a" * 64).ended_at == 200.0  # type: ignore[union-attr]
+    assert store.end_web_session("a" * 64, 300.0, "signed_out") == 0  # already over: left as it ended
+
+    store.save_throttle(Throttle("account:dana.chair@example.gov.uk", 5, 100.0, 130.0))
+    [throttle] = store.throttles()
+    assert throttle == Throttle("account:dana.chair@example.gov.uk", 5, 100.0, 130.0)
+    with pytest.raises(FrozenInstanceError):
+        throttle.until = 0.0  # type: ignore[misc]
+    assert store.throttle_until(("account:dana.chair@example.gov.uk", "address:192.0.2.1")) == 130.0
+    assert store.clear_throttle("account:dana.chair@example.gov.uk") and store.throttle_until(("x",)) is None
+
+    store.mailbox_health("imap:panel", ok=False, error="[AUTHENTICATIONFAILED] Authentication failed.")
+    store.mailbox_health("graph:panel", ok=True)
+    assert [(m.key, m.connected) for m in store.mailbox_states()] == [("graph:panel", True), ("imap:panel", False)]
+    assert [m.key for m in store.mailbox_states("imap")] == ["imap:panel"]
+
+    commit(store, a_submission(1))
+    purged = store.purge_submission("sub-1", "pat.admin@example.gov.uk", "retention period ended")
+    assert purged == Purged(messages=(f"{1:064d}",), blobs=())
+    with pytest.raises(FrozenInstanceError):
+        purged.blobs = ()  # type: ignore[misc]
+    assert store.purge_submission("sub-1", "pat.admin@example.gov.uk", "again") is None
 
 CONTRACT = Path(__file__).resolve().parents[1] / ".." / "shared" / "contract" / "README.md"
 

@@ -94,9 +94,9 @@ def purge(store: Store, archive: Archive, policy: RetentionPolicy, today: date, 
                                        f"retention period ended {item.retain_until.isoformat()}")
         if freed is None:  # gone already, or a decision record keeps it (decisions set their own rules)
             continue
-        for sha in freed["messages"]:
+        for sha in freed.messages:
             _unlink(archive.path(sha, "message"))
-        for sha in freed["blobs"]:
+        for sha in freed.blobs:
             _unlink(archive.path(sha, "blob"))
         log.info("submission purged", extra=safe_fields(event="submission_purged", submission_id=item.submission_id,
                                                         message_sha256=item.message_sha256))

@@ -83,13 +83,12 @@ def mailbox_reachable(cfg: Config) -> tuple[bool, str | None]:
         return True, None
     # A server mailbox: what the running service last found (it records each connect and failure).
     with Store(cfg.db_path) as store:
-        rows = list(store.db.query("SELECT connected, last_error FROM mailbox_state WHERE key LIKE ?",
-                                   [f"{cfg.mailbox.backend}:%"]))
+        rows = store.mailbox_states(cfg.mailbox.backend)
     if not rows:
         return False, "the service has not connected to the mailbox yet"
-    if any(r["connected"] for r in rows):
+    if any(r.connected for r in rows):
         return True, None
-    return False, str(rows[0]["last_error"] or "the mailbox cannot be reached")
+    return False, str(rows[0].last_error or "the mailbox cannot be reached")
 
 
 def _inbox_waiting(cfg: Config) -> tuple[int, int]:
@@ -133,21 +132,13 @@ def _service_state(cfg: Config, now: datetime) -> dict[str, Any]:
 
 
 def _overdue(cfg: Config, store: Store, now: datetime) -> dict[str, int]:
-    before = (now - OVERDUE_AFTER).isoformat()
-    q = store.conn.execute
-    messages = q("SELECT count(*) FROM messages WHERE status IN ('received', 'failed') AND first_seen_at < ?",
-                 (before,)).fetchone()[0]
-    mail = q("SELECT count(*) FROM outgoing WHERE status != 'sent' AND created_at < ?", (before,)).fetchone()[0]
-    reviews = 0
-    if q("SELECT 1 FROM sqlite_master WHERE name = 'reviews'").fetchone():
-        reviews = q("SELECT count(*) FROM reviews WHERE status = 'due' AND panel_date < ?",
-                    (now.date().isoformat(),)).fetchone()[0]
+    waiting = store.overdue((now - OVERDUE_AFTER).isoformat(), now.date().isoformat())
     from .packs import due_papers  # late here, so health does not load the pack builder unless asked
 
     papers = sum(1 for d in due_papers(cfg, store, now)  # sittings with cases whose papers have not gone
                  if calendar.panel(cfg.profile, d).papers_out < now - OVERDUE_AFTER
                  and (store.submissions(status="accepted", panel_date=d) or store.reviews_for(d)))
-    return {"messages": messages, "outgoing": mail, "reviews": reviews, "papers": papers}
+    return {"messages": waiting.messages, "outgoing": waiting.outgoing, "reviews": waiting.reviews, "papers": papers}
 
 
 def _next_papers_out(cfg: Config, now: datetime) -> dict[str, str] | None:

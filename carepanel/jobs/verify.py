@@ -50,9 +50,8 @@ def verify(cfg: Config, *, now: float | None = None) -> Report:
         return report
     with Store(cfg.db_path) as store:
         report.problems += [f"database: SQLite integrity check: {p}" for p in store.integrity_problems()[:20]]
-        ledger = {sha: (status, sub) for sha, status, sub in
-                  store.conn.execute("SELECT sha256, status, submission_id FROM messages")}
-        submissions = dict(store.conn.execute("SELECT id, message_sha256 FROM submissions").fetchall())
+        ledger = {m.sha256: (m.status, m.submission_id) for m in store.message_links()}
+        submissions = store.submission_hashes()
     report.counts = {"ledger": len(ledger), "submissions": len(submissions)}
     _check_ledger(ledger, submissions, report)
     _check_archive(Archive(cfg.archive_dir), ledger, now, report)

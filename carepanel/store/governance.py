@@ -5,7 +5,7 @@ the counts ``carepanel status`` and the health check show.
 from __future__ import annotations
 
 
-from .rows import Hold, OpsFigures, SubmissionKeys
+from .rows import Hold, MessageLink, OpsFigures, Overdue, Purged, SubmissionKeys
 from .schema import SchemaMixin
 from .submissions import SubmissionsMixin
 
@@ -44,11 +44,12 @@ class GovernanceMixin(SubmissionsMixin, SchemaMixin):
                                  (sub_id, message_sha256)).fetchall()
         return sorted({r[0] for r in rows})
 
-    def purge_submission(self, sub_id: str, actor: str, reason: str) -> dict[str, list[str]] | None:
+    def purge_submission(self, sub_id: str, actor: str, reason: str) -> Purged | None:
         """Delete one submission and everything recorded with it, in one transaction.
 
         Returns the hashes of originals no remaining row refers to, for the caller to
-        remove from the archive after the commit (side effects last).  The audit entry
+        remove from the archive after the commit (side effects last); None when there is no such
+        submission or a decision record keeps it.  The audit entry
         keeps ids and hashes only: the record of a purge must not keep what was purged.
         """
         with self.transaction():
@@ -73,7 +74,7 @@ class GovernanceMixin(SubmissionsMixin, SchemaMixin):
             free_blobs = [b for b in blobs if b not in still]
             self._audit(actor, "submission_purged", "submission", sub_id, reason,
                         {"message_sha256": messages, "attachment_sha256": blobs})
-        return {"messages": messages, "blobs": free_blobs}
+        return Purged(messages=tuple(messages), blobs=tuple(free_blobs))
 
     def ops_figures(self) -> OpsFigures:
         """Counts for ``carepanel status`` and the health check, in one read."""
@@ -84,3 +85,21 @@ class GovernanceMixin(SubmissionsMixin, SchemaMixin):
         last_received = q("SELECT max(received_at) FROM submissions").fetchone()[0]
         return OpsFigures(ledger=ledger, outgoing=out, last_message_seen_at=last, last_received_at=last_received,
                           submissions=self.counts(), schema_version=self.schema_version)
+
+    def overdue(self, before: str, today: str) -> Overdue:
+        """What has waited since before ``before`` (ISO time): messages not processed and mail
+        not sent; and reviews still due for a panel before ``today`` (ISO date)."""
+        q = self.conn.execute
+        messages = q("SELECT count(*) FROM messages WHERE status IN ('received', 'failed') AND first_seen_at < ?",
+                     (before,)).fetchone()[0]
+        mail = q("SELECT count(*) FROM outgoing WHERE status != 'sent' AND created_at < ?", (before,)).fetchone()[0]
+        reviews = q("SELECT count(*) FROM reviews WHERE status = 'due' AND panel_date < ?", (today,)).fetchone()[0]
+        return Overdue(messages=messages, outgoing=mail, reviews=reviews)
+
+    def message_links(self) -> list[MessageLink]:
+        """Every ledger line with its submission (``carepanel verify`` checks the two agree)."""
+        return [MessageLink(*r) for r in self.conn.execute("SELECT sha256, status, submission_id FROM messages")]
+
+    def submission_hashes(self) -> dict[str, str]:
+        """Each submission's id with its message's SHA-256 (``carepanel verify``)."""
+        return dict(self.conn.execute("SELECT id, message_sha256 FROM submissions").fetchall())

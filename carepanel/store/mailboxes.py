@@ -29,6 +29,14 @@ class MailboxesMixin(AuditMixin):
         rows = list(self.db.query("SELECT * FROM mailbox_state WHERE key = ?", [key]))
         return MailboxState(**{**rows[0], "connected": bool(rows[0]["connected"])}) if rows else None
 
+    def mailbox_states(self, backend: str | None = None) -> list[MailboxState]:
+        """Every server mailbox on record (those of one backend, keyed ``backend:...``), by key:
+        what ``carepanel status`` and the health check report of each."""
+        sql, args = "SELECT * FROM mailbox_state", []
+        if backend is not None:
+            sql, args = sql + " WHERE key LIKE ?", [f"{backend}:%"]
+        return [MailboxState(**{**r, "connected": bool(r["connected"])}) for r in self.db.query(sql + " ORDER BY key", args)]
+
     def reset_watermark(self, key: str, uidvalidity: int, *, previous: int | None) -> None:
         """The server renumbered the folder (UIDVALIDITY changed): read it again from the start;
         what was already processed is recognised by its hash and Message-ID and not repeated."""

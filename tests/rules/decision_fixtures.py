@@ -20,6 +20,7 @@ from carepanel.config import Config, load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
 from carepanel.pipeline import calendar
 from carepanel.demo.samples import SampleCase, north_somerset_form
+from carepanel.jobs.review import Review
 from carepanel.service import Service, open_service
 from carepanel.store import StoredSubmission
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, papers
@@ -49,7 +50,8 @@ def service(folder: Path, profile: str) -> Iterator[Service]:
 def listed(svc: Service, n: int = 1, case: SampleCase = GOOD, *, sender: tuple[str, str] | None = None,
            first_id: str | None = None) -> StoredSubmission:
     """A submission listed for panel, ingested through the real pipeline and then (for profiles
-    whose sign-off the North Somerset sample form does not meet) accepted as an administrator would."""
+    whose sign-off the North Somerset sample form does not meet) accepted as an administrator would,
+    through the library's review action (the same one the web page and ``carepanel review`` use)."""
     child = replace(case.children[0], child_id=first_id or f"LCS70000{n}")
     who, address = sender or (SW, SW_ADDR)
     raw = compose_email(who, address, f"Panel request {n}", "Attached.", NOW - timedelta(hours=n),
@@ -58,7 +60,8 @@ def listed(svc: Service, n: int = 1, case: SampleCase = GOOD, *, sender: tuple[s
     sub = svc.ingest_bytes(raw, source="test").submission
     assert sub is not None
     if sub.status != "accepted":
-        svc.store.conn.execute("UPDATE submissions SET status = 'accepted' WHERE id = ?", (sub.id,))
+        Review(svc.cfg, svc.store, svc.processor.directory, actor="pat.admin@example.gov.uk").accept(
+            sub.id, reason="sign-off seen on the case record")
     listed = svc.store.submission(sub.id)
     assert listed is not None
     return listed

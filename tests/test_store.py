@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from carepanel.models import AttachmentInfo, Child, Costs, Flag, Request, Signatory, Signoff, SourceFile, Submission, Worker
-from carepanel.store import SCHEMA_VERSION, Purged, Store, StoredSubmission, Throttle
+from carepanel.store import SCHEMA_VERSION, Purged, Store, StoredSubmission, Throttle, file_integrity_problems
 from carepanel.errors import StoreError
 
 T0 = datetime(2026, 11, 18, 9, 0, tzinfo=timezone.utc)
@@ -257,3 +257,14 @@ def test_what_the_store_returns_is_frozen(store: Store) -> None:
     with pytest.raises(FrozenInstanceError):
         stored.flags[0].code = "other"  # type: ignore[misc]
     assert store.submission(stored.id) == stored  # nothing changed it
+
+
+def test_a_restored_database_file_is_checked_without_opening_it_as_the_store(store: Store, tmp_path: Path) -> None:
+    """A backup's database is checked before it replaces anything: a sound copy passes, and a file
+    that is not a database is a problem to report (not a traceback from inside the restore)."""
+    copy = tmp_path / "copy.db"
+    store.backup_to(copy)
+    assert file_integrity_problems(copy) == []
+    junk = tmp_path / "junk.db"
+    junk.write_bytes(b"this is not a database, only some text long enough to be read as one" * 100)
+    assert file_integrity_problems(junk)

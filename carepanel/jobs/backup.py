@@ -24,7 +24,6 @@ import io
 import json
 import os
 import shutil
-import sqlite3
 import tarfile
 import tempfile
 from collections.abc import Iterator
@@ -36,7 +35,7 @@ from .. import datadir
 from ..config import Config
 from ..errors import CarepanelError
 from ..mailbox.durable import make_dirs
-from ..store import Store
+from ..store import Store, file_integrity_problems
 
 FORMAT = "carepanel-backup@1"
 AGE_MAGIC = b"age-encryption.org/v1\n"
@@ -259,12 +258,8 @@ def _restore_tar(cfg: Config, source: Path) -> dict[str, Any]:
                 dest.write_bytes(content)
                 os.chmod(dest, 0o600)
         _check_archive(staging)
-        db = sqlite3.connect(str(staging / DB_NAME))
-        try:
-            if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
-                raise BackupError("the database in the backup fails SQLite's integrity check")
-        finally:
-            db.close()
+        if file_integrity_problems(staging / DB_NAME):
+            raise BackupError("the database in the backup fails SQLite's integrity check")
         make_dirs(data_dir)
         os.chmod(data_dir, 0o700)
         for item in staging.iterdir():

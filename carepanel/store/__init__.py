@@ -73,7 +73,7 @@ from .users import UsersMixin
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Account", "AgendaItem", "AuditEntry", "Correction", "Decision", "FinanceEntry",
            "Hold", "LedgerEntry", "MailSent", "MailboxState", "MessageLink", "OpsFigures", "Outgoing", "Overdue", "Pack",
            "Purged", "ReceivedSummary", "Review", "Store", "StoredSubmission", "SubmissionKeys", "Throttle", "UnmetNeed",
-           "Watermark", "WebSession", "_statements"]
+           "Watermark", "WebSession", "_statements", "file_integrity_problems"]
 
 
 class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, DecisionsMixin, UsersMixin, SessionsMixin,
@@ -166,6 +166,20 @@ class Store(AdminMixin, GovernanceMixin, SubmissionsMixin, AgendaMixin, Decision
             self.conn.execute("COMMIT")
             self.ensure_intact()  # committed into a file nobody else sees: the caller must not act on it
 
+
+
+def file_integrity_problems(path: Path) -> list[str]:
+    """SQLite's integrity check of a database file that is not (yet) the service's: a backup
+    being restored, checked in its staging folder before it replaces anything.  Not through
+    ``Store``, which would migrate it and take the data folder's locks; [] when it is sound."""
+    conn = sqlite3.connect(str(path))
+    try:
+        rows = [str(r[0]) for r in conn.execute("PRAGMA integrity_check").fetchall()]
+    except sqlite3.DatabaseError as exc:
+        return [str(exc)]
+    finally:
+        conn.close()
+    return [] if rows == ["ok"] else rows
 
 def _private_folder(folder: Path) -> None:
     """The database's folder is the service account's alone (0700): a folder, never the database file."""

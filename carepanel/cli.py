@@ -1001,7 +1001,6 @@ def user_add(state: State, email: str, name: str | None, role: str | None, passw
 
     Example: carepanel user add dana.chair@example.gov.uk
     """
-    import time
 
     from .directory import directory_for
     from .store import Store
@@ -1019,7 +1018,7 @@ def user_add(state: State, email: str, name: str | None, role: str | None, passw
         raise CarepanelError(str(exc), code="config_error") from exc
     with Store(cfg.db_path) as store:
         store.upsert_user(email, name or member.name, role, hashed, actor=_actor(None))
-        ended = end_sessions_of(store, email, time.time(), "password_changed")
+        ended = end_sessions_of(store, email, state.clock().timestamp(), "password_changed")
     click.echo(f"{email}: account saved" + (f"; {ended} session(s) ended" if ended else ""))
 
 
@@ -1031,13 +1030,12 @@ def user_signout(state: State, email: str) -> None:
 
     Example: carepanel user signout dana.chair@example.gov.uk
     """
-    import time
 
     from .store import Store
     from .web.sessions import end_sessions_of
 
     with Store(state.config().db_path) as store:
-        ended = end_sessions_of(store, email, time.time(), "ended_by_administrator")
+        ended = end_sessions_of(store, email, state.clock().timestamp(), "ended_by_administrator")
         store.audit(_actor(None), "sessions_ended", "user", email.lower(), "signed out everywhere", {"sessions": ended})
     click.echo(f"{email}: {ended} session(s) ended")
 
@@ -1047,13 +1045,12 @@ def user_signout(state: State, email: str) -> None:
 @click.pass_obj
 def user_throttles(state: State, as_json: bool) -> None:
     """Accounts and addresses whose sign-ins are slowed down after failures."""
-    import time
 
     from .store import Store
     from .web.sessions import throttles
 
     with Store(state.config().db_path) as store:
-        rows = throttles(store, time.time())
+        rows = throttles(store, state.clock().timestamp())
     _emit(rows, as_json, "\n".join(f"{r['key']}  {r['failures']} failures  wait {r['wait_seconds']} s" for r in rows) or "none")
 
 
@@ -1113,7 +1110,7 @@ def status(state: State, as_json: bool) -> None:
         last = figures.last_message_seen_at
         pending_out = sum(n for s, n in figures.outgoing.items() if s != "sent")
         failed = len(store.failed_messages())
-        now = datetime.now().astimezone()
+        now = state.clock()
         overdue = sum(1 for d in store.decisions(status="signed")
                       if not d.uploaded_at and not d.superseded_by and d.upload_due
                       and datetime.fromisoformat(d.upload_due) < now)

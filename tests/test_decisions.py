@@ -23,13 +23,13 @@ from carepanel.cli import main
 from carepanel.profiles import PROFILE_NAMES, load_profile
 from carepanel.demo import compose_email
 from carepanel.errors import PanelError
-from carepanel.jobs.review import Review
 from carepanel.office import Converter
 from carepanel.pipeline import calendar
 from carepanel.pipeline.decisions import Action, DecisionRecord
 from carepanel.demo.samples import CASES, north_somerset_form
 from carepanel.service import Service, open_service
 from carepanel.store import StoredSubmission
+from listing import listed_from
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, config_for, papers
 
 pytestmark = pytest.mark.slow
@@ -49,14 +49,7 @@ def listed(svc: Service, n: int = 1, case=GOOD) -> StoredSubmission:
     raw = compose_email(SW, SW_ADDR, f"CRP {n}", "Attached.", NOW - timedelta(hours=n),
                         [("CRP request form.docx", north_somerset_form(replace(case, children=(child,) + case.children[1:])))] + papers(),
                         f"<dec-{n}@example.gov.uk>")
-    sub = svc.ingest_bytes(raw, source="test").submission
-    assert sub is not None
-    if sub.status != "accepted":
-        Review(svc.cfg, svc.store, svc.processor.directory, actor="pat.admin@example.gov.uk").accept(
-            sub.id, reason="sign-off seen on the case record")
-    listed = svc.store.submission(sub.id)
-    assert listed is not None
-    return listed
+    return listed_from(svc, raw)
 
 
 def pdf_text(path: str | Path) -> str:

@@ -20,9 +20,9 @@ from carepanel.config import Config, load_config
 from carepanel.demo import CONFIG, PANEL, STAFF, compose_email
 from carepanel.pipeline import calendar
 from carepanel.demo.samples import SampleCase, north_somerset_form
-from carepanel.jobs.review import Review
 from carepanel.service import Service, open_service
 from carepanel.store import StoredSubmission
+from listing import listed_from
 from test_intake_e2e import GOOD, NOW, SW, SW_ADDR, papers
 
 # Every role the v2 decision rules name, beside the demo's own staff (all invented).
@@ -57,14 +57,7 @@ def listed(svc: Service, n: int = 1, case: SampleCase = GOOD, *, sender: tuple[s
     raw = compose_email(who, address, f"Panel request {n}", "Attached.", NOW - timedelta(hours=n),
                         [("request form.docx", north_somerset_form(replace(case, children=(child,) + case.children[1:])))]
                         + papers(), f"<rules-dec-{n}@example.gov.uk>")
-    sub = svc.ingest_bytes(raw, source="test").submission
-    assert sub is not None
-    if sub.status != "accepted":
-        Review(svc.cfg, svc.store, svc.processor.directory, actor="pat.admin@example.gov.uk").accept(
-            sub.id, reason="sign-off seen on the case record")
-    listed = svc.store.submission(sub.id)
-    assert listed is not None
-    return listed
+    return listed_from(svc, raw)
 
 
 def sat(cfg: Config, sub: StoredSubmission, hours: float = 1.0) -> datetime:

@@ -25,7 +25,7 @@ from .profiles import PROFILE_NAMES, builtin_forms, forms_for
 from .errors import CarepanelError, ConfigError
 
 if TYPE_CHECKING:  # the store is imported by the commands that open it, so `--help` stays quick
-    from .store import StoredSubmission
+    from .store import Store, StoredSubmission
 
 log = logging.getLogger("carepanel.cli")
 
@@ -50,6 +50,12 @@ class State:
 
                 setup_logging(self._cfg.log_dir)
         return self._cfg
+
+    def store(self) -> Store:
+        """The configured database, for ``with state.store() as store:``."""
+        from .store import Store
+
+        return Store(self.config().db_path)
 
 
 def _emit(data: Any, as_json: bool, human: str) -> None:
@@ -308,9 +314,7 @@ def failures(state: State, as_json: bool) -> None:
     Refused messages (too large, not an email) are not retried; failed ones are, with backoff.
     Example: carepanel failures --json
     """
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         rows = [{"sha256": e.sha256, "message_id": e.message_id, "source": e.source, "status": e.status,
                  "attempts": e.attempts, "next_attempt_at": e.next_attempt_at.isoformat() if e.next_attempt_at else None,
                  "code": e.error_code, "reason": e.error} for e in store.failed_messages()]
@@ -517,11 +521,9 @@ def _actor(by: str | None) -> str:
 @click.pass_obj
 def agenda_order(state: State, panel_date: str, refs: tuple[str, ...], by: str | None) -> None:
     """Put these items first, in this order (the rest follow in the usual order)."""
-    from .store import Store
-
     day = _date(panel_date, "--panel-date")
     kinds = [(ref, _kind_of(state, day, ref)) for ref in refs]
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         store.set_agenda_order(day, kinds, actor=_actor(by))
     click.echo(f"agenda for {day}: {', '.join(refs)} first")
 
@@ -534,11 +536,9 @@ def agenda_order(state: State, panel_date: str, refs: tuple[str, ...], by: str |
 @click.pass_obj
 def agenda_withdraw(state: State, panel_date: str, ref: str, reason: str, by: str | None) -> None:
     """Take an item off the agenda, with the reason."""
-    from .store import Store
-
     day = _date(panel_date, "--panel-date")
     kind = _kind_of(state, day, ref)
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         store.withdraw_from_agenda(day, ref, kind, actor=_actor(by), reason=reason)
     click.echo(f"{ref} withdrawn from {day}")
 
@@ -568,10 +568,8 @@ def agenda_move(state: State, submission_id: str, to_date: str, reason: str, by:
 def agenda_add(state: State, panel_date: str, title: str, kind: str, team: str | None, complex_case: bool,
                by: str | None) -> None:
     """Add an item by hand: an emergency decision to ratify, a late form the chair allowed."""
-    from .store import Store
-
     day = _date(panel_date, "--panel-date")
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         item = store.add_agenda_item(day, title, kind=kind, team=team, complex_case=complex_case, actor=_actor(by))
     click.echo(item)
 
@@ -854,9 +852,7 @@ def decisions_group() -> None:
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 def decisions_list(state: State, panel_date: str | None, as_json: bool) -> None:
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         rows = store.decisions(panel_date=_date(panel_date, "--panel-date") if panel_date else None)
     keep = ("id", "version", "kind", "submission_id", "panel_date", "child_id", "outcome", "status", "signed_by",
             "signed_at", "pdf_sha256", "upload_dir", "upload_due", "uploaded_at", "superseded_by")
@@ -887,9 +883,7 @@ def decisions_overdue(state: State, as_json: bool) -> None:
 @click.pass_obj
 def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
     """Record that the signed sheet is on the child's record."""
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         if not store.decision(decision_id):
             raise CarepanelError(f"no decision {decision_id}", code="panel_error")
         store.mark_uploaded(decision_id, actor=_actor(by), at=state.clock())
@@ -902,9 +896,7 @@ def decisions_uploaded(state: State, decision_id: str, by: str | None) -> None:
 def finance(state: State, out: str) -> None:
     """Export the log of approved expenditure for the finance officer."""
     from .jobs import decisions
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         n = decisions.export_finance(store, Path(out))
     click.echo(f"{n} approved items written to {out}")
 
@@ -914,9 +906,7 @@ def finance(state: State, out: str) -> None:
 @click.pass_obj
 def unmet_need(state: State, as_json: bool) -> None:
     """What panels needed and could not find, for the sufficiency report."""
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         rows = store.unmet_needs()
     _emit([r.to_json() for r in rows], as_json,
           "\n".join(f"{r.panel_date} {r.child_id or '-':<12} {r.need}" for r in rows) or "none recorded")
@@ -1031,10 +1021,9 @@ def user_signout(state: State, email: str) -> None:
     Example: carepanel user signout dana.chair@example.gov.uk
     """
 
-    from .store import Store
     from .web.sessions import end_sessions_of
 
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         ended = end_sessions_of(store, email, state.clock().timestamp(), "ended_by_administrator")
         store.audit(_actor(None), "sessions_ended", "user", email.lower(), "signed out everywhere", {"sessions": ended})
     click.echo(f"{email}: {ended} session(s) ended")
@@ -1046,10 +1035,9 @@ def user_signout(state: State, email: str) -> None:
 def user_throttles(state: State, as_json: bool) -> None:
     """Accounts and addresses whose sign-ins are slowed down after failures."""
 
-    from .store import Store
     from .web.sessions import throttles
 
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         rows = throttles(store, state.clock().timestamp())
     _emit(rows, as_json, "\n".join(f"{r['key']}  {r['failures']} failures  wait {r['wait_seconds']} s" for r in rows) or "none")
 
@@ -1062,10 +1050,9 @@ def user_unthrottle(state: State, key: str) -> None:
 
     Example: carepanel user unthrottle account:dana.chair@example.gov.uk
     """
-    from .store import Store
     from .web.sessions import clear_throttle
 
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         cleared = clear_throttle(store, key)
         if cleared:
             store.audit(_actor(None), "throttle_cleared", "sign_in", key, None)
@@ -1193,10 +1180,8 @@ def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -
     Example: carepanel hold add LCS123456 --reason "IICSA request 2026/14"
     """
     from .jobs.governance import normalise_key
-    from .store import Store
-
     key = normalise_key(child)
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         store.add_hold(key, reason, actor)
     _emit({"key": key, "held": True}, as_json, f"on hold: {key}")
 
@@ -1210,10 +1195,8 @@ def hold_add(state: State, child: str, reason: str, actor: str, as_json: bool) -
 def hold_remove(state: State, child: str, reason: str, actor: str, as_json: bool) -> None:
     """Lift a hold. Example: carepanel hold remove LCS123456 --reason "inquiry closed" """
     from .jobs.governance import normalise_key
-    from .store import Store
-
     key = normalise_key(child)
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         removed = store.remove_hold(key, reason, actor)
     _emit({"key": key, "held": False, "removed": removed}, as_json,
           f"hold lifted: {key}" if removed else f"there was no hold on {key}")
@@ -1224,9 +1207,7 @@ def hold_remove(state: State, child: str, reason: str, actor: str, as_json: bool
 @click.pass_obj
 def hold_list(state: State, as_json: bool) -> None:
     """List the holds. Example: carepanel hold list --json"""
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         rows = store.holds()
     _emit([asdict(h) for h in rows], as_json, "\n".join(f"{h.key}  since {h.placed_at} by {h.placed_by}: {h.reason}"
                                     for h in rows) or "no holds")
@@ -1263,9 +1244,7 @@ def access_log_cmd(state: State, child: str | None, as_json: bool) -> None:
     Example: carepanel access-log --child LCS123456 --json
     """
     from .jobs.governance import key_parts, normalise_key
-    from .store import Store
-
-    with Store(state.config().db_path) as store:
+    with state.store() as store:
         ids = None
         if child:
             key = normalise_key(child)
